@@ -1,0 +1,161 @@
+"""What an action is, and all it may see: its `Context`.
+
+An action does one thing to one backend (create a database, a bucket, a repository). It never
+sees the API, the store or another action; the runner hands it a context with its validated
+inputs, its backend's settings, a log, and a checkpoint helper that makes retries idempotent.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from goldenpath.errors import BackendNotFound
+from goldenpath.settings import BackendSettings
+
+
+class ActionInputs(BaseModel):
+    """Base for every action's inputs: unknown inputs are an error, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+I = TypeVar("I", bound=ActionInputs)
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """Something a step would create, as guardrails and the catalog see it."""
+
+    type: str
+    name: str
+    backend: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    region: str | None = None
+    monthly_cost_usd: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "backend": self.backend,
+            "config": dict(self.config),
+            "tags": dict(self.tags),
+            "region": self.region,
+            "monthly_cost_usd": self.monthly_cost_usd,
+        }
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A catalogued resource handed to `destroy` and `observe`."""
+
+    id: str
+    type: str
+    name: str
+    backend: str
+    config: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Drift:
+    field: str
+    expected: Any
+    actual: Any
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The live state of a resource compared with what the platform made."""
+
+    exists: bool
+    drift: tuple[Drift, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return self.exists and not self.drift
+
+
+class Journal(Protocol):
+    """Where a step's log lines and checkpoints are kept durably (the runner's store)."""
+
+    def log(self, message: str, level: str) -> None: ...
+
+    def checkpoint(self, key: str, produce: Callable[[], str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlanContext(Generic[I]):
+    """What `Action.plan` sees: inputs and configuration, nothing that changes the world."""
+
+    inputs: I
+    backends: Mapping[str, BackendSettings]
+    owner_team: str
+    requested_by: str
+    template_name: str
+
+    def backend(self, kind: str, name: str) -> BackendSettings:
+        settings = self.backends.get(name)
+        if settings is None or settings.kind != kind:
+            raise BackendNotFound(backend=name, kind=kind)
+        return settings
+
+
+@dataclass(frozen=True)
+class Context(PlanContext[I]):
+    """What `apply`, `destroy` and `observe` see."""
+
+    request_id: str = ""
+    step_id: str = ""
+    resource_id: str | None = None
+    journal: Journal | None = None
+
+    @property
+    def marker(self) -> str:
+        """A tag written on what this step creates, so a retry knows its own work."""
+        return f"goldenpath:{self.resource_id or self.request_id + '/' + self.step_id}"
+
+    def log(self, message: str, level: str = "info") -> None:
+        if self.journal is not None:
+            self.journal.log(message, level)
+
+    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
+        """The value stored under ``key`` for this step, produced and stored on first use.
+
+        Stored before the side effect it guards, so a step retried after a crash reuses it
+        (the same generated password, the same name) instead of making a second one.
+        """
+        if self.journal is None:
+            return produce()
+        return self.journal.checkpoint(key, produce)
+
+
+class Action(ABC, Generic[I]):
+    """A step type. Subclasses set `id`, `description`, `Inputs`, and implement `apply`."""
+
+    id: ClassVar[str]
+    description: ClassVar[str]
+    Inputs: ClassVar[type[ActionInputs]]
+    secret_outputs: ClassVar[frozenset[str]] = frozenset()
+    examples: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+
+    def plan(self, ctx: PlanContext[I]) -> list[PlannedResource]:
+        """What `apply` would create; no side effects. Most actions create one resource."""
+        return []
+
+    @abstractmethod
+    def apply(self, ctx: Context[I]) -> dict[str, Any]:
+        """Create (or find, when retried) what the step makes; return its outputs."""
+
+    def destroy(self, ctx: Context[I], resource: ResourceRef) -> None:
+        """Remove what `apply` made. Must succeed when it is already gone."""
+
+    def observe(self, ctx: Context[I], resource: ResourceRef) -> Observation:
+        """The live state compared with what was made; by default, trusted to exist."""
+        return Observation(exists=True)

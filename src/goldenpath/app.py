@@ -1,0 +1,88 @@
+"""Composition root: settings → database, secret box, actions, templates, queue, runner, service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from goldenpath.actions.registry import ActionRegistry, default_registry
+from goldenpath.execution.queue import Queue
+from goldenpath.execution.runner import Runner
+from goldenpath.secretbox import SecretBox, load_secret_box
+from goldenpath.service import Service
+from goldenpath.settings import BackendSettings, Settings
+from goldenpath.store import queries
+from goldenpath.store.database import Database, libpq_conninfo, open_database
+from goldenpath.templates.loader import TemplateCatalog, load_catalog
+
+PLATFORM_POSTGRES_BACKEND = "postgres"
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    database: Database
+    box: SecretBox
+    registry: ActionRegistry
+    catalog: TemplateCatalog
+    backends: dict[str, BackendSettings]
+    runner: Runner
+    queue: Queue
+    service: Service
+
+    def close(self) -> None:
+        self.database.dispose()
+        if self.database.embedded is not None:
+            self.database.embedded.stop()
+
+
+def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
+    database = open_database(settings, migrate=migrate)
+    box = load_secret_box(settings.secret_key, settings.data_dir)
+    registry = default_registry()
+    catalog = load_catalog(settings.template_folders, registry.classes())
+    backends = _backends(settings, database)
+    runner = Runner(database=database, registry=registry, backends=backends, box=box)
+
+    def destroy(resource_id: str) -> None:
+        with database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+        if resource.state != "destroyed":
+            runner.destroy_resource(resource, actor="worker")
+
+    queue = Queue(libpq_conninfo(database.url), runner.run, destroy)
+    service = Service(
+        database=database,
+        catalog=catalog,
+        registry=registry,
+        backends=backends,
+        queue=queue,
+        box=box,
+    )
+    return Platform(
+        settings=settings,
+        database=database,
+        box=box,
+        registry=registry,
+        catalog=catalog,
+        backends=backends,
+        runner=runner,
+        queue=queue,
+        service=service,
+    )
+
+
+def _backends(settings: Settings, database: Database) -> dict[str, BackendSettings]:
+    """Configured backends, plus the platform's own PostgreSQL as ``postgres`` by default."""
+    backends = dict(settings.backends)
+    if PLATFORM_POSTGRES_BACKEND not in backends:
+        url: sa.URL = database.url
+        embedded = database.embedded
+        backends[PLATFORM_POSTGRES_BACKEND] = BackendSettings(
+            kind="postgres",
+            dsn=libpq_conninfo(url),
+            public_host="127.0.0.1" if embedded else None,
+            public_port=embedded.port if embedded else None,
+        )
+    return backends

@@ -1,0 +1,107 @@
+"""The platform's error types.
+
+Every error the platform raises on purpose is a `GoldenPathError`. The class docstring is the
+default message; keyword arguments carry the facts and are kept on `details` so the API and the
+CLI can show them. One table (`api.errors`) maps them to HTTP statuses, one function
+(`cli.exit_codes`) to exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GoldenPathError(Exception):
+    """Something went wrong in Golden Path."""
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.details = details
+        text = message or (self.__doc__ or "").strip().format(**details)
+        super().__init__(text)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    @property
+    def code(self) -> str:
+        """A stable machine-readable name, e.g. ``invalid_input``."""
+        name = type(self).__name__
+        return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class ConfigurationError(GoldenPathError):
+    """The platform configuration is invalid: {problem}"""
+
+
+class InvalidInput(GoldenPathError):
+    """Invalid value for '{field}': {rule}"""
+
+    def __init__(
+        self, message: str | None = None, *, field: str, rule: str, **details: Any
+    ) -> None:
+        super().__init__(message, field=field, rule=rule, **details)
+
+    @property
+    def field(self) -> str:
+        return str(self.details["field"])
+
+
+class InvalidInputs(GoldenPathError):
+    """The request has invalid input: {summary}"""
+
+    def __init__(self, errors: list[InvalidInput]) -> None:
+        self.errors = errors
+        summary = "; ".join(str(e) for e in errors)
+        super().__init__(
+            summary=summary,
+            errors=[{"field": e.field, "rule": e.details["rule"]} for e in errors],
+        )
+
+
+class TemplateInvalid(GoldenPathError):
+    """Template {file} is invalid at {field} (line {line}): {problem}"""
+
+
+class TemplateNotFound(GoldenPathError):
+    """No golden path named '{name}'."""
+
+
+class ActionNotFound(GoldenPathError):
+    """No action with id '{action}'."""
+
+
+class BackendNotFound(GoldenPathError):
+    """No backend named '{backend}' of kind '{kind}' is configured."""
+
+
+class RequestNotFound(GoldenPathError):
+    """No request with id '{request_id}'."""
+
+
+class ResourceNotFound(GoldenPathError):
+    """No resource with id '{resource_id}'."""
+
+
+class Conflict(GoldenPathError):
+    """{problem}"""
+
+
+class PolicyDenied(GoldenPathError):
+    """Denied by guardrail: {summary}"""
+
+
+class StepFailed(GoldenPathError):
+    """Step '{step}' failed: {problem}"""
+
+
+class ActionError(GoldenPathError):
+    """The action failed: {problem}"""
+
+
+class BackendUnavailable(GoldenPathError):
+    """Backend '{backend}' is unreachable: {problem}"""
+
+
+class AccessDenied(GoldenPathError):
+    """{problem}"""

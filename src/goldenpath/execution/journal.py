@@ -1,0 +1,53 @@
+"""A step's durable journal: log lines and checkpoints, each committed at once.
+
+Known secret values are masked in every log line, whatever the action writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from goldenpath.secretbox import SecretBox
+from goldenpath.store import queries
+from goldenpath.store.database import Database
+
+MASK = "********"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+class StepJournal:
+    def __init__(
+        self,
+        database: Database,
+        box: SecretBox,
+        request_id: str,
+        step_id: str,
+        secrets: set[str],
+    ) -> None:
+        self._database = database
+        self._box = box
+        self._request_id = request_id
+        self._step_id = step_id
+        self._secrets = secrets
+
+    def log(self, message: str, level: str = "info") -> None:
+        with self._database.begin() as conn:
+            queries.append_log(
+                conn, self._request_id, self._step_id, level, redact(message, self._secrets)
+            )
+
+    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
+        with self._database.begin() as conn:
+            stored = queries.get_checkpoint(conn, self._request_id, self._step_id, key)
+            if stored is None:
+                stored = queries.put_checkpoint(
+                    conn, self._request_id, self._step_id, key, self._box.seal(produce())
+                )
+        value = str(self._box.open(stored))
+        self._secrets.add(value)
+        return value

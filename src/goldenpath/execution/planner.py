@@ -1,0 +1,152 @@
+"""The resolved plan: what a request's steps would really create, after rendering.
+
+Guardrails judge this plan, not the form, so a template that hard-codes something unsafe in a
+step is caught as surely as a developer who types it. Planning has no side effects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from goldenpath.actions.base import Action, ActionInputs, PlanContext
+from goldenpath.actions.registry import ActionRegistry
+from goldenpath.errors import GoldenPathError, InvalidInput, InvalidInputs
+from goldenpath.settings import BackendSettings
+from goldenpath.templates.loader import Template
+from goldenpath.templates.rendering import STEP_REF, Renderer, pending_step
+
+_PARAMETER_ONLY = re.compile(r"^\s*\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
+
+
+@dataclass(frozen=True)
+class Requester:
+    user: str
+    team: str
+    roles: tuple[str, ...] = ("developer",)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "teams": [self.team], "roles": list(self.roles)}
+
+
+def render_context(
+    template: Template, parameters: Mapping[str, Any], requester: Requester
+) -> dict[str, Any]:
+    return {
+        "parameters": dict(parameters),
+        "steps": {},
+        "user": {"name": requester.user},
+        "team": {"name": requester.team},
+        "template": {"name": template.name, "version": template.version},
+    }
+
+
+def validated_inputs(
+    action: Action[Any], raw_input: Mapping[str, Any], rendered: Any, step_id: str
+) -> ActionInputs:
+    """The step's inputs as the action's model; errors name the parameter the input came from."""
+    try:
+        return action.Inputs.model_validate(rendered)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else "(input)"
+            source = raw_input.get(key)
+            match = _PARAMETER_ONLY.match(source) if isinstance(source, str) else None
+            field = match.group(1) if match else f"steps.{step_id}.input.{key}"
+            problems.append(InvalidInput(field=field, rule=_pydantic_rule(error)))
+        raise InvalidInputs(problems) from exc
+
+
+def _pydantic_rule(error: Mapping[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    if error["type"] == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}"
+    if error["type"] == "extra_forbidden":
+        return "is not an input of this action"
+    if error["type"] == "missing":
+        return "is required"
+    return str(error["msg"]).lower()
+
+
+def resolve_plan(
+    template: Template,
+    parameters: Mapping[str, Any],
+    requester: Requester,
+    registry: ActionRegistry,
+    backends: Mapping[str, BackendSettings],
+) -> dict[str, Any]:
+    """Render every step against pending outputs, validate its inputs, and ask its action."""
+    context = render_context(template, parameters, requester)
+    renderer = Renderer(context, file=str(template.source))
+    steps: list[dict[str, Any]] = []
+    resources: list[dict[str, Any]] = []
+    problems: list[InvalidInput] = []
+    for step in template.document.spec.steps:
+        where = f"spec.steps.{step.id}"
+        context["steps"][step.id] = pending_step(step.id)
+        if not renderer.condition(step.if_, f"{where}.if"):
+            steps.append({"id": step.id, "action": step.action, "skipped": True, "resources": []})
+            continue
+        action = registry.get(step.action)
+        rendered = renderer.render(step.input, f"{where}.input")
+        try:
+            inputs = validated_inputs(action, step.input, rendered, step.id)
+            planned = action.plan(
+                PlanContext(
+                    inputs=inputs,
+                    backends=backends,
+                    owner_team=requester.team,
+                    requested_by=requester.user,
+                    template_name=template.name,
+                )
+            )
+        except InvalidInputs as exc:
+            problems.extend(exc.errors)
+            continue
+        except GoldenPathError as exc:
+            problems.append(InvalidInput(field=f"steps.{step.id}", rule=exc.message))
+            continue
+        step_resources = [{"step": step.id, "action": step.action, **p.as_dict()} for p in planned]
+        resources.extend(step_resources)
+        steps.append(
+            {
+                "id": step.id,
+                "name": step.name or step.id,
+                "action": step.action,
+                "input": rendered,
+                "skipped": False,
+                "resources": step_resources,
+            }
+        )
+    if problems:
+        raise InvalidInputs(problems)
+    declared = template.document.spec.cost.monthly_usd
+    total = declared or sum(r["monthly_cost_usd"] or 0.0 for r in resources)
+    return {
+        "steps": steps,
+        "resources": resources,
+        "outputs": _planned_outputs(template, registry),
+        "total_monthly_cost_usd": total,
+    }
+
+
+def _planned_outputs(template: Template, registry: ActionRegistry) -> list[dict[str, Any]]:
+    actions = {s.id: registry.get(s.action) for s in template.document.spec.steps}
+    output = template.document.spec.output
+    planned = []
+    for kind, values in (("value", output.values), ("secret", output.secrets)):
+        for name, expression in values.items():
+            refs = [
+                f"steps.{step}.output.{key}"
+                for step, key in STEP_REF.findall(expression)
+                if step in actions and key in actions[step].secret_outputs
+            ]
+            planned.append(
+                {"name": name, "kind": kind, "expression": expression, "secret_refs": refs}
+            )
+    return planned

@@ -1,0 +1,118 @@
+"""The queue: Procrastinate over the platform's PostgreSQL.
+
+It claims work and hands it to the runner; it knows nothing of steps or actions. A request's
+job is deferred on the same connection, inside the same transaction, as the request row, so
+neither can exist without the other. Jobs of a worker that stops sending heartbeats (killed,
+its machine gone) are put back in the queue by `recover_stalled_jobs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import procrastinate
+import sqlalchemy as sa
+from procrastinate import RetryStrategy
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "goldenpath"
+RUN_REQUEST = "goldenpath.run_request"
+DESTROY_RESOURCE = "goldenpath.destroy_resource"
+
+
+class Queue:
+    """The Procrastinate app and the two tasks the platform defers."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        run_request: Callable[[str], None],
+        destroy_resource: Callable[[str], None],
+    ) -> None:
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=conninfo),
+        )
+        retry = RetryStrategy(max_attempts=5, wait=2, exponential_wait=2)
+
+        @self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry, pass_context=False)
+        def _run_request(request_id: str) -> None:
+            run_request(request_id)
+
+        @self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry, pass_context=False)
+        def _destroy_resource(resource_id: str) -> None:
+            destroy_resource(resource_id)
+
+        self._run_request = _run_request
+        self._destroy_resource = _destroy_resource
+
+    def defer_request(self, conn: sa.Connection, request_id: str) -> int:
+        """Defer the request's job inside ``conn``'s open transaction; returns the job id."""
+        return int(
+            self._run_request.configure(
+                lock=f"request:{request_id}", connection=_driver_connection(conn)
+            ).defer(request_id=request_id)
+        )
+
+    def defer_destroy(self, conn: sa.Connection, resource_id: str) -> int:
+        return int(
+            self._destroy_resource.configure(
+                lock=f"resource:{resource_id}", connection=_driver_connection(conn)
+            ).defer(resource_id=resource_id)
+        )
+
+    async def run_worker(
+        self,
+        *,
+        concurrency: int,
+        heartbeat_seconds: float,
+        stalled_after_seconds: float,
+        name: str = "goldenpath-worker",
+        install_signal_handlers: bool = True,
+    ) -> None:
+        """Run a worker until cancelled (or signalled), recovering stalled jobs as it goes."""
+        async with self.app.open_async():
+            recovery = asyncio.create_task(self._recover_forever(stalled_after_seconds))
+            try:
+                await self.app.run_worker_async(
+                    queues=[QUEUE],
+                    name=name,
+                    concurrency=concurrency,
+                    update_heartbeat_interval=heartbeat_seconds,
+                    stalled_worker_timeout=stalled_after_seconds,
+                    install_signal_handlers=install_signal_handlers,
+                    delete_jobs="successful",
+                )
+            finally:
+                recovery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recovery
+
+    async def recover_stalled_jobs(self, stalled_after_seconds: float) -> int:
+        """Put back in the queue every running job whose worker stopped sending heartbeats."""
+        stalled = await self.app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=stalled_after_seconds
+        )
+        count = 0
+        for job in stalled:
+            logger.warning("recovering job %s (%s) of a dead worker", job.id, job.task_name)
+            await self.app.job_manager.retry_job(job)
+            count += 1
+        return count
+
+    async def _recover_forever(self, stalled_after_seconds: float) -> None:
+        interval = max(1.0, stalled_after_seconds / 2)
+        while True:
+            try:
+                await self.recover_stalled_jobs(stalled_after_seconds)
+            except Exception:
+                logger.exception("stalled job recovery failed; will try again")
+            await asyncio.sleep(interval)
+
+
+def _driver_connection(conn: sa.Connection) -> Any:
+    return conn.connection.driver_connection

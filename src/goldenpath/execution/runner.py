@@ -1,0 +1,364 @@
+"""The runner: executes one request's steps in order, records each, and rolls back on failure.
+
+Re-entrant by design. A request picked up again after its worker died starts here again:
+finished steps are skipped (their outputs reloaded), the interrupted step runs again and its
+action finds what it made before, and an interrupted rollback carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
+from goldenpath.actions.registry import ActionRegistry
+from goldenpath.errors import GoldenPathError
+from goldenpath.execution.journal import MASK, StepJournal, redact
+from goldenpath.execution.planner import Requester, render_context, validated_inputs
+from goldenpath.secretbox import SecretBox
+from goldenpath.settings import BackendSettings
+from goldenpath.store import queries
+from goldenpath.store.database import Database
+from goldenpath.store.records import RequestRecord, ResourceRecord
+from goldenpath.templates.loader import Template
+from goldenpath.templates.rendering import Renderer
+
+logger = logging.getLogger(__name__)
+INPUT_CHECKPOINT = "_input"
+
+
+def failure_text(exc: BaseException) -> str:
+    if isinstance(exc, GoldenPathError):
+        return exc.message
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+@dataclass
+class Runner:
+    database: Database
+    registry: ActionRegistry
+    backends: Mapping[str, BackendSettings]
+    box: SecretBox
+
+    # --- requests -------------------------------------------------------------------------
+
+    def run(self, request_id: str) -> None:
+        with self._exclusive(f"goldenpath:request:{request_id}") as acquired:
+            if not acquired:
+                logger.info("request %s is being run by another worker", request_id)
+                return
+            with self.database.begin() as conn:
+                request = queries.get_request(conn, request_id)
+            if request.finished or request.status == "pending_approval":
+                return
+            if request.status == "rolling_back":
+                self._roll_back(request, request.error or "rollback resumed")
+                return
+            self._run_steps(request)
+
+    def _run_steps(self, request: RequestRecord) -> None:
+        with self.database.begin() as conn:
+            queries.update_request(
+                conn,
+                request.id,
+                status="running",
+                started_at=request.started_at or queries.now(),
+                attempts=request.attempts + 1,
+            )
+        template = Template.from_snapshot(request.template_snapshot)
+        requester = Requester(user=request.requested_by, team=request.owner_team)
+        context = render_context(template, request.parameters, requester)
+        secrets: set[str] = set()
+        renderer = Renderer(context, file=str(template.source))
+        for step in template.document.spec.steps:
+            record = request.step(step.id)
+            assert record is not None
+            if record.status == "succeeded":
+                outputs = {**(record.outputs or {}), **self._open(record.secret_outputs)}
+                secrets.update(str(v) for v in self._open(record.secret_outputs).values())
+                context["steps"][step.id] = {"output": outputs}
+                continue
+            if record.status == "skipped":
+                context["steps"][step.id] = {"output": {}}
+                continue
+            try:
+                if not renderer.condition(step.if_, f"spec.steps.{step.id}.if"):
+                    with self.database.begin() as conn:
+                        queries.update_step(conn, request.id, step.id, status="skipped")
+                    context["steps"][step.id] = {"output": {}}
+                    continue
+                action = self.registry.get(step.action)
+                rendered = renderer.render(step.input, f"spec.steps.{step.id}.input")
+                inputs = validated_inputs(action, step.input, rendered, step.id)
+                outputs = self._apply_step(request, template, step.id, action, inputs, secrets)
+            except Exception as exc:
+                logger.info("request %s step %s failed: %s", request.id, step.id, exc)
+                with self.database.begin() as conn:
+                    queries.update_step(
+                        conn,
+                        request.id,
+                        step.id,
+                        status="failed",
+                        error=redact(failure_text(exc), secrets),
+                        finished_at=queries.now(),
+                    )
+                    queries.append_log(
+                        conn, request.id, step.id, "error", redact(failure_text(exc), secrets)
+                    )
+                error = f"step '{step.id}' failed: {redact(failure_text(exc), secrets)}"
+                if template.document.spec.rollback:
+                    self._roll_back(request, error)
+                else:
+                    self._finish(request.id, "failed", error=error)
+                return
+            context["steps"][step.id] = {"output": outputs}
+        self._finish_with_outputs(request, template, renderer, secrets)
+
+    def _apply_step(
+        self,
+        request: RequestRecord,
+        template: Template,
+        step_id: str,
+        action: Action[Any],
+        inputs: ActionInputs,
+        secrets: set[str],
+    ) -> dict[str, Any]:
+        plan_ctx = self._context(request, template, step_id, inputs, None, secrets)
+        planned = action.plan(plan_ctx)
+        with self.database.begin() as conn:
+            resource_id = None
+            if planned:
+                first = planned[0]
+                resource_id = queries.reserve_resource(
+                    conn,
+                    {
+                        "kind": first.type,
+                        "name": first.name,
+                        "backend": first.backend,
+                        "owner_team": request.owner_team,
+                        "template_name": request.template_name,
+                        "template_version": request.template_version,
+                        "request_id": request.id,
+                        "step_id": step_id,
+                        "config": dict(first.config),
+                        "monthly_cost_usd": first.monthly_cost_usd,
+                    },
+                )
+            stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
+            if stored_input is None:
+                queries.put_checkpoint(
+                    conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(inputs.model_dump())
+                )
+            queries.update_step(
+                conn,
+                request.id,
+                step_id,
+                status="running",
+                input=_masked(inputs.model_dump(mode="json"), secrets),
+                started_at=queries.now(),
+                error=None,
+            )
+        ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
+        outputs = action.apply(ctx)
+        secret_part = {k: v for k, v in outputs.items() if k in action.secret_outputs}
+        plain_part = {k: v for k, v in outputs.items() if k not in action.secret_outputs}
+        secrets.update(str(v) for v in secret_part.values())
+        with self.database.begin() as conn:
+            queries.update_step(
+                conn,
+                request.id,
+                step_id,
+                status="succeeded",
+                outputs=plain_part,
+                secret_outputs=self.box.seal(secret_part) if secret_part else None,
+                finished_at=queries.now(),
+            )
+            if resource_id is not None:
+                queries.update_resource(conn, resource_id, state="active", outputs=plain_part)
+        return outputs
+
+    def _finish_with_outputs(
+        self, request: RequestRecord, template: Template, renderer: Renderer, secrets: set[str]
+    ) -> None:
+        output = template.document.spec.output
+        try:
+            values = renderer.render(output.values, "spec.output.values")
+            secret_values = renderer.render(output.secrets, "spec.output.secrets")
+            links = renderer.render(output.links, "spec.output.links")
+            text = renderer.render(output.text, "spec.output.text")
+        except GoldenPathError as exc:
+            error = f"outputs could not be rendered: {exc.message}"
+            if template.document.spec.rollback:
+                self._roll_back(request, error)
+            else:
+                self._finish(request.id, "failed", error=error)
+            return
+        self._finish(
+            request.id,
+            "succeeded",
+            outputs={
+                "values": values,
+                "links": links,
+                "text": text,
+                "secrets": sorted(secret_values),
+            },
+            secret_outputs=self.box.seal(secret_values) if secret_values else None,
+        )
+
+    def _finish(self, request_id: str, status: str, **values: Any) -> None:
+        with self.database.begin() as conn:
+            queries.update_request(
+                conn, request_id, status=status, finished_at=queries.now(), **values
+            )
+            queries.record_event(
+                conn,
+                "worker",
+                f"request.{status}",
+                request_id,
+                {"error": values.get("error")} if values.get("error") else {},
+            )
+
+    # --- rollback and destroy -------------------------------------------------------------
+
+    def _roll_back(self, request: RequestRecord, error: str) -> None:
+        with self.database.begin() as conn:
+            queries.update_request(conn, request.id, status="rolling_back", error=error)
+            resources = {r.step_id: r for r in queries.resources_of_request(conn, request.id)}
+            current = queries.get_request(conn, request.id)
+        template = Template.from_snapshot(request.template_snapshot)
+        incomplete = []
+        for step in reversed(current.steps):
+            resource = resources.get(step.step_id)
+            if resource is None or resource.state == "destroyed":
+                if step.status == "succeeded":
+                    with self.database.begin() as conn:
+                        queries.update_step(conn, request.id, step.step_id, status="rolled_back")
+                continue
+            try:
+                self.destroy_resource(resource, template=template, actor="rollback")
+            except Exception as exc:
+                incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}")
+                with self.database.begin() as conn:
+                    queries.update_step(
+                        conn,
+                        request.id,
+                        step.step_id,
+                        status="rollback_failed",
+                        error=failure_text(exc),
+                    )
+                continue
+            with self.database.begin() as conn:
+                queries.update_step(conn, request.id, step.step_id, status="rolled_back")
+        if incomplete:
+            error += "; rollback incomplete: " + "; ".join(incomplete)
+        self._finish(request.id, "failed", error=error)
+
+    def destroy_resource(
+        self, resource: ResourceRecord, *, template: Template | None = None, actor: str = "worker"
+    ) -> None:
+        """Destroy one catalogued resource through its action; idempotent."""
+        with self._exclusive(f"goldenpath:resource:{resource.id}") as acquired:
+            if not acquired:
+                raise GoldenPathError(f"resource {resource.id} is busy with another operation")
+            with self.database.begin() as conn:
+                request = queries.get_request(conn, resource.request_id)
+                stored = queries.get_checkpoint(
+                    conn, resource.request_id, resource.step_id, INPUT_CHECKPOINT
+                )
+                queries.update_resource(conn, resource.id, state="destroying", error=None)
+            template = template or Template.from_snapshot(request.template_snapshot)
+            step = next(s for s in template.document.spec.steps if s.id == resource.step_id)
+            action = self.registry.get(step.action)
+            raw_input = self.box.open(stored) if stored else {"name": resource.name}
+            inputs = action.Inputs.model_validate(raw_input)
+            ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
+            ref = ResourceRef(
+                id=resource.id,
+                type=resource.kind,
+                name=resource.name,
+                backend=resource.backend,
+                config=resource.config,
+                outputs=resource.outputs or {},
+            )
+            try:
+                action.destroy(ctx, ref)
+            except Exception as exc:
+                with self.database.begin() as conn:
+                    queries.update_resource(
+                        conn, resource.id, state="failed", error=failure_text(exc)
+                    )
+                    queries.record_event(
+                        conn,
+                        actor,
+                        "resource.destroy_failed",
+                        resource.id,
+                        {"error": failure_text(exc)},
+                    )
+                raise
+            with self.database.begin() as conn:
+                queries.update_resource(
+                    conn, resource.id, state="destroyed", destroyed_at=queries.now()
+                )
+                queries.record_event(conn, actor, "resource.destroyed", resource.id, {})
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _context(
+        self,
+        request: RequestRecord,
+        template: Template,
+        step_id: str,
+        inputs: ActionInputs,
+        resource_id: str | None,
+        secrets: set[str],
+    ) -> Context[Any]:
+        return Context(
+            inputs=inputs,
+            backends=self.backends,
+            owner_team=request.owner_team,
+            requested_by=request.requested_by,
+            template_name=template.name,
+            request_id=request.id,
+            step_id=step_id,
+            resource_id=resource_id,
+            journal=StepJournal(self.database, self.box, request.id, step_id, secrets),
+        )
+
+    def _open(self, sealed: bytes | None) -> dict[str, Any]:
+        return dict(self.box.open(sealed)) if sealed else {}
+
+    @contextmanager
+    def _exclusive(self, key: str) -> Iterator[bool]:
+        """A session advisory lock held on its own connection.
+
+        If this process dies, PostgreSQL drops the connection and with it the lock, so a
+        recovered job can take over; while it lives, nobody else runs the same thing.
+        """
+        with self.database.engine.connect() as conn:
+            acquired = bool(
+                conn.execute(
+                    sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": key}
+                ).scalar()
+            )
+            conn.commit()
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                    conn.commit()
+
+
+def _masked(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        return MASK if value in secrets else redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value

@@ -1,0 +1,221 @@
+"""Use cases: what developers and the platform team can do. The faces (API, CLI, portal, Slack)
+call these and nothing below them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from goldenpath.actions.registry import ActionRegistry
+from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs
+from goldenpath.execution.planner import Requester, resolve_plan
+from goldenpath.execution.queue import Queue
+from goldenpath.secretbox import SecretBox
+from goldenpath.settings import BackendSettings
+from goldenpath.store import queries
+from goldenpath.store.database import Database
+from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord
+from goldenpath.templates import parameters as params
+from goldenpath.templates.loader import Template, TemplateCatalog
+
+TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a request would do, without doing it."""
+
+    template: Template
+    parameters: dict[str, Any]
+    plan: dict[str, Any]
+
+
+@dataclass
+class Service:
+    database: Database
+    catalog: TemplateCatalog
+    registry: ActionRegistry
+    backends: Mapping[str, BackendSettings]
+    queue: Queue
+    box: SecretBox
+
+    # --- templates ------------------------------------------------------------------------
+
+    def templates(self) -> list[Template]:
+        return list(self.catalog)
+
+    def template(self, name: str) -> Template:
+        return self.catalog.get(name)
+
+    # --- requests -------------------------------------------------------------------------
+
+    def dry_run(
+        self, template_name: str, parameters: Mapping[str, Any], requester: Requester
+    ) -> DryRun:
+        template = self.catalog.get(template_name)
+        _check_requester(requester)
+        _check_access(template, requester)
+        values = params.validate(template.schema, parameters)
+        plan = resolve_plan(template, values, requester, self.registry, self.backends)
+        self._check_names_free(plan)
+        return DryRun(template=template, parameters=values, plan=plan)
+
+    def submit(
+        self, template_name: str, parameters: Mapping[str, Any], requester: Requester
+    ) -> RequestRecord:
+        preview = self.dry_run(template_name, parameters, requester)
+        template = preview.template
+        request_id = queries.new_id()
+        waits = template.document.spec.approval == "always"
+        with self.database.begin() as conn:
+            queries.insert_request(
+                conn,
+                {
+                    "id": request_id,
+                    "template_name": template.name,
+                    "template_version": template.version,
+                    "template_snapshot": template.snapshot(),
+                    "parameters": preview.parameters,
+                    "status": "pending_approval" if waits else "queued",
+                    "requested_by": requester.user,
+                    "owner_team": requester.team,
+                    "plan": preview.plan,
+                },
+            )
+            queries.insert_steps(
+                conn,
+                request_id,
+                [
+                    {
+                        "step_id": step.id,
+                        "position": position,
+                        "name": step.name or step.id,
+                        "action": step.action,
+                    }
+                    for position, step in enumerate(template.document.spec.steps)
+                ],
+            )
+            queries.record_event(
+                conn,
+                requester.user,
+                "request.submitted",
+                request_id,
+                {"template": f"{template.name}@{template.version}", "team": requester.team},
+            )
+            if not waits:
+                job_id = self.queue.defer_request(conn, request_id)
+                queries.update_request(conn, request_id, job_id=job_id)
+            return queries.get_request(conn, request_id)
+
+    def request(self, request_id: str) -> RequestRecord:
+        _check_uuid("request_id", request_id)
+        with self.database.begin() as conn:
+            return queries.get_request(conn, request_id)
+
+    def requests(
+        self,
+        *,
+        status: str | None = None,
+        template: str | None = None,
+        team: str | None = None,
+        limit: int = 50,
+    ) -> list[RequestRecord]:
+        with self.database.begin() as conn:
+            return queries.list_requests(
+                conn, status=status, template=template, team=team, limit=limit
+            )
+
+    def logs(self, request_id: str, after_id: int = 0) -> list[LogLine]:
+        _check_uuid("request_id", request_id)
+        with self.database.begin() as conn:
+            queries.get_request(conn, request_id)
+            return queries.logs(conn, request_id, after_id)
+
+    def reveal_secrets(self, request_id: str, actor: str) -> dict[str, Any]:
+        """The request's secret outputs, in clear; every reveal is recorded."""
+        _check_uuid("request_id", request_id)
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, request_id)
+            if request.status != "succeeded":
+                raise Conflict(problem=f"request {request_id} has not succeeded; no secrets")
+            queries.record_event(
+                conn,
+                actor,
+                "secret.revealed",
+                request_id,
+                {"names": request.outputs and request.outputs.get("secrets")},
+            )
+        return dict(self.box.open(request.secret_outputs)) if request.secret_outputs else {}
+
+    # --- resources ------------------------------------------------------------------------
+
+    def resources(
+        self, *, team: str | None = None, include_destroyed: bool = False
+    ) -> list[ResourceRecord]:
+        with self.database.begin() as conn:
+            return queries.list_resources(conn, team=team, include_destroyed=include_destroyed)
+
+    def resource(self, resource_id: str) -> ResourceRecord:
+        _check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            return queries.get_resource(conn, resource_id)
+
+    def destroy(self, resource_id: str, actor: str) -> ResourceRecord:
+        """Queue the destruction of a resource; its state becomes ``destroying`` at once."""
+        _check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+            if resource.state == "destroyed":
+                raise Conflict(problem=f"resource {resource_id} is already destroyed")
+            if resource.state in ("creating",):
+                raise Conflict(problem=f"resource {resource_id} is still being created")
+            queries.update_resource(conn, resource_id, state="destroying", error=None)
+            queries.record_event(conn, actor, "resource.destroy_requested", resource_id, {})
+            self.queue.defer_destroy(conn, resource_id)
+            return queries.get_resource(conn, resource_id)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _check_names_free(self, plan: Mapping[str, Any]) -> None:
+        with self.database.begin() as conn:
+            taken = [
+                InvalidInput(
+                    field=f"steps.{r['step']}",
+                    rule=f"a {r['type']} named '{r['name']}' already exists",
+                )
+                for r in plan["resources"]
+                if queries.name_taken(conn, r["type"], r["backend"], r["name"])
+            ]
+        if taken:
+            raise Conflict(problem="; ".join(str(t) for t in taken))
+
+
+def _check_requester(requester: Requester) -> None:
+    import re
+
+    problems = []
+    if not re.match(TEAM_PATTERN, requester.team):
+        problems.append(InvalidInput(field="team", rule=f"must match the pattern {TEAM_PATTERN}"))
+    if not re.match(USER_PATTERN, requester.user):
+        problems.append(InvalidInput(field="user", rule=f"must match the pattern {USER_PATTERN}"))
+    if problems:
+        raise InvalidInputs(problems)
+
+
+def _check_access(template: Template, requester: Requester) -> None:
+    teams = template.document.spec.access.teams
+    if "*" not in teams and requester.team not in teams:
+        raise AccessDenied(
+            problem=f"team '{requester.team}' may not run golden path '{template.name}'"
+        )
+
+
+def _check_uuid(field: str, value: str) -> None:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(field=field, rule="must be a UUID") from None

@@ -1,0 +1,150 @@
+"""Platform settings: environment variables (prefix ``GOLDENPATH_``) over an optional YAML file.
+
+The YAML file is ``$GOLDENPATH_CONFIG`` if set, else ``goldenpath.yaml`` in the working directory
+when present. Environment variables win over the file; nested keys use ``__`` (for example
+``GOLDENPATH_BACKENDS__ANALYTICS__DSN``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from goldenpath.errors import ConfigurationError
+
+STARTER_DIR = Path(__file__).parent / "starter"
+DEFAULT_BACKEND = "default"
+
+
+class BackendSettings(BaseModel):
+    """A configured target with its credentials; only the platform sees it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(description="Which action family uses it, e.g. 'postgres'.")
+    dsn: str | None = Field(default=None, description="Admin connection string, for SQL servers.")
+    public_host: str | None = Field(
+        default=None, description="Host name developers use to reach what is created here."
+    )
+    public_port: int | None = Field(default=None, description="Port developers use.")
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """An extra, family-specific setting (``extra="allow"`` keeps them)."""
+        extra = self.model_extra or {}
+        return extra.get(name, default)
+
+
+class Settings(BaseSettings):
+    """Everything the platform reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOLDENPATH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(
+        default=Path(".goldenpath"),
+        description="Where the embedded PostgreSQL, keys and workspaces live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the platform database; empty starts an embedded server.",
+    )
+    embedded_port: int = Field(
+        default=54329, ge=1024, le=65535, description="TCP port of the embedded PostgreSQL."
+    )
+    template_dirs: list[Path] = Field(default_factory=list, description="Golden path folders.")
+    load_starter: bool = Field(default=True, description="Load the starter golden paths.")
+    policy_dir: Path | None = Field(default=None, description="Org-wide guardrails folder.")
+    backends: dict[str, BackendSettings] = Field(default_factory=dict)
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
+    url: str = Field(default="http://127.0.0.1:8000", description="API URL the CLI talks to.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Base64 AES-256 key for secrets at rest; generated in data_dir if empty.",
+    )
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    worker_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    stalled_after_seconds: float = Field(
+        default=10.0, gt=0, description="A worker silent this long is presumed dead."
+    )
+    default_team: str = Field(default="default", description="Owner team when none is given.")
+
+    @field_validator("template_dirs", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [p for p in value.split(os.pathsep) if p]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def template_folders(self) -> list[Path]:
+        folders = [STARTER_DIR / "templates"] if self.load_starter else []
+        return folders + list(self.template_dirs)
+
+    @property
+    def policy_folders(self) -> list[Path]:
+        folders = [STARTER_DIR / "policies"] if self.load_starter else []
+        return folders + ([self.policy_dir] if self.policy_dir else [])
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("GOLDENPATH_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigurationError(problem=f"GOLDENPATH_CONFIG={explicit} is not a file")
+        _check_yaml(path)
+        return path
+    local = Path("goldenpath.yaml")
+    if local.is_file():
+        _check_yaml(local)
+        return local
+    return None
+
+
+def _check_yaml(path: Path) -> None:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(problem=f"{path} is not valid YAML: {exc}") from exc
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigurationError(problem=f"{path} must hold a mapping of settings")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, translating validation errors into a `ConfigurationError`."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(problem=problems) from exc

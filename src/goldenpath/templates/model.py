@@ -1,0 +1,108 @@
+"""The golden path template format (``apiVersion: goldenpath.dev/v1``, ``kind: GoldenPath``).
+
+Pydantic models, because this is an edge: the YAML a platform engineer writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
+STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+ACTION_ID_PATTERN = r"^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)+$"
+DURATION_PATTERN = r"^[1-9][0-9]*[hdw]$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Metadata(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    title: str | None = None
+    description: str = ""
+    owner: str = "platform-team"
+    tags: list[str] = Field(default_factory=list)
+    version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
+
+
+class Step(Strict):
+    id: str = Field(pattern=STEP_ID_PATTERN)
+    name: str | None = None
+    action: str = Field(pattern=ACTION_ID_PATTERN)
+    input: dict[str, Any] = Field(default_factory=dict)
+    if_: str | bool | None = Field(default=None, alias="if")
+
+
+class Output(Strict):
+    values: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    links: list[dict[str, str]] = Field(default_factory=list)
+    text: str | None = None
+
+
+class Access(Strict):
+    teams: list[str] = Field(default_factory=lambda: ["*"])
+    roles: list[str] = Field(default_factory=list)
+
+
+class Ttl(Strict):
+    default: str | None = Field(default=None, pattern=DURATION_PATTERN)
+    max: str | None = Field(default=None, pattern=DURATION_PATTERN)
+
+
+class Lifecycle(Strict):
+    ttl: Ttl = Field(default_factory=Ttl)
+
+
+class Cost(Strict):
+    monthly_usd: float = Field(default=0.0, ge=0)
+
+
+class Spec(Strict):
+    replaces: str | None = None
+    access: Access = Field(default_factory=Access)
+    approval: Literal["none", "always", "on-exception"] = "on-exception"
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    cost: Cost = Field(default_factory=Cost)
+    parameters: dict[str, Any] | list[dict[str, Any]] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
+    guardrails: list[str] = Field(default_factory=list)
+    output: Output = Field(default_factory=Output)
+    rollback: bool = Field(default=True, description="Undo completed steps when one fails.")
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_step_ids(cls, steps: list[Step]) -> list[Step]:
+        seen: set[str] = set()
+        for step in steps:
+            if step.id in seen:
+                raise ValueError(f"step id '{step.id}' is used twice")
+            seen.add(step.id)
+        return steps
+
+    @field_validator("guardrails")
+    @classmethod
+    def _relative_guardrails(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if path.startswith("/") or ".." in re.split(r"[/\\]", path):
+                raise ValueError(f"guardrail '{path}' must be a path inside the template folder")
+        return paths
+
+
+class TemplateDocument(Strict):
+    api_version: Literal["goldenpath.dev/v1"] = Field(alias="apiVersion")
+    kind: Literal["GoldenPath"]
+    metadata: Metadata
+    spec: Spec
+
+
+def content_version(document: dict[str, Any]) -> str:
+    """A stable short hash of a template's content, its version when none is declared."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]

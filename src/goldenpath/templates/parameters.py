@@ -1,0 +1,202 @@
+"""Developer-typed parameters: the template's JSON Schema (2020-12), defaults, and clear errors.
+
+``spec.parameters`` is one object schema or a list of form pages; the pages are merged into one
+schema whose properties are the union of the pages', so an unknown parameter is an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from goldenpath.errors import InvalidInput, InvalidInputs
+
+# A string with no maxLength of its own still has this one: nobody types 10 kB into a form field.
+DEFAULT_MAX_LENGTH = 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def pages(parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The form pages: a single object schema is one page."""
+    if isinstance(parameters, Mapping):
+        return [dict(parameters)] if parameters else []
+    return [dict(page) for page in parameters]
+
+
+def merged_schema(parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One object schema that accepts exactly what every page accepts together."""
+    page_list = pages(parameters)
+    properties: dict[str, Any] = {}
+    for page in page_list:
+        for name, schema in _declared_properties(page):
+            properties.setdefault(name, schema)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "allOf": [{"type": "object", **_without_titles(page)} for page in page_list],
+    }
+
+
+def check_schema(schema: Mapping[str, Any]) -> str | None:
+    """The reason a schema is not valid JSON Schema 2020-12, or None."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return exc.message
+    return None
+
+
+def apply_defaults(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``values`` with every missing property that has a default filled in."""
+    result = dict(values)
+    for name, prop in schema.get("properties", {}).items():
+        if not isinstance(prop, Mapping):
+            continue
+        if name not in result and "default" in prop:
+            result[name] = copy.deepcopy(prop["default"])
+        elif isinstance(result.get(name), Mapping) and prop.get("type") == "object":
+            result[name] = apply_defaults(prop, result[name])
+    return result
+
+
+def validate(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults applied, then every rule checked; all failures are reported together."""
+    filled = apply_defaults(schema, values)
+    problems = list(_unsafe_strings(schema, filled))
+    validator = Draft202012Validator(schema)
+    for error in sorted(validator.iter_errors(filled), key=lambda e: list(e.absolute_path)):
+        problems.extend(_explain(error, schema))
+    if problems:
+        raise InvalidInputs(_dedupe(problems))
+    return filled
+
+
+def _declared_properties(page: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    """Properties of a page, including those only its conditional parts declare."""
+    yield from page.get("properties", {}).items()
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in page.get(keyword, []):
+            yield from _declared_properties(branch)
+    for keyword in ("if", "then", "else"):
+        if isinstance(page.get(keyword), Mapping):
+            yield from _declared_properties(page[keyword])
+    for branch in page.get("dependentSchemas", page.get("dependencies", {})).values():
+        if isinstance(branch, Mapping):
+            yield from _declared_properties(branch)
+
+
+def _without_titles(page: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in page.items() if k not in ("title", "description")}
+
+
+def _unsafe_strings(
+    schema: Mapping[str, Any], values: Mapping[str, Any], prefix: str = ""
+) -> Iterable[InvalidInput]:
+    properties = schema.get("properties", {})
+    for name, value in values.items():
+        field = f"{prefix}{name}"
+        prop = properties.get(name, {}) if isinstance(properties, Mapping) else {}
+        yield from _unsafe_value(field, value, prop if isinstance(prop, Mapping) else {})
+
+
+def _unsafe_value(field: str, value: Any, prop: Mapping[str, Any]) -> Iterable[InvalidInput]:
+    if isinstance(value, str):
+        limit = prop.get("maxLength", DEFAULT_MAX_LENGTH)
+        if len(value) > max(limit, 0) and "maxLength" not in prop:
+            yield InvalidInput(field=field, rule=f"must be at most {limit} characters")
+        if _CONTROL.search(value):
+            yield InvalidInput(field=field, rule="must not contain control characters")
+        elif unicodedata.normalize("NFKC", value) != value:
+            yield InvalidInput(
+                field=field, rule="must not contain look-alike (compatibility) characters"
+            )
+    elif isinstance(value, Mapping):
+        yield from _unsafe_strings(prop, value, prefix=f"{field}.")
+    elif isinstance(value, list):
+        items = prop.get("items", {})
+        for index, item in enumerate(value):
+            yield from _unsafe_value(f"{field}[{index}]", item, items)
+
+
+def _field(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(parameters)"
+
+
+def _explain(error: ValidationError, schema: Mapping[str, Any]) -> list[InvalidInput]:
+    field = _field(error.absolute_path)
+    validator = error.validator
+    value = error.validator_value
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return [InvalidInput(field=_join(field, name), rule="is required") for name in missing]
+    if validator == "additionalProperties":
+        extras = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        return [
+            InvalidInput(field=_join(field, name), rule="is not a parameter of this golden path")
+            for name in extras
+        ]
+    if validator in ("allOf", "anyOf", "oneOf") and error.context:
+        nested = [e for e in error.context if e.validator != validator]
+        return [p for e in nested for p in _explain(e, schema)] or [
+            InvalidInput(field=field, rule=error.message)
+        ]
+    custom = _custom_message(schema, error.absolute_path)
+    return [InvalidInput(field=field, rule=custom or _rule_text(str(validator), value, error))]
+
+
+def _join(parent: str, name: str) -> str:
+    return name if parent == "(parameters)" else f"{parent}.{name}"
+
+
+def _custom_message(schema: Mapping[str, Any], path: Iterable[Any]) -> str | None:
+    node: Any = schema
+    for part in path:
+        if isinstance(part, int):
+            node = node.get("items", {}) if isinstance(node, Mapping) else {}
+        else:
+            node = node.get("properties", {}).get(part, {}) if isinstance(node, Mapping) else {}
+    message = node.get("errorMessage") if isinstance(node, Mapping) else None
+    return message if isinstance(message, str) else None
+
+
+def _rule_text(validator: str, value: Any, error: ValidationError) -> str:
+    rules: dict[str, str] = {
+        "pattern": f"must match the pattern {value}",
+        "maxLength": f"must be at most {value} characters",
+        "minLength": f"must be at least {value} characters",
+        "enum": "must be one of: " + ", ".join(str(v) for v in value)
+        if isinstance(value, list)
+        else "",
+        "const": f"must be {value!r}",
+        "type": f"must be of type {value}",
+        "minimum": f"must be at least {value}",
+        "maximum": f"must be at most {value}",
+        "exclusiveMinimum": f"must be greater than {value}",
+        "exclusiveMaximum": f"must be less than {value}",
+        "format": f"must be a valid {value}",
+        "minItems": f"must have at least {value} items",
+        "maxItems": f"must have at most {value} items",
+        "uniqueItems": "must not repeat items",
+    }
+    return rules.get(validator) or error.message
+
+
+def _dedupe(problems: list[InvalidInput]) -> list[InvalidInput]:
+    seen: set[str] = set()
+    unique = []
+    for problem in problems:
+        if str(problem) not in seen:
+            seen.add(str(problem))
+            unique.append(problem)
+    return unique
