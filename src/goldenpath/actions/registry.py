@@ -40,10 +40,11 @@ class ActionRegistry:
 
 def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.debug.log import DebugLog
+    from goldenpath.actions.debug.wait import DebugWait
     from goldenpath.actions.postgres.database import PostgresDatabase
     from goldenpath.actions.secret.generate import SecretGenerate
 
-    return [DebugLog, PostgresDatabase, SecretGenerate]
+    return [DebugLog, DebugWait, PostgresDatabase, SecretGenerate]
 
 
 def default_registry() -> ActionRegistry:

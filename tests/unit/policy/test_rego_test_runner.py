@@ -23,7 +23,7 @@ def test_a_broken_test_is_reported_failed(tmp_path: Path) -> None:
         "package goldenpath.instance_types_test\n"
         "import data.goldenpath.instance_types\n"
         "test_large_allowed if {\n"
-        "\tcount(instance_types.deny) == 0 with input as {\"plan\": {\"resources\": [\n"
+        '\tcount(instance_types.deny) == 0 with input as {"plan": {"resources": [\n'
         '\t\t{"type": "aws:ec2:instance", "name": "web", "config": {"instance_type": "m5.large"}}\n'
         "\t]}}\n"
         "}\n"
@@ -33,7 +33,10 @@ def test_a_broken_test_is_reported_failed(tmp_path: Path) -> None:
     assert not report.passed
     assert report.summary == "1 passed, 1 failed"
     [failure] = report.failures
-    assert (failure.package, failure.name) == ("goldenpath.instance_types_test", "test_large_allowed")
+    assert (failure.package, failure.name) == (
+        "goldenpath.instance_types_test",
+        "test_large_allowed",
+    )
     assert failure.error == "expected true, got undefined"
 
 

@@ -145,7 +145,10 @@ def test_private_buckets_pass_and_request_policies_do_not_run(starter: PolicySet
 
 def test_every_public_change_in_a_plan_is_reported(starter: PolicySet) -> None:
     plan = show_json(
-        *(change("aws_s3_bucket_acl", f"b{i}", ["create"], {"acl": "public-read"}) for i in range(5))
+        *(
+            change("aws_s3_bucket_acl", f"b{i}", ["create"], {"acl": "public-read"})
+            for i in range(5)
+        )
     )
     assert len(check_plan(starter, plan).violations) == 5
 

@@ -1,0 +1,68 @@
+"""One table from error type to HTTP status, and one JSON shape for every error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from goldenpath import errors
+
+STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
+    (errors.InvalidInput, 422),
+    (errors.InvalidInputs, 422),
+    (errors.TemplateInvalid, 422),
+    (errors.ActionNotFound, 422),
+    (errors.BackendNotFound, 422),
+    (errors.TemplateNotFound, 404),
+    (errors.RequestNotFound, 404),
+    (errors.ResourceNotFound, 404),
+    (errors.AccessDenied, 403),
+    (errors.PolicyDenied, 403),
+    (errors.Conflict, 409),
+    (errors.BackendUnavailable, 503),
+)
+
+
+def status_for(error: errors.GoldenPathError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or []}}
+
+
+def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
+    if isinstance(error, errors.InvalidInputs):
+        return [{"field": e.field, "rule": str(e.details["rule"])} for e in error.errors]
+    if isinstance(error, errors.InvalidInput):
+        return [{"field": error.field, "rule": str(error.details["rule"])}]
+    return []
+
+
+def install(api: FastAPI) -> None:
+    @api.exception_handler(errors.GoldenPathError)
+    async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.message, _fields(exc)), status_code=status_for(exc)
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "rule": str(err["msg"]).lower(),
+            }
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{f['field']}: {f['rule']}" for f in fields)
+        return JSONResponse(
+            error_body("invalid_input", f"The request is invalid: {message}", fields),
+            status_code=422,
+        )

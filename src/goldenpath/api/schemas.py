@@ -1,0 +1,224 @@
+"""Request and response bodies of the REST API (pydantic: this is an edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
+from goldenpath.templates.loader import Template
+
+
+class TemplateSummary(BaseModel):
+    name: str
+    title: str
+    description: str
+    version: str
+    owner: str
+    tags: list[str]
+    replaces: str | None
+    monthly_cost_usd: float
+    approval: str
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateSummary:
+        meta, spec = template.document.metadata, template.document.spec
+        return cls(
+            name=template.name,
+            title=template.title,
+            description=meta.description,
+            version=template.version,
+            owner=meta.owner,
+            tags=list(meta.tags),
+            replaces=spec.replaces,
+            monthly_cost_usd=spec.cost.monthly_usd,
+            approval=spec.approval,
+        )
+
+
+class StepSummary(BaseModel):
+    id: str
+    name: str
+    action: str
+
+
+class TemplateDetail(TemplateSummary):
+    parameters: list[dict[str, Any]] = Field(description="The form pages (JSON Schema).")
+    schema_: dict[str, Any] = Field(alias="schema", description="All pages merged into one.")
+    steps: list[StepSummary]
+    outputs: dict[str, list[str]]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateDetail:
+        from goldenpath.templates.parameters import pages
+
+        spec = template.document.spec
+        return cls(
+            **TemplateSummary.of(template).model_dump(),
+            parameters=pages(spec.parameters),
+            schema=template.schema,
+            steps=[StepSummary(id=s.id, name=s.name or s.id, action=s.action) for s in spec.steps],
+            outputs={"values": list(spec.output.values), "secrets": list(spec.output.secrets)},
+        )
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"template": "postgres-database", "parameters": {"name": "orders"}}]
+        },
+    )
+
+    template: str = Field(max_length=100)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    team: str | None = Field(default=None, max_length=63, description="Owner team.")
+    dry_run: bool = False
+
+
+class PlanResponse(BaseModel):
+    dry_run: bool = True
+    template: str
+    version: str
+    parameters: dict[str, Any]
+    plan: dict[str, Any]
+
+
+class StepView(BaseModel):
+    id: str
+    name: str
+    action: str
+    status: str
+    input: dict[str, Any] | None
+    outputs: dict[str, Any] | None
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+
+    @classmethod
+    def of(cls, step: StepRecord) -> StepView:
+        return cls(
+            id=step.step_id,
+            name=step.name,
+            action=step.action,
+            status=step.status,
+            input=step.input,
+            outputs=step.outputs,
+            error=step.error,
+            started_at=step.started_at,
+            finished_at=step.finished_at,
+            duration_seconds=step.duration_seconds,
+        )
+
+
+class RequestView(BaseModel):
+    id: str
+    template: str
+    version: str
+    status: str
+    requested_by: str
+    team: str
+    parameters: dict[str, Any]
+    outputs: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    steps: list[StepView]
+    plan: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, request: RequestRecord, *, with_plan: bool = False) -> RequestView:
+        return cls(
+            id=request.id,
+            template=request.template_name,
+            version=request.template_version,
+            status=request.status,
+            requested_by=request.requested_by,
+            team=request.owner_team,
+            parameters=request.parameters,
+            outputs=request.outputs,
+            error=request.error,
+            attempts=request.attempts,
+            created_at=request.created_at,
+            started_at=request.started_at,
+            finished_at=request.finished_at,
+            steps=[StepView.of(s) for s in request.steps],
+            plan=request.plan if with_plan else None,
+        )
+
+
+class LogView(BaseModel):
+    id: int
+    step: str
+    at: datetime
+    level: str
+    message: str
+
+    @classmethod
+    def of(cls, line: LogLine) -> LogView:
+        return cls(id=line.id, step=line.step_id, at=line.at, level=line.level, message=line.message)
+
+
+class SecretsView(BaseModel):
+    request_id: str
+    secrets: dict[str, Any]
+
+
+class ResourceView(BaseModel):
+    id: str
+    kind: str
+    name: str
+    backend: str
+    team: str
+    template: str
+    state: str
+    request_id: str
+    outputs: dict[str, Any] | None
+    config: dict[str, Any]
+    monthly_cost_usd: float | None
+    created_at: datetime
+    destroyed_at: datetime | None
+    expires_at: datetime | None
+    error: str | None
+
+    @classmethod
+    def of(cls, resource: ResourceRecord) -> ResourceView:
+        return cls(
+            id=resource.id,
+            kind=resource.kind,
+            name=resource.name,
+            backend=resource.backend,
+            team=resource.owner_team,
+            template=f"{resource.template_name}@{resource.template_version}",
+            state=resource.state,
+            request_id=resource.request_id,
+            outputs=resource.outputs,
+            config=resource.config,
+            monthly_cost_usd=resource.monthly_cost_usd,
+            created_at=resource.created_at,
+            destroyed_at=resource.destroyed_at,
+            expires_at=resource.expires_at,
+            error=resource.error,
+        )
+
+
+class ErrorField(BaseModel):
+    field: str
+    rule: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[ErrorField]
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

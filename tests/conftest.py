@@ -1,0 +1,167 @@
+"""Shared fixtures: a fresh platform database on the machine's real PostgreSQL, platforms built
+on it, and a worker running in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from goldenpath.app import Platform, build_platform
+from goldenpath.settings import Settings
+from goldenpath.store.records import RequestRecord
+
+ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+FIXTURES = Path(__file__).parent / "fixtures"
+# Every role and database a test creates on the shared server starts with this.
+TEST_PREFIX = "gpt_"
+
+
+def _drop_test_objects(conn: psycopg.Connection[Any]) -> None:
+    for (name,) in conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEST_PREFIX + "%",)
+    ).fetchall():
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    for (name,) in conn.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (TEST_PREFIX + "%",)
+    ).fetchall():
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        yield conn
+        _drop_test_objects(conn)
+
+
+@pytest.fixture
+def database_url(pg_admin: psycopg.Connection[Any]) -> Iterator[str]:
+    name = f"gp_test_{secrets.token_hex(4)}"
+    pg_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    pg_admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    def make(stem: str = "db") -> str:
+        return f"{TEST_PREFIX}{stem}_{secrets.token_hex(3)}"
+
+    return make
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            "template_dirs": [FIXTURES / "templates"],
+            "worker_heartbeat_seconds": 0.5,
+            "stalled_after_seconds": 3.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_platform(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Platform]]:
+    built: list[Platform] = []
+
+    def make(**overrides: Any) -> Platform:
+        platform = build_platform(make_settings(**overrides))
+        built.append(platform)
+        return platform
+
+    yield make
+    for platform in built:
+        platform.close()
+
+
+@pytest.fixture
+def platform(make_platform: Callable[..., Platform]) -> Platform:
+    return make_platform()
+
+
+class BackgroundWorker:
+    """A real Procrastinate worker on its own event loop in a thread."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._loop = asyncio.new_event_loop()
+        self._task: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        settings = self._platform.settings
+        self._task = self._loop.create_task(
+            self._platform.queue.run_worker(
+                concurrency=2,
+                heartbeat_seconds=settings.worker_heartbeat_seconds,
+                stalled_after_seconds=settings.stalled_after_seconds,
+                install_signal_handlers=False,
+            )
+        )
+        try:
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._loop.close()
+
+    def start(self) -> BackgroundWorker:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def worker(platform: Platform) -> Iterator[BackgroundWorker]:
+    running = BackgroundWorker(platform).start()
+    yield running
+    running.stop()
+
+
+def wait_for_request(
+    platform: Platform, request_id: str, *, until: Callable[[RequestRecord], bool] | None = None,
+    timeout: float = 60.0,
+) -> RequestRecord:
+    """Poll until the request is finished (or ``until`` holds); fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = platform.service.request(request_id)
+        if (until(record) if until else record.finished):
+            return record
+        if time.monotonic() > deadline:
+            pytest.fail(f"request {request_id} still {record.status} after {timeout} s")
+        time.sleep(0.1)
+
+
+def wait_for_resource_state(
+    platform: Platform, resource_id: str, states: set[str], timeout: float = 60.0
+) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = platform.service.resource(resource_id).state
+        if state in states:
+            return state
+        if time.monotonic() > deadline:
+            pytest.fail(f"resource {resource_id} still {state} after {timeout} s")
+        time.sleep(0.1)
