@@ -126,6 +126,12 @@ class BackgroundWorker:
         self._thread.start()
         return self
 
+    def __enter__(self) -> BackgroundWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._task is not None:
             self._loop.call_soon_threadsafe(self._task.cancel)

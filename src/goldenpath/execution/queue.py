@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import procrastinate
 import sqlalchemy as sa
@@ -39,31 +38,27 @@ class Queue:
         )
         retry = RetryStrategy(max_attempts=5, wait=2, exponential_wait=2)
 
-        @self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry, pass_context=False)
-        def _run_request(request_id: str) -> None:
-            run_request(request_id)
+        self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry)(run_request)
+        self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry)(destroy_resource)
 
-        @self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry, pass_context=False)
-        def _destroy_resource(resource_id: str) -> None:
-            destroy_resource(resource_id)
-
-        self._run_request = _run_request
-        self._destroy_resource = _destroy_resource
+        # Deferring goes through a second app with a synchronous connector: the worker's app
+        # is opened asynchronously, and an async connector cannot use our sync connection.
+        self._deferrer = procrastinate.App(
+            connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo)
+        )
 
     def defer_request(self, conn: sa.Connection, request_id: str) -> int:
         """Defer the request's job inside ``conn``'s open transaction; returns the job id."""
-        return int(
-            self._run_request.configure(
-                lock=f"request:{request_id}", connection=_driver_connection(conn)
-            ).defer(request_id=request_id)
-        )
+        return self._defer(conn, RUN_REQUEST, f"request:{request_id}", request_id=request_id)
 
     def defer_destroy(self, conn: sa.Connection, resource_id: str) -> int:
-        return int(
-            self._destroy_resource.configure(
-                lock=f"resource:{resource_id}", connection=_driver_connection(conn)
-            ).defer(resource_id=resource_id)
+        return self._defer(conn, DESTROY_RESOURCE, f"resource:{resource_id}", resource_id=resource_id)
+
+    def _defer(self, conn: sa.Connection, task: str, lock: str, **arguments: str) -> int:
+        deferrer = self._deferrer.configure_task(
+            task, queue=QUEUE, lock=lock, connection=conn.connection.driver_connection
         )
+        return int(deferrer.defer(**arguments))
 
     async def run_worker(
         self,
@@ -112,7 +107,3 @@ class Queue:
             except Exception:
                 logger.exception("stalled job recovery failed; will try again")
             await asyncio.sleep(interval)
-
-
-def _driver_connection(conn: sa.Connection) -> Any:
-    return conn.connection.driver_connection

@@ -19,6 +19,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from goldenpath.errors import ConfigurationError
 
@@ -114,9 +115,19 @@ def _open_path_for(user: str, folder: Path) -> None:
                 path.chmod(path.stat().st_mode | 0o005)
 
 
+def _as_owner() -> dict[str, Any]:
+    """subprocess arguments that run a command as the server's system user when we are root.
+
+    The group matters too: run with root's group, folders that are group-root and closed to
+    the group (pytest's temporary folders, say) would refuse it even where others may enter.
+    """
+    if os.geteuid() != 0:
+        return {}
+    return {"user": SYSTEM_USER, "group": SYSTEM_USER, "extra_groups": []}
+
+
 def _run_as_owner(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    user = SYSTEM_USER if os.geteuid() == 0 else None
-    result = subprocess.run(argv, user=user, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, **_as_owner())
     if result.returncode != 0:
         raise ConfigurationError(
             problem=f"embedded PostgreSQL: {Path(argv[0]).name} failed: "
@@ -158,9 +169,9 @@ def _initdb(pgdata: Path, as_root: bool) -> None:
 def _is_running(pgdata: Path) -> bool:
     result = subprocess.run(
         [str(_bin_dir() / "pg_ctl"), "-D", str(pgdata), "status"],
-        user=SYSTEM_USER if os.geteuid() == 0 else None,
         capture_output=True,
         check=False,
+        **_as_owner(),
     )
     return result.returncode == 0
 
@@ -201,10 +212,10 @@ def _ensure_platform_database(server: EmbeddedServer) -> None:
     while True:
         probe = subprocess.run(
             [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{PLATFORM_DATABASE}'"],
-            user=SYSTEM_USER if os.geteuid() == 0 else None,
             capture_output=True,
             text=True,
             check=False,
+            **_as_owner(),
         )
         if probe.returncode == 0 or time.monotonic() > deadline:
             break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
 from goldenpath.templates import parameters
 from goldenpath.templates.model import TemplateDocument, content_version
-from goldenpath.templates.rendering import check_syntax
+from goldenpath.templates.rendering import STEP_REF, check_syntax, condition_text
 
 TEMPLATE_FILE_NAMES = ("template.yaml", "template.yml")
 
@@ -73,7 +73,7 @@ class TemplateCatalog:
         except KeyError:
             raise TemplateNotFound(name=name) from None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Template]:
         return iter(sorted(self.templates.values(), key=lambda t: t.name))
 
 
@@ -97,16 +97,34 @@ def template_files(folders: Iterable[Path]) -> list[Path]:
 def load_catalog(
     folders: Iterable[Path], known_actions: Mapping[str, type[Any]] | None = None
 ) -> TemplateCatalog:
-    """Load every template; a later folder's template replaces an earlier one of the same name."""
+    """Load every template; a later folder's template replaces an earlier one of the same name.
+
+    A file that does not load, or that repeats a name another file of the same folder has, is
+    kept in ``problems`` and the rest still load.
+    """
     templates: dict[str, Template] = {}
     problems: list[TemplateInvalid] = []
-    for path in template_files(folders):
-        try:
-            template = load_template(path, known_actions)
-        except TemplateInvalid as exc:
-            problems.append(exc)
-            continue
-        templates[template.name] = template
+    for folder in folders:
+        in_this_folder: dict[str, Template] = {}
+        for path in template_files([folder]):
+            try:
+                template = load_template(path, known_actions)
+            except TemplateInvalid as exc:
+                problems.append(exc)
+                continue
+            first = in_this_folder.get(template.name)
+            if first is not None:
+                problems.append(
+                    TemplateInvalid(
+                        file=str(path),
+                        field="metadata.name",
+                        line=_line(_compose(path), ["metadata", "name"]),
+                        problem=f"'{template.name}' is already the name of {first.source}",
+                    )
+                )
+                continue
+            in_this_folder[template.name] = template
+        templates.update(in_this_folder)
     return TemplateCatalog(templates=templates, problems=tuple(problems))
 
 
@@ -125,27 +143,12 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
         ) from exc
     if not isinstance(raw, dict):
         raise TemplateInvalid(file=str(path), field="(document)", line=1, problem="not a mapping")
+    _check_unique_keys(path, node)
     try:
         document = TemplateDocument.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = list(error["loc"])
-        where = _dotted(loc)
-        raise TemplateInvalid(
-            file=str(path),
-            field=where,
-            line=_line(node, loc),
-            problem=_pydantic_message(error, len(exc.errors())),
-        ) from exc
-    schema = parameters.merged_schema(document.spec.parameters)
-    problem = parameters.check_schema(schema)
-    if problem:
-        raise TemplateInvalid(
-            file=str(path),
-            field="spec.parameters",
-            line=_line(node, ["spec", "parameters"]),
-            problem=f"not valid JSON Schema 2020-12: {problem}",
-        )
+        raise _invalid_document(path, node, raw, exc) from exc
+    schema = _parameter_schema(path, node, document)
     _check_steps(path, node, document, known_actions)
     guardrails = _read_guardrails(path, node, document)
     version = document.metadata.version or content_version({"raw": raw, "guardrails": guardrails})
@@ -157,6 +160,101 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
         schema=schema,
         guardrails=guardrails,
     )
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    try:
+        return yaml.compose(_read(path), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, TemplateInvalid):
+        return None
+
+
+def _check_unique_keys(path: Path, node: yaml.Node | None, loc: Sequence[Any] = ()) -> None:
+    """YAML keeps the last of two equal keys silently; in a template that hides a mistake."""
+    if isinstance(node, yaml.MappingNode):
+        first_lines: dict[Any, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in first_lines:
+                    raise TemplateInvalid(
+                        file=str(path),
+                        field=_dotted([*loc, key.value]),
+                        line=key.start_mark.line + 1,
+                        problem=f"is set twice (first on line {first_lines[key.value]})",
+                    )
+                first_lines[key.value] = key.start_mark.line + 1
+            _check_unique_keys(path, value, [*loc, key.value])
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_unique_keys(path, item, [*loc, index])
+
+
+def _invalid_document(
+    path: Path, node: yaml.Node | None, raw: Mapping[str, Any], exc: ValidationError
+) -> TemplateInvalid:
+    """The first problem pydantic found, named by its YAML field and line."""
+    errors = exc.errors()
+    loc = _yaml_loc(raw, errors[0])
+    same_field = [e for e in errors if _yaml_loc(raw, e) == loc]
+    problem = _pydantic_message(same_field)
+    others = len(errors) - len(same_field)
+    if others:
+        problem += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return TemplateInvalid(
+        file=str(path), field=_dotted(loc), line=_line(node, loc), problem=problem
+    )
+
+
+def _yaml_loc(raw: Any, error: Mapping[str, Any]) -> list[Any]:
+    """Pydantic's ``loc`` as a path in the YAML.
+
+    Pydantic adds the member type of a union (``str``, ``dict[str,any]``) to ``loc``; those parts
+    are not in the document and are dropped. The last part is kept when it names a missing or
+    unknown field.
+    """
+    loc = list(error["loc"])
+    kept: list[Any] = []
+    current: Any = raw
+    for position, part in enumerate(loc):
+        in_mapping = isinstance(current, Mapping) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            current = current[part]
+        elif position == len(loc) - 1 and error["type"] in ("missing", "extra_forbidden"):
+            current = None
+        else:
+            continue
+        kept.append(part)
+    if error["type"] == "duplicate_step_id":
+        kept += [error["ctx"]["index"], "id"]
+    return kept
+
+
+def _parameter_schema(
+    path: Path, node: yaml.Node | None, document: TemplateDocument
+) -> dict[str, Any]:
+    declared = document.spec.parameters
+    for index, page in enumerate(parameters.pages(declared)):
+        found = parameters.schema_problem(page)
+        if found:
+            reason, at = found
+            loc = ["spec", "parameters", *([index] if isinstance(declared, list) else []), *at]
+            raise TemplateInvalid(
+                file=str(path),
+                field=_dotted(loc),
+                line=_line(node, loc),
+                problem=f"not valid JSON Schema 2020-12: {reason}",
+            )
+    schema = parameters.merged_schema(declared)
+    problem = parameters.check_schema(schema)
+    if problem:
+        raise TemplateInvalid(
+            file=str(path),
+            field="spec.parameters",
+            line=_line(node, ["spec", "parameters"]),
+            problem=f"not valid JSON Schema 2020-12 once its pages are merged: {problem}",
+        )
+    return schema
 
 
 def _read(path: Path) -> str:
@@ -172,63 +270,74 @@ def _check_steps(
     document: TemplateDocument,
     known_actions: Mapping[str, type[Any]] | None,
 ) -> None:
+    all_steps = {s.id for s in document.spec.steps}
     earlier: set[str] = set()
     for index, step in enumerate(document.spec.steps):
         loc: list[Any] = ["spec", "steps", index]
         if known_actions is not None and step.action not in known_actions:
+            known = ", ".join(sorted(known_actions))
             raise TemplateInvalid(
                 file=str(path),
-                field=f"spec.steps[{index}].action",
+                field=_dotted([*loc, "action"]),
                 line=_line(node, [*loc, "action"]),
-                problem=f"unknown action '{step.action}' (known: {', '.join(sorted(known_actions))})",
+                problem=f"unknown action '{step.action}' (known: {known})",
             )
-        for where, text in _strings(step.input, f"spec.steps[{index}].input"):
-            _check_expression(path, node, [*loc, "input"], where, text, earlier)
+        for at, text in _strings(step.input, [*loc, "input"]):
+            _check_expression(path, node, at, text, earlier, all_steps)
         if isinstance(step.if_, str):
             _check_expression(
-                path, node, [*loc, "if"], f"spec.steps[{index}].if", step.if_, earlier
+                path, node, [*loc, "if"], condition_text(step.if_), earlier, all_steps
             )
         earlier.add(step.id)
-    step_ids = {s.id for s in document.spec.steps}
     output = document.spec.output
-    for group, values in (("values", output.values), ("secrets", output.secrets)):
-        for key, text in values.items():
-            where = f"spec.output.{group}.{key}"
-            _check_expression(path, node, ["spec", "output", group, key], where, text, step_ids)
+    rendered_after_all_steps: list[tuple[list[Any], Any]] = [
+        (["spec", "output", "values"], output.values),
+        (["spec", "output", "secrets"], output.secrets),
+        (["spec", "output", "links"], output.links),
+        (["spec", "output", "text"], output.text),
+    ]
+    for loc, value in rendered_after_all_steps:
+        for at, text in _strings(value, loc):
+            _check_expression(path, node, at, text, all_steps, all_steps)
 
 
 def _check_expression(
     path: Path,
     node: yaml.Node | None,
     loc: Sequence[Any],
-    where: str,
     text: str,
     visible_steps: set[str],
+    all_steps: set[str],
 ) -> None:
-    from goldenpath.templates.rendering import STEP_REF
-
     error = check_syntax(text)
     if error:
-        raise TemplateInvalid(file=str(path), field=where, line=_line(node, loc), problem=error)
+        raise TemplateInvalid(
+            file=str(path), field=_dotted(loc), line=_line(node, loc), problem=error
+        )
     for step_id, _ in STEP_REF.findall(text):
         if step_id not in visible_steps:
+            reason = (
+                "which does not run before it"
+                if step_id in all_steps
+                else "which is not a step of this golden path"
+            )
             raise TemplateInvalid(
                 file=str(path),
-                field=where,
+                field=_dotted(loc),
                 line=_line(node, loc),
-                problem=f"refers to step '{step_id}', which does not run before it",
+                problem=f"refers to step '{step_id}', {reason}",
             )
 
 
-def _strings(value: Any, where: str) -> Iterable[tuple[str, str]]:
+def _strings(value: Any, loc: list[Any]) -> Iterable[tuple[list[Any], str]]:
     if isinstance(value, str):
-        yield where, value
+        yield loc, value
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            yield from _strings(v, f"{where}.{k}")
+            yield from _strings(v, [*loc, k])
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _strings(v, f"{where}[{i}]")
+            yield from _strings(v, [*loc, i])
 
 
 def _read_guardrails(
@@ -245,7 +354,15 @@ def _read_guardrails(
                 line=_line(node, ["spec", "guardrails", index]),
                 problem=f"guardrail file '{relative}' not found beside the template",
             )
-        texts[f"{document.metadata.name}/{relative}"] = file.read_text(encoding="utf-8")
+        try:
+            texts[f"{document.metadata.name}/{relative}"] = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateInvalid(
+                file=str(path),
+                field=f"spec.guardrails[{index}]",
+                line=_line(node, ["spec", "guardrails", index]),
+                problem=f"guardrail file '{relative}' cannot be read: {exc}",
+            ) from exc
     return texts
 
 
@@ -270,22 +387,38 @@ def _line(node: yaml.Node | None, loc: Sequence[Any]) -> int | str:
                     child = value
                     line = key.start_mark.line + 1
                     break
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(current.value):
-                child = current.value[part]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            child = current.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         current = child
     return line
 
 
-def _pydantic_message(error: Mapping[str, Any], count: int) -> str:
-    message = str(error["msg"])
-    if error["type"] == "missing":
-        message = "is required"
-    elif error["type"] == "extra_forbidden":
-        message = "is not a known field"
-    if count > 1:
-        message += f" (and {count - 1} more problem{'s' if count > 2 else ''})"
-    return message
+_SHOWS_INPUT = ("literal_error", "string_pattern_mismatch", "enum", "greater_than_equal")
+_SHOULD_BE = "Input should be "
+
+
+def _pydantic_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """One message for the errors pydantic found at one field (several when it is a union)."""
+    texts: list[str] = []
+    for error in errors:
+        if error["type"] == "missing":
+            text = "is required"
+        elif error["type"] == "extra_forbidden":
+            text = "is not a known field"
+        else:
+            text = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] in _SHOWS_INPUT:
+                shown = repr(error["input"])
+                text += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        if text not in texts:
+            texts.append(text)
+    if len(texts) > 1 and all(t.startswith(_SHOULD_BE) for t in texts):
+        return _SHOULD_BE + " or ".join(t.removeprefix(_SHOULD_BE) for t in texts)
+    return "; ".join(texts)

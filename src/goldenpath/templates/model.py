@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -19,7 +20,15 @@ DURATION_PATTERN = r"^[1-9][0-9]*[hdw]$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # The YAML spelling (``apiVersion``, ``if``) is the only one accepted, and dumps use it too,
+    # so a dumped document loads again and ``api_version:`` in a file is an unknown field.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+    )
 
 
 class Metadata(Strict):
@@ -37,6 +46,19 @@ class Step(Strict):
     action: str = Field(pattern=ACTION_ID_PATTERN)
     input: dict[str, Any] = Field(default_factory=dict)
     if_: str | bool | None = Field(default=None, alias="if")
+
+
+def _inside_template_folder(path: str) -> str:
+    if not path or path.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", path):
+        raise PydanticCustomError(
+            "guardrail_outside_folder",
+            "guardrail '{path}' must be a path inside the template folder",
+            {"path": path},
+        )
+    return path
+
+
+GuardrailPath = Annotated[str, AfterValidator(_inside_template_folder)]
 
 
 class Output(Strict):
@@ -72,7 +94,7 @@ class Spec(Strict):
     cost: Cost = Field(default_factory=Cost)
     parameters: dict[str, Any] | list[dict[str, Any]] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
-    guardrails: list[str] = Field(default_factory=list)
+    guardrails: list[GuardrailPath] = Field(default_factory=list)
     output: Output = Field(default_factory=Output)
     rollback: bool = Field(default=True, description="Undo completed steps when one fails.")
 
@@ -80,19 +102,16 @@ class Spec(Strict):
     @classmethod
     def _unique_step_ids(cls, steps: list[Step]) -> list[Step]:
         seen: set[str] = set()
-        for step in steps:
+        for index, step in enumerate(steps):
             if step.id in seen:
-                raise ValueError(f"step id '{step.id}' is used twice")
+                # ``index`` lets the loader point at the second step's line, not at ``steps:``.
+                raise PydanticCustomError(
+                    "duplicate_step_id",
+                    "step id '{id}' is used twice",
+                    {"id": step.id, "index": index},
+                )
             seen.add(step.id)
         return steps
-
-    @field_validator("guardrails")
-    @classmethod
-    def _relative_guardrails(cls, paths: list[str]) -> list[str]:
-        for path in paths:
-            if path.startswith("/") or ".." in re.split(r"[/\\]", path):
-                raise ValueError(f"guardrail '{path}' must be a path inside the template folder")
-        return paths
 
 
 class TemplateDocument(Strict):

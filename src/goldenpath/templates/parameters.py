@@ -7,9 +7,10 @@ schema whose properties are the union of the pages', so an unknown parameter is 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -19,17 +20,21 @@ from goldenpath.errors import InvalidInput, InvalidInputs
 
 # A string with no maxLength of its own still has this one: nobody types 10 kB into a form field.
 DEFAULT_MAX_LENGTH = 1024
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls except tab, newline and carriage return, and the bidirectional overrides
+# that make text display in another order than it is stored ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def pages(parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def pages(parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The form pages: a single object schema is one page."""
     if isinstance(parameters, Mapping):
         return [dict(parameters)] if parameters else []
     return [dict(page) for page in parameters]
 
 
-def merged_schema(parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> dict[str, Any]:
+def merged_schema(
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
     """One object schema that accepts exactly what every page accepts together."""
     page_list = pages(parameters)
     properties: dict[str, Any] = {}
@@ -47,22 +52,31 @@ def merged_schema(parameters: Mapping[str, Any] | list[Mapping[str, Any]]) -> di
 
 def check_schema(schema: Mapping[str, Any]) -> str | None:
     """The reason a schema is not valid JSON Schema 2020-12, or None."""
+    found = schema_problem(schema)
+    return found[0] if found else None
+
+
+def schema_problem(schema: Mapping[str, Any]) -> tuple[str, tuple[str | int, ...]] | None:
+    """Why a schema is not valid JSON Schema 2020-12 and where in it, or None."""
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        return exc.message
+        return exc.message, tuple(exc.absolute_path)
     return None
 
 
 def apply_defaults(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``values`` with every missing property that has a default filled in."""
     result = dict(values)
-    for name, prop in schema.get("properties", {}).items():
+    properties = schema.get("properties", {})
+    if not isinstance(properties, Mapping):
+        return result
+    for name, prop in properties.items():
         if not isinstance(prop, Mapping):
             continue
         if name not in result and "default" in prop:
             result[name] = copy.deepcopy(prop["default"])
-        elif isinstance(result.get(name), Mapping) and prop.get("type") == "object":
+        if isinstance(result.get(name), Mapping) and isinstance(prop.get("properties"), Mapping):
             result[name] = apply_defaults(prop, result[name])
     return result
 
@@ -71,7 +85,8 @@ def validate(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
     """Defaults applied, then every rule checked; all failures are reported together."""
     filled = apply_defaults(schema, values)
     problems = list(_unsafe_strings(schema, filled))
-    validator = Draft202012Validator(schema)
+    # ``format`` only annotates by default in 2020-12; a form that says ``email`` means it.
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in sorted(validator.iter_errors(filled), key=lambda e: list(e.absolute_path)):
         problems.extend(_explain(error, schema))
     if problems:
@@ -81,14 +96,19 @@ def validate(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
 
 def _declared_properties(page: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
     """Properties of a page, including those only its conditional parts declare."""
-    yield from page.get("properties", {}).items()
+    properties = page.get("properties", {})
+    if isinstance(properties, Mapping):
+        yield from properties.items()
     for keyword in ("oneOf", "anyOf", "allOf"):
-        for branch in page.get(keyword, []):
-            yield from _declared_properties(branch)
+        branches = page.get(keyword, [])
+        for branch in branches if isinstance(branches, list) else []:
+            if isinstance(branch, Mapping):
+                yield from _declared_properties(branch)
     for keyword in ("if", "then", "else"):
         if isinstance(page.get(keyword), Mapping):
             yield from _declared_properties(page[keyword])
-    for branch in page.get("dependentSchemas", page.get("dependencies", {})).values():
+    dependent = page.get("dependentSchemas", page.get("dependencies", {}))
+    for branch in dependent.values() if isinstance(dependent, Mapping) else []:
         if isinstance(branch, Mapping):
             yield from _declared_properties(branch)
 
@@ -114,7 +134,9 @@ def _unsafe_value(field: str, value: Any, prop: Mapping[str, Any]) -> Iterable[I
             yield InvalidInput(field=field, rule=f"must be at most {limit} characters")
         if _CONTROL.search(value):
             yield InvalidInput(field=field, rule="must not contain control characters")
-        elif unicodedata.normalize("NFKC", value) != value:
+        # NFC first, so an accent typed as a combining mark (``e`` + U+0301) is not called a
+        # look-alike; only compatibility characters (fullwidth letters, ligatures) differ after it.
+        elif unicodedata.normalize("NFKC", value) != unicodedata.normalize("NFC", value):
             yield InvalidInput(
                 field=field, rule="must not contain look-alike (compatibility) characters"
             )
@@ -175,10 +197,10 @@ def _rule_text(validator: str, value: Any, error: ValidationError) -> str:
         "pattern": f"must match the pattern {value}",
         "maxLength": f"must be at most {value} characters",
         "minLength": f"must be at least {value} characters",
-        "enum": "must be one of: " + ", ".join(str(v) for v in value)
+        "enum": "must be one of: " + ", ".join(_shown(v) for v in value)
         if isinstance(value, list)
         else "",
-        "const": f"must be {value!r}",
+        "const": f"must be {_shown(value)}",
         "type": f"must be of type {value}",
         "minimum": f"must be at least {value}",
         "maximum": f"must be at most {value}",
@@ -190,6 +212,13 @@ def _rule_text(validator: str, value: Any, error: ValidationError) -> str:
         "uniqueItems": "must not repeat items",
     }
     return rules.get(validator) or error.message
+
+
+def _shown(value: Any) -> str:
+    """A schema value as the developer would type it: ``small``, ``""``, ``true``, ``null``."""
+    if isinstance(value, str) and value and value.strip() == value:
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _dedupe(problems: list[InvalidInput]) -> list[InvalidInput]:

@@ -88,7 +88,7 @@ class Renderer:
             return True
         if isinstance(value, bool):
             return value
-        return bool(self._render_string(value if "${{" in value else f"${{{{ {value} }}}}", where))
+        return bool(self._render_string(condition_text(value), where))
 
     def _render_string(self, text: str, where: str) -> Any:
         if "${{" not in text and "${%" not in text:
@@ -103,10 +103,17 @@ class Renderer:
                     str(result)  # raises the UndefinedError that names the missing variable
                 return result
             return _ENV.from_string(text).render(**self._context)
-        except TemplateError as exc:
+        # Evaluating an expression can fail in any Python way (``1 / 0``, ``'a' + 1``); this is the
+        # one place those failures become the template's error.
+        except Exception as exc:
             raise TemplateInvalid(
                 file=self._file, field=where, line="?", problem=f"cannot render {text!r}: {exc}"
             ) from exc
+
+
+def condition_text(value: str) -> str:
+    """An ``if`` as an expression string: ``if: parameters.x`` means ``${{ parameters.x }}``."""
+    return value if "${{" in value or "${%" in value else f"${{{{ {value} }}}}"
 
 
 def check_syntax(text: str) -> str | None:

@@ -1,0 +1,7 @@
+"""``python -m goldenpath.cli``."""
+
+from __future__ import annotations
+
+from goldenpath.cli.main import main
+
+main()

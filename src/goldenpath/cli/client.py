@@ -1,0 +1,191 @@
+"""A small client of the Golden Path REST API.
+
+It is the CLI's adapter: httpx errors and the API's error JSON
+(``{"error": {"code", "message", "fields": [{"field", "rule"}]}}``) become a `CliError` carrying
+the HTTP status and the error code, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from goldenpath.errors import GoldenPathError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+USER_HEADER = "X-Goldenpath-User"
+_NOT_USER_CHARACTERS = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+class CliError(GoldenPathError):
+    """{message}"""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "error",
+        status: int | None = None,
+        fields: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, status=status, fields=fields or [])
+        self.status = status
+        self.fields: list[dict[str, str]] = fields or []
+
+    @property
+    def code(self) -> str:
+        return str(self.details["code"])
+
+    @classmethod
+    def bad_input(cls, field: str, rule: str) -> CliError:
+        """Bad input caught before anything is sent, in the API's shape."""
+        return cls(
+            f"{field}: {rule}", code="invalid_input", fields=[{"field": field, "rule": rule}]
+        )
+
+
+class ApiUnreachable(CliError):
+    """Golden Path API not reachable at {url}"""
+
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(
+            f"Golden Path API not reachable at {url} — is `goldenpath up` running?",
+            code="api_unreachable",
+        )
+        self.url = url
+        self.problem = problem
+
+
+def current_user() -> str:
+    """``$GOLDENPATH_USER`` or the OS user, reduced to what the API accepts."""
+    raw = os.environ.get("GOLDENPATH_USER") or _os_user()
+    cleaned = _NOT_USER_CHARACTERS.sub("", raw).lstrip("._@-")[:100]
+    return cleaned or "anonymous"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "anonymous"
+
+
+class ApiClient:
+    """The REST API, one method per call the CLI makes. Bodies are returned as parsed JSON."""
+
+    def __init__(self, url: str, *, user: str | None = None, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers={USER_HEADER: user or current_user()},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- templates ------------------------------------------------------------------------
+
+    def templates(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/templates"))
+
+    def template(self, name: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/v1/templates/{_segment(name)}"))
+
+    # --- requests -------------------------------------------------------------------------
+
+    def submit(
+        self,
+        template: str,
+        parameters: dict[str, Any],
+        *,
+        team: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"template": template, "parameters": parameters}
+        if team:
+            body["team"] = team
+        if dry_run:
+            body["dry_run"] = True
+        return dict(self._call("POST", "/api/v1/requests", json=body))
+
+    def requests(
+        self, *, status: str | None = None, template: str | None = None, team: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = {"status": status, "template": template, "team": team}
+        return list(self._call("GET", "/api/v1/requests", params=_present(query)))
+
+    def request(self, request_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/v1/requests/{_segment(request_id)}"))
+
+    def logs(self, request_id: str, after: int = 0) -> list[dict[str, Any]]:
+        path = f"/api/v1/requests/{_segment(request_id)}/logs"
+        return list(self._call("GET", path, params={"after": after}))
+
+    def reveal_secrets(self, request_id: str) -> dict[str, Any]:
+        path = f"/api/v1/requests/{_segment(request_id)}/secrets/reveal"
+        return dict(self._call("POST", path)["secrets"])
+
+    # --- resources ------------------------------------------------------------------------
+
+    def resources(
+        self, *, team: str | None = None, include_destroyed: bool = False
+    ) -> list[dict[str, Any]]:
+        query = {"team": team, "include_destroyed": "true" if include_destroyed else None}
+        return list(self._call("GET", "/api/v1/resources", params=_present(query)))
+
+    def resource(self, resource_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/v1/resources/{_segment(resource_id)}"))
+
+    def destroy(self, resource_id: str) -> dict[str, Any]:
+        return dict(self._call("DELETE", f"/api/v1/resources/{_segment(resource_id)}"))
+
+    # --- transport ------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ApiUnreachable(self.url, str(exc)) from exc
+        except httpx.HTTPError as exc:
+            raise CliError(f"talking to {self.url} failed: {exc}", code="transport_error") from exc
+        if response.is_success:
+            return response.json()
+        raise _error_of(response)
+
+
+def _error_of(response: httpx.Response) -> CliError:
+    try:
+        error = response.json()["error"]
+        return CliError(
+            str(error.get("message") or response.reason_phrase),
+            code=str(error.get("code") or "error"),
+            status=response.status_code,
+            fields=[
+                {"field": str(f.get("field", "")), "rule": str(f.get("rule", ""))}
+                for f in error.get("fields") or []
+            ],
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        text = response.text.strip()[:500] or response.reason_phrase
+        return CliError(f"HTTP {response.status_code}: {text}", status=response.status_code)
+
+
+def _segment(value: str) -> str:
+    """A path segment: the user's text can never change which endpoint is called."""
+    return quote(value, safe="")
+
+
+def _present(query: dict[str, str | None]) -> dict[str, str]:
+    return {key: value for key, value in query.items() if value is not None}

@@ -1,0 +1,82 @@
+"""The CLI's exit codes, and the one function that picks them.
+
+======  ==============================================================================
+ code   meaning
+======  ==============================================================================
+  0     ok
+  1     unexpected error, or a confirmation answered 'no'
+  2     bad input: HTTP 422 / ``invalid_input(s)``, a bad configuration, bad CLI usage
+  3     not found (HTTP 404)
+  4     the request failed (final status ``failed`` or ``cancelled``), or a destroy did
+  5     denied by a guardrail (HTTP 403 ``policy_denied``, or final status ``rejected``)
+  6     conflict (HTTP 409), e.g. the name is taken
+  7     the Golden Path API is unreachable
+  8     access denied (HTTP 403, any other code)
+ 130    interrupted (Ctrl-C)
+======  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import click
+
+from goldenpath.cli.client import ApiUnreachable, CliError
+from goldenpath.errors import GoldenPathError
+
+OK = 0
+UNEXPECTED = 1
+BAD_INPUT = 2
+NOT_FOUND = 3
+REQUEST_FAILED = 4
+POLICY_DENIED = 5
+CONFLICT = 6
+API_UNREACHABLE = 7
+ACCESS_DENIED = 8
+INTERRUPTED = 130
+
+EPILOG = (
+    "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
+    "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied."
+)
+
+_BAD_INPUT_CODES = frozenset(
+    {"invalid_input", "invalid_inputs", "template_invalid", "configuration_error"}
+)
+_FAILED_STATUSES = frozenset({"failed", "cancelled", "rollback_failed"})
+
+
+def exit_code_for(outcome: BaseException | str | None) -> int:
+    """The exit code for an error, or for a request's final status (``succeeded``, ...)."""
+    if outcome is None:
+        return OK
+    if isinstance(outcome, str):
+        if outcome == "rejected":
+            return POLICY_DENIED
+        return REQUEST_FAILED if outcome in _FAILED_STATUSES else OK
+    if isinstance(outcome, ApiUnreachable):
+        return API_UNREACHABLE
+    if isinstance(outcome, KeyboardInterrupt | click.Abort):
+        return INTERRUPTED
+    if isinstance(outcome, click.UsageError):
+        return BAD_INPUT
+    if isinstance(outcome, CliError):
+        return _from_http(outcome.status, outcome.code)
+    if isinstance(outcome, GoldenPathError):
+        return _from_http(_http_status(outcome), outcome.code)
+    return UNEXPECTED
+
+
+def _from_http(status: int | None, code: str) -> int:
+    if code == "policy_denied":
+        return POLICY_DENIED
+    if status == 422 or code in _BAD_INPUT_CODES:
+        return BAD_INPUT
+    by_status = {404: NOT_FOUND, 403: ACCESS_DENIED, 409: CONFLICT}
+    return by_status.get(status or 0, UNEXPECTED)
+
+
+def _http_status(error: GoldenPathError) -> int:
+    # The server's table is the single source of truth; imported late to keep the CLI fast.
+    from goldenpath.api.errors import status_for
+
+    return status_for(error)

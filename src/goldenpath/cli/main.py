@@ -1,0 +1,81 @@
+"""The ``goldenpath`` command: the Typer app, and `main`, which turns every outcome into an
+exit code (see `goldenpath.cli.exit_codes`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from goldenpath import __version__
+from goldenpath.cli import requests, resources, server, templates
+from goldenpath.cli.exit_codes import EPILOG, INTERRUPTED, OK, UNEXPECTED, exit_code_for
+from goldenpath.cli.output import err, print_error
+from goldenpath.errors import GoldenPathError
+
+app = typer.Typer(
+    name="goldenpath",
+    help="Golden Path: self-service golden paths. Request, watch, and manage what you own.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("up")(server.up)
+app.command("worker")(server.worker)
+app.add_typer(server.db_app, name="db")
+app.add_typer(templates.app, name="templates")
+app.command("request", epilog=EPILOG)(requests.request)
+app.add_typer(requests.app, name="requests")
+app.add_typer(resources.app, name="resources")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"goldenpath {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Golden Path: self-service golden paths. Request, watch, and manage what you own."""
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code instead of exiting."""
+    try:
+        result = app(args=argv, prog_name="goldenpath", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exit_code_for(exc)
+    except (KeyboardInterrupt, click.Abort):
+        err.print("Interrupted.")
+        return INTERRUPTED
+    except GoldenPathError as exc:
+        print_error(exc)
+        return exit_code_for(exc)
+    except Exception as exc:
+        if os.environ.get("GOLDENPATH_DEBUG"):
+            err.print_exception()
+        print_error(RuntimeError(f"unexpected {type(exc).__name__}: {exc}"))
+        return UNEXPECTED
+    return result if isinstance(result, int) else OK
+
+
+def main() -> None:
+    """The console script: ``goldenpath``."""
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""``goldenpath request`` (run a golden path) and ``goldenpath requests`` (look at runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from goldenpath.cli import output
+from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.exit_codes import OK, exit_code_for
+from goldenpath.cli.options import AsJson, TeamFilter, Url
+from goldenpath.cli.parameters import parse_parameters
+from goldenpath.cli.watch import follow_request
+
+app = typer.Typer(help="Look at requests (runs of golden paths).", no_args_is_help=True)
+
+Params = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="A parameter: key=value (a string) or key:=JSON (number, boolean, list). Repeatable.",
+        metavar="KEY=VALUE",
+    ),
+]
+ParamsFile = Annotated[
+    Path | None,
+    typer.Option(help="Parameters from a JSON or YAML file; -p values win.", dir_okay=False),
+]
+OwnerTeam = Annotated[
+    str | None,
+    typer.Option(
+        "--team", envvar="GOLDENPATH_TEAM", help="Owner team (default: the server's default)."
+    ),
+]
+
+
+def request(
+    template: Annotated[str, typer.Argument(help="The golden path to run.")],
+    param: Params = None,
+    params_file: ParamsFile = None,
+    team: OwnerTeam = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the resolved plan; create nothing.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the request live until it finishes.")
+    ] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal/--no-reveal", help="With --wait: reveal the secrets once, on success."
+        ),
+    ] = True,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Request a golden path, e.g. `goldenpath request postgres-database -p name=orders --wait`."""
+    parameters = parse_parameters(param or [], params_file)
+    with ApiClient(url) as client:
+        if dry_run:
+            preview = client.submit(template, parameters, team=team, dry_run=True)
+            if as_json:
+                output.print_json(preview)
+            else:
+                output.plan(preview)
+            return
+        submitted = client.submit(template, parameters, team=team)
+        if not wait:
+            if as_json:
+                output.print_json(submitted)
+            else:
+                output.out.print(f"Request {submitted['id']} is {submitted['status']}.")
+                output.out.print(f"Follow it with: goldenpath requests show {submitted['id']}")
+            return
+        final = follow_request(client, submitted["id"], output.err if as_json else output.out)
+        secrets = None
+        if reveal and final["status"] == "succeeded" and (final["outputs"] or {}).get("secrets"):
+            secrets = client.reveal_secrets(final["id"])
+    _report(final, secrets, as_json)
+
+
+def _report(final: dict[str, Any], secrets: dict[str, Any] | None, as_json: bool) -> None:
+    code = exit_code_for(final["status"])
+    if as_json:
+        output.print_json(final if secrets is None else {**final, "secrets": secrets})
+    elif code == OK:
+        output.out.print(f"Request {final['id']} succeeded.", style="bold green")
+        output.outputs(final.get("outputs") or {}, final["id"], secrets_shown=bool(secrets))
+        if secrets:
+            output.secrets(secrets)
+    else:
+        _report_failure(final)
+    if code != OK:
+        raise typer.Exit(code)
+
+
+def _report_failure(final: dict[str, Any]) -> None:
+    output.err.print(
+        f"Request {final['id']} {final['status']}: {final.get('error') or 'no reason given'}",
+        style="bold red",
+        markup=False,
+        soft_wrap=True,
+    )
+    for step in final.get("steps", []):
+        if step.get("error"):
+            output.err.print(
+                f"  step {step['id']} ({step['status']}): {step['error']}",
+                markup=False,
+                soft_wrap=True,
+            )
+
+
+@app.command("list")
+def list_requests(
+    status: Annotated[str | None, typer.Option(help="Only requests in this status.")] = None,
+    template: Annotated[str | None, typer.Option(help="Only runs of this golden path.")] = None,
+    team: TeamFilter = None,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """List recent requests, newest first."""
+    with ApiClient(url) as client:
+        found = client.requests(status=status, template=template, team=team)
+    if as_json:
+        output.print_json(found)
+    else:
+        output.requests_table(found)
+
+
+@app.command("show")
+def show_request(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Show a request: status, steps, outputs and errors."""
+    with ApiClient(url) as client:
+        found = client.request(request_id)
+    if as_json:
+        output.print_json(found)
+    else:
+        output.request_detail(found)
+
+
+@app.command("reveal")
+def reveal_secrets(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Reveal a succeeded request's secrets (every reveal is recorded in the audit log)."""
+    with ApiClient(url) as client:
+        found = client.reveal_secrets(request_id)
+    if as_json:
+        output.print_json(found)
+    else:
+        output.secrets(found)

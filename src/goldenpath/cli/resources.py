@@ -1,0 +1,85 @@
+"""``goldenpath resources``: what your requests created, and tearing it down."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from goldenpath.cli import output
+from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.exit_codes import OK, UNEXPECTED, exit_code_for
+from goldenpath.cli.options import AsJson, TeamFilter, Url
+from goldenpath.cli.watch import follow_resource
+
+app = typer.Typer(help="Manage what your requests created.", no_args_is_help=True)
+
+ResourceId = Annotated[str, typer.Argument(metavar="ID", help="The resource's id.")]
+
+
+@app.command("list")
+def list_resources(
+    team: TeamFilter = None,
+    include_destroyed: Annotated[
+        bool, typer.Option("--all", help="Include destroyed resources.")
+    ] = False,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """List resources (active, drifted, destroying, failed; --all adds destroyed ones)."""
+    with ApiClient(url) as client:
+        found = client.resources(team=team, include_destroyed=include_destroyed)
+    if as_json:
+        output.print_json(found)
+    else:
+        output.resources_table(found)
+
+
+@app.command("show")
+def show_resource(resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Show a resource: state, configuration and outputs."""
+    with ApiClient(url) as client:
+        found = client.resource(resource_id)
+    if as_json:
+        output.print_json(found)
+    else:
+        output.resource_detail(found)
+
+
+@app.command("destroy")
+def destroy_resource(
+    resource_id: ResourceId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until it is destroyed (or destruction fails).")
+    ] = False,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Destroy a resource, e.g. drop a database and its role. This cannot be undone."""
+    with ApiClient(url) as client:
+        if not yes:
+            target = client.resource(resource_id)
+            question = f"Destroy {target['kind']} '{target['name']}' ({target['id']})?"
+            if not typer.confirm(question, default=False, err=True):
+                output.err.print("Not confirmed; nothing was destroyed.")
+                raise typer.Exit(UNEXPECTED)
+        resource = client.destroy(resource_id)
+        if wait:
+            resource = follow_resource(client, resource_id, output.err)
+    if as_json:
+        output.print_json(resource)
+    elif resource["state"] == "destroyed":
+        output.out.print(f"Destroyed {resource['kind']} '{resource['name']}'.", markup=False)
+    elif resource["state"] == "failed":
+        output.print_error(RuntimeError(f"destruction failed: {resource.get('error')}"))
+    else:
+        output.out.print(
+            f"Destroying {resource['kind']} '{resource['name']}' "
+            f"(state {resource['state']}); follow with: goldenpath resources show {resource['id']}",
+            markup=False,
+            soft_wrap=True,
+        )
+    code = exit_code_for(resource["state"])
+    if code != OK:
+        raise typer.Exit(code)

@@ -1,0 +1,150 @@
+"""Running the platform: ``goldenpath up`` (API + worker), ``goldenpath worker``, ``goldenpath db``.
+
+The platform's modules are imported inside the commands, so the client commands start fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from goldenpath.cli import output
+
+if TYPE_CHECKING:
+    from goldenpath.app import Platform
+    from goldenpath.store.database import Database
+
+db_app = typer.Typer(help="The platform's own database.", no_args_is_help=True)
+
+
+def up(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: settings.host].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: settings.port].")
+    ] = None,
+) -> None:
+    """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
+    import uvicorn
+
+    from goldenpath.api.app import create_api
+    from goldenpath.app import build_platform
+    from goldenpath.settings import load_settings
+
+    settings = load_settings(**_given(host=host, port=port))
+    platform = build_platform(settings)
+    try:
+        _print_banner(platform)
+        api = create_api(platform, run_worker=True)
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
+        # interrupt, so the embedded PostgreSQL is stopped below instead of being orphaned.
+        signal.signal(signal.SIGTERM, _interrupt)
+        uvicorn.run(api, host=settings.host, port=settings.port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.close()
+        output.out.print("Golden Path stopped.")
+
+
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Jobs run at once [default: settings.worker_concurrency]."
+        ),
+    ] = None,
+) -> None:
+    """Run a worker only, against the same database as `goldenpath up` (add as many as needed)."""
+    from goldenpath.app import build_platform
+    from goldenpath.settings import load_settings
+
+    settings = load_settings()
+    platform = build_platform(settings)
+    workers = concurrency or settings.worker_concurrency
+    output.out.print(
+        Text(f"Golden Path worker ({workers} at once) on ") + Text(_describe(platform.database))
+    )
+    try:
+        asyncio.run(
+            platform.queue.run_worker(
+                concurrency=workers,
+                heartbeat_seconds=settings.worker_heartbeat_seconds,
+                stalled_after_seconds=settings.stalled_after_seconds,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.close()
+        output.out.print("Worker stopped.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations up to the newest (safe to run while others start)."""
+    from goldenpath.settings import load_settings
+    from goldenpath.store.database import open_database, upgrade
+
+    database = open_database(load_settings(), migrate=False)
+    try:
+        before = _revision(database)
+        upgrade(database)
+        after = _revision(database)
+    finally:
+        database.dispose()
+        if database.embedded is not None:
+            database.embedded.stop()
+    where = _describe(database)
+    if before == after:
+        output.out.print(Text(f"{where} is up to date (revision {after})."), soft_wrap=True)
+    else:
+        output.out.print(
+            Text(f"{where} upgraded from {before or 'empty'} to {after}."), soft_wrap=True
+        )
+
+
+def _print_banner(platform: Platform) -> None:
+    settings = platform.settings
+    names = [t.name for t in platform.service.templates()]
+    out = output.out
+    out.print(
+        Text("Golden Path", style="bold green")
+        + Text(f" on http://{settings.host}:{settings.port}")
+    )
+    out.print(Text("  database:  ") + Text(_describe(platform.database)), soft_wrap=True)
+    out.print(Text(f"  templates: {len(names)} loaded ({', '.join(names) or 'none'})"))
+    for problem in platform.catalog.problems:
+        out.print(Text("  template problem: ", style="yellow") + Text(str(problem)), soft_wrap=True)
+    out.print(Text("  Ctrl-C stops it.", style="dim"))
+
+
+def _describe(database: Database) -> str:
+    """Where the platform database is, without its password."""
+    if database.embedded is not None:
+        return f"embedded PostgreSQL at {database.embedded.pgdata} (port {database.embedded.port})"
+    url = database.url.set(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _revision(database: Database) -> str | None:
+    import sqlalchemy as sa
+
+    with database.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

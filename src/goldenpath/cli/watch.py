@@ -1,0 +1,92 @@
+"""Watching work happen: live step status and log lines of a request, and a resource's teardown.
+
+The API is polled (about every 0.3 s); a status line per step is redrawn in place with Rich
+`Live`, and new log lines are printed above it as they arrive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from goldenpath.cli import output
+from goldenpath.cli.client import ApiClient
+
+POLL_SECONDS = 0.3
+REQUEST_DONE = frozenset({"succeeded", "failed", "cancelled", "rejected"})
+RESOURCE_DONE = frozenset({"destroyed", "failed"})
+_STEP_ICONS = {
+    "pending": "·",
+    "running": ">",
+    "succeeded": "✓",
+    "failed": "✗",
+    "rolled_back": "↺",
+    "rollback_failed": "✗",
+    "skipped": "-",
+}
+
+
+def follow_request(client: ApiClient, request_id: str, console: Console) -> dict[str, Any]:
+    """Show the request's progress until it finishes; returns its final view."""
+    after = 0
+    request = client.request(request_id)
+    with Live(_progress(request), console=console, refresh_per_second=10, transient=False) as live:
+        while True:
+            for line in client.logs(request_id, after):
+                after = max(after, int(line["id"]))
+                live.console.print(_log_line(line), soft_wrap=True)
+            if request["status"] in REQUEST_DONE:
+                break
+            time.sleep(POLL_SECONDS)
+            request = client.request(request_id)
+            live.update(_progress(request))
+        live.update(_progress(request))
+    if not console.is_terminal:
+        console.line()  # Live leaves its last frame without a line end when not on a terminal.
+    return request
+
+
+def follow_resource(client: ApiClient, resource_id: str, console: Console) -> dict[str, Any]:
+    """Poll a resource until it is destroyed or its destruction failed; returns its last view."""
+    resource = client.resource(resource_id)
+    with console.status(f"Destroying {resource['kind']} '{resource['name']}'…"):
+        while resource["state"] not in RESOURCE_DONE:
+            time.sleep(POLL_SECONDS)
+            resource = client.resource(resource_id)
+    return resource
+
+
+def _progress(request: Mapping[str, Any]) -> Group:
+    status = request["status"]
+    header = Text(f"Request {request['id']} ", style="bold") + output.status_text(status)
+    steps = Table.grid(padding=(0, 1))
+    for step in request.get("steps", []):
+        steps.add_row(_step_icon(step["status"]), *_step_cells(step))
+    if status in REQUEST_DONE:
+        return Group(header, steps)
+    return Group(Spinner("dots", text=header), steps)
+
+
+def _step_icon(status: str) -> Text | Spinner:
+    if status == "running":
+        return Spinner("dots", style="cyan")
+    return Text(_STEP_ICONS.get(status, "?"), style=output.STATUS_STYLES.get(status, ""))
+
+
+def _step_cells(step: Mapping[str, Any]) -> tuple[Text, Text, Text]:
+    seconds = step.get("duration_seconds")
+    timing = Text(f"{seconds:.1f}s" if seconds is not None else "", style="dim")
+    return Text(step["name"]), output.status_text(step["status"]), timing
+
+
+def _log_line(line: Mapping[str, Any]) -> Text:
+    style = {"error": "red", "warning": "yellow"}.get(str(line.get("level")), "dim")
+    stamp = str(line.get("at", ""))[11:19]
+    return Text(f"{stamp} ", style="dim") + Text(f"[{line['step']}] {line['message']}", style=style)

@@ -1,0 +1,208 @@
+"""End-to-end fixtures: a real `goldenpath up` server process on a fresh database of the machine's
+PostgreSQL, and a runner of the real `goldenpath` console script against it.
+
+Every role and database the tests create on the shared server starts with ``gpe2e_`` and is
+dropped at the end, whatever the tests did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+NAME_PREFIX = "gpe2e_"
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 120.0
+
+
+def goldenpath_command() -> list[str]:
+    """The installed console script beside this interpreter, else on PATH, else ``-m``."""
+    beside = Path(sys.executable).parent / "goldenpath"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("goldenpath")
+    return [found] if found else [sys.executable, "-m", "goldenpath.cli.main"]
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without any GOLDENPATH_ setting, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.code == 0, f"exit {self.code}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        return json.loads(self.stdout)
+
+
+@dataclass(frozen=True)
+class Cli:
+    """Runs ``goldenpath ARGS`` as a subprocess against the test server."""
+
+    url: str
+    cwd: Path
+
+    def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
+        completed = subprocess.run(
+            [*goldenpath_command(), *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            cwd=self.cwd,
+            env=clean_environment(GOLDENPATH_URL=self.url, GOLDENPATH_USER="e2e-tester", **env),
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    data_dir: Path
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def e2e_admin() -> Iterator[psycopg.Connection[Any]]:
+    """A superuser connection to the shared server; drops every ``gpe2e_`` object at the end."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        yield conn
+        for (name,) in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (NAME_PREFIX + "%",)
+        ).fetchall():
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        for (name,) in conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (NAME_PREFIX + "%",)
+        ).fetchall():
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def platform_database(e2e_admin: psycopg.Connection[Any]) -> Iterator[str]:
+    """A fresh, empty platform database, dropped WITH (FORCE) at the end."""
+    name = f"gp_e2e_{secrets.token_hex(4)}"
+    e2e_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    e2e_admin.execute(drop)
+
+
+@pytest.fixture(scope="session")
+def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`goldenpath up` as a subprocess; stopped with SIGINT (Ctrl-C), which must be clean."""
+    root = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    running = Server(
+        url=f"http://127.0.0.1:{port}",
+        database_url=platform_database,
+        data_dir=root / "data",
+        log=root / "server.log",
+    )
+    env = clean_environment(
+        GOLDENPATH_DATABASE_URL=platform_database, GOLDENPATH_DATA_DIR=str(running.data_dir)
+    )
+    with running.log.open("w") as log:
+        process = subprocess.Popen(
+            [*goldenpath_command(), "up", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(running, process)
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"`goldenpath up` ignored Ctrl-C:\n{running.log.read_text()}")
+        if code != 0:
+            pytest.fail(f"`goldenpath up` exited {code} on Ctrl-C:\n{running.log.read_text()}")
+
+
+def _wait_until_healthy(server: Server, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"`goldenpath up` exited {process.returncode}:\n{server.log.read_text()}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    process.wait()
+    pytest.fail(f"`goldenpath up` not healthy after {START_TIMEOUT} s:\n{server.log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def cli(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    return Cli(url=server.url, cwd=tmp_path_factory.mktemp("cli"))
+
+
+@pytest.fixture
+def new_name() -> Callable[[], str]:
+    """Database/role names unique to this run (the PostgreSQL server is shared)."""
+
+    def make() -> str:
+        return f"{NAME_PREFIX}{secrets.token_hex(5)}"
+
+    return make
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report carries the tail of the server's log."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(server, Server) and server.log.exists():
+        tail = "\n".join(server.log.read_text(errors="replace").splitlines()[-200:])
+        report.sections.append(("goldenpath up log (last 200 lines)", tail))
+    return report
+
+
+def exists_in_postgres(admin: psycopg.Connection[Any], name: str) -> dict[str, bool]:
+    """Whether a role and a database with this exact name exist on the shared server."""
+    role = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    database = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return {"role": role is not None, "database": database is not None}

@@ -1,0 +1,142 @@
+"""The developer's path: request a PostgreSQL database, use it, look it up, destroy it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.e2e.conftest import Cli, Result, exists_in_postgres
+
+DSN_LINE = re.compile(r"^dsn: (postgresql://\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    name: str
+    result: Result
+    dsn: str
+
+
+@pytest.fixture(scope="module")
+def provisioned(cli: Cli) -> Provisioned:
+    """One database requested with --wait, shared by the read-only tests below."""
+    name = f"gpe2e_{secrets.token_hex(5)}"
+    result = cli("request", "postgres-database", "-p", f"name={name}", "--wait")
+    assert result.code == 0, f"{result.stdout}\n{result.stderr}"
+    found = DSN_LINE.search(result.stdout)
+    assert found, f"no DSN printed:\n{result.stdout}"
+    return Provisioned(name=name, result=result, dsn=found.group(1))
+
+
+def _request_id(cli: Cli, name: str) -> str:
+    found = [r for r in cli("requests", "list", "--json").json() if r["parameters"]["name"] == name]
+    assert len(found) == 1, found
+    return str(found[0]["id"])
+
+
+def _resource(cli: Cli, name: str, *flags: str) -> dict[str, Any]:
+    found = [r for r in cli("resources", "list", "--json", *flags).json() if r["name"] == name]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_wait_shows_progress_outputs_and_a_dsn_that_works(
+    provisioned: Provisioned, e2e_admin: psycopg.Connection[Any]
+) -> None:
+    out = provisioned.result.stdout
+    assert "Create database and owner role" in out
+    assert f"created database {provisioned.name}" in out
+    assert "succeeded" in out
+    assert f"database: {provisioned.name}" in out
+    with psycopg.connect(provisioned.dsn, connect_timeout=10) as conn:
+        conn.execute("create table t(i int)")
+        conn.execute("insert into t values (1)")
+        assert conn.execute("select count(*) from t").fetchone() == (1,)
+    assert exists_in_postgres(e2e_admin, provisioned.name) == {"role": True, "database": True}
+
+
+def test_requests_show_json(cli: Cli, provisioned: Provisioned) -> None:
+    request_id = _request_id(cli, provisioned.name)
+
+    result = cli("requests", "show", request_id, "--json")
+
+    shown = result.json()
+    assert shown["status"] == "succeeded"
+    assert shown["parameters"] == {"name": provisioned.name, "size": "small"}
+    assert [s["status"] for s in shown["steps"]] == ["succeeded"]
+    assert shown["outputs"]["values"]["database"] == provisioned.name
+    assert sorted(shown["outputs"]["secrets"]) == ["dsn", "password"]
+    assert provisioned.dsn not in result.stdout
+
+
+def test_resources_list_json_shows_it_active(cli: Cli, provisioned: Provisioned) -> None:
+    resource = _resource(cli, provisioned.name)
+
+    assert resource["state"] == "active"
+    assert resource["kind"] == "postgres:database"
+    assert cli("resources", "show", resource["id"], "--json").json()["name"] == provisioned.name
+
+
+def test_requesting_the_same_name_again_is_a_conflict(cli: Cli, provisioned: Provisioned) -> None:
+    requests_before = cli("requests", "list", "--json").json()
+
+    result = cli("request", "postgres-database", "-p", f"name={provisioned.name}", "--wait")
+
+    assert result.code == 6, result.stderr
+    assert f"named '{provisioned.name}' already exists" in result.stderr
+    assert cli("requests", "list", "--json").json() == requests_before
+
+
+def test_wait_json_then_destroy_drops_role_and_database(
+    cli: Cli, new_name: Callable[[], str], e2e_admin: psycopg.Connection[Any]
+) -> None:
+    name = new_name()
+    created = cli("request", "postgres-database", "-p", f"name={name}", "--wait", "--json").json()
+    assert created["status"] == "succeeded"
+    assert created["secrets"]["dsn"].startswith(f"postgresql://{name}:")
+    assert exists_in_postgres(e2e_admin, name) == {"role": True, "database": True}
+    resource_id = _resource(cli, name)["id"]
+
+    declined = cli("resources", "destroy", resource_id, stdin="n\n")
+    assert declined.code == 1
+    assert _resource(cli, name)["state"] == "active"
+
+    destroyed = cli("resources", "destroy", resource_id, "--yes", "--wait")
+
+    assert destroyed.code == 0, destroyed.stderr
+    assert f"Destroyed postgres:database '{name}'" in destroyed.stdout
+    assert exists_in_postgres(e2e_admin, name) == {"role": False, "database": False}
+    assert all(r["name"] != name for r in cli("resources", "list", "--json").json())
+    assert _resource(cli, name, "--all")["state"] == "destroyed"
+    again = cli("resources", "destroy", resource_id, "--yes")
+    assert again.code == 6
+
+
+def test_reveal_without_wait(cli: Cli, new_name: Callable[[], str]) -> None:
+    name = new_name()
+    submitted = cli("request", "postgres-database", "-p", f"name={name}", "--json").json()
+    assert submitted["status"] in ("queued", "running", "succeeded")
+
+    watched = cli("requests", "show", submitted["id"], "--json")
+    assert watched.code == 0
+    revealed = _wait_and_reveal(cli, submitted["id"])
+
+    assert revealed["dsn"].startswith(f"postgresql://{name}:")
+    destroyed = cli("resources", "destroy", _resource(cli, name)["id"], "--yes", "--wait")
+    assert destroyed.code == 0, destroyed.stderr
+
+
+def _wait_and_reveal(cli: Cli, request_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while cli("requests", "show", request_id, "--json").json()["status"] != "succeeded":
+        assert time.monotonic() < deadline, "request did not succeed in 60 s"
+        time.sleep(0.3)
+    revealed: dict[str, Any] = cli("requests", "reveal", request_id, "--json").json()
+    return revealed

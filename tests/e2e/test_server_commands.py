@@ -1,0 +1,72 @@
+"""The commands that run the platform itself: `goldenpath db upgrade` and `goldenpath worker`."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import Server, clean_environment, goldenpath_command
+
+
+def _platform_env(server: Server) -> dict[str, str]:
+    return clean_environment(
+        GOLDENPATH_DATABASE_URL=server.database_url, GOLDENPATH_DATA_DIR=str(server.data_dir)
+    )
+
+
+def test_db_upgrade_reports_the_database_up_to_date(server: Server, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*goldenpath_command(), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_platform_env(server),
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "is up to date (revision" in result.stdout
+    assert server.database_url.rsplit("/", 1)[1] in result.stdout
+
+
+def test_bad_configuration_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*goldenpath_command(), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_environment(GOLDENPATH_WORKER_CONCURRENCY="lots"),
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "worker_concurrency" in result.stderr
+
+
+def test_worker_starts_and_stops_cleanly_on_ctrl_c(server: Server, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    with log.open("w") as sink:
+        worker = subprocess.Popen(
+            [*goldenpath_command(), "worker", "--concurrency", "1"],
+            cwd=tmp_path,
+            env=_platform_env(server),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Golden Path worker (1 at once)" not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        time.sleep(1.0)  # let it reach its run loop
+    finally:
+        worker.send_signal(signal.SIGINT)
+        code = worker.wait(timeout=30)
+
+    assert code == 0, log.read_text()
+    assert "Worker stopped." in log.read_text()
