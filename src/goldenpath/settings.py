@@ -7,14 +7,16 @@ when present. Environment variables win over the file; nested keys use ``__`` (f
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -62,7 +64,10 @@ class Settings(BaseSettings):
     embedded_port: int = Field(
         default=54329, ge=1024, le=65535, description="TCP port of the embedded PostgreSQL."
     )
-    template_dirs: list[Path] = Field(default_factory=list, description="Golden path folders.")
+    template_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Golden path folders (in the environment: separated by ':').",
+    )
     load_starter: bool = Field(default=True, description="Load the starter golden paths.")
     policy_dir: Path | None = Field(default=None, description="Org-wide guardrails folder.")
     backends: dict[str, BackendSettings] = Field(default_factory=dict)
@@ -84,6 +89,8 @@ class Settings(BaseSettings):
     @classmethod
     def _split_paths(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [p for p in value.split(os.pathsep) if p]
         return value
 
@@ -140,9 +147,12 @@ def _check_yaml(path: Path) -> None:
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, translating validation errors into a `ConfigurationError`."""
     from pydantic import ValidationError
+    from pydantic_settings.exceptions import SettingsError
 
     try:
         return Settings(**overrides)
+    except SettingsError as exc:
+        raise ConfigurationError(problem=str(exc)) from exc
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -74,7 +74,7 @@ class Cli:
             capture_output=True,
             text=True,
             cwd=self.cwd,
-            env=clean_environment(GOLDENPATH_URL=self.url, GOLDENPATH_USER="e2e-tester", **env),
+            env=clean_environment(**{"GOLDENPATH_URL": self.url, "GOLDENPATH_USER": "e2e"} | env),
             timeout=COMMAND_TIMEOUT,
             check=False,
         )

@@ -242,18 +242,22 @@ class Runner:
             try:
                 self.destroy_resource(resource, template=template, actor="rollback")
             except Exception as exc:
+                # The resource stays in the catalog as 'failed', holding its name, until
+                # someone destroys it: we cannot tell whether anything is left behind.
                 incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}")
-                with self.database.begin() as conn:
-                    queries.update_step(
-                        conn,
-                        request.id,
-                        step.step_id,
-                        status="rollback_failed",
-                        error=failure_text(exc),
-                    )
+                if step.status != "failed":
+                    with self.database.begin() as conn:
+                        queries.update_step(
+                            conn,
+                            request.id,
+                            step.step_id,
+                            status="rollback_failed",
+                            error=failure_text(exc),
+                        )
                 continue
-            with self.database.begin() as conn:
-                queries.update_step(conn, request.id, step.step_id, status="rolled_back")
+            if step.status != "failed":
+                with self.database.begin() as conn:
+                    queries.update_step(conn, request.id, step.step_id, status="rolled_back")
         if incomplete:
             error += "; rollback incomplete: " + "; ".join(incomplete)
         self._finish(request.id, "failed", error=error)

@@ -41,13 +41,15 @@ def merged_schema(
     for page in page_list:
         for name, schema in _declared_properties(page):
             properties.setdefault(name, schema)
-    return {
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
-        "allOf": [{"type": "object", **_without_titles(page)} for page in page_list],
     }
+    if page_list:  # a golden path may take no parameters at all
+        schema["allOf"] = [{"type": "object", **_without_titles(page)} for page in page_list]
+    return schema
 
 
 def check_schema(schema: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,125 @@
+"""A worker killed with SIGKILL in the middle of a request: the request must end correct."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from goldenpath.app import Platform
+from goldenpath.execution.planner import Requester
+from goldenpath.settings import Settings
+from tests.conftest import FIXTURES, wait_for_request, wait_for_resource_state
+
+ALICE = Requester(user="alice", team="payments")
+
+
+@pytest.fixture
+def start_worker(make_settings: Callable[..., Settings], tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Start `goldenpath worker` as a separate process, as an operator would."""
+    settings = make_settings()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "GOLDENPATH_DATABASE_URL": str(settings.database_url),
+            "GOLDENPATH_DATA_DIR": str(settings.data_dir),
+            "GOLDENPATH_TEMPLATE_DIRS": str(FIXTURES / "templates"),
+            "GOLDENPATH_WORKER_HEARTBEAT_SECONDS": "0.5",
+            "GOLDENPATH_STALLED_AFTER_SECONDS": "3",
+        }
+        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "goldenpath.cli.main", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_a_request_survives_its_worker_being_killed(
+    platform: Platform,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    name = unique_name("killed")
+    first = start_worker()
+    request = platform.service.submit("slow-database", {"name": name, "pause": 4}, ALICE)
+
+    # Kill the worker while it is in the middle of the request: after the database step,
+    # during the pause, before the last step.
+    wait_for_request(
+        platform,
+        request.id,
+        until=lambda r: any(s.step_id == "pause" and s.status == "running" for s in r.steps),
+    )
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    assert platform.service.request(request.id).status == "running"
+
+    start_worker()
+    done = wait_for_request(platform, request.id, timeout=90)
+
+    assert done.status == "succeeded", done.error
+    assert done.attempts == 2
+    assert [s.status for s in done.steps] == ["succeeded", "succeeded", "succeeded"]
+    count = pg_admin.execute(
+        "SELECT count(*) FROM pg_database WHERE datname = %s", (name,)
+    ).fetchone()
+    assert count == (1,)
+    resources = platform.service.resources()
+    assert [(r.name, r.state) for r in resources] == [(name, "active")]
+    secrets = platform.service.reveal_secrets(done.id, "alice")
+    with psycopg.connect(secrets["dsn"]) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (name,)
+
+    platform.service.destroy(resources[0].id, "alice")
+    assert wait_for_resource_state(platform, resources[0].id, {"destroyed", "failed"}) == "destroyed"
+
+
+def test_a_request_killed_during_rollback_finishes_its_rollback(
+    platform: Platform,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    """The interrupted step is retried, finds its database, and the request completes."""
+    name = unique_name("resume")
+    worker = start_worker()
+    request = platform.service.submit("slow-database", {"name": name, "pause": 3}, ALICE)
+    wait_for_request(
+        platform,
+        request.id,
+        until=lambda r: any(s.step_id == "db" and s.status == "succeeded" for s in r.steps),
+    )
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    # A second, independent worker process takes over the orphaned job.
+    start_worker()
+    done = wait_for_request(platform, request.id, timeout=90)
+    assert done.status == "succeeded", done.error
+    count = pg_admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    assert count == (1,)
+    [resource] = platform.service.resources()
+    platform.service.destroy(resource.id, "alice")
+    wait_for_resource_state(platform, resource.id, {"destroyed"})
