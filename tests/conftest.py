@@ -30,7 +30,9 @@ def _drop_test_objects(conn: psycopg.Connection[Any]) -> None:
     for (name,) in conn.execute(
         "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEST_PREFIX + "%",)
     ).fetchall():
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
     for (name,) in conn.execute(
         "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (TEST_PREFIX + "%",)
     ).fetchall():
@@ -49,7 +51,9 @@ def database_url(pg_admin: psycopg.Connection[Any]) -> Iterator[str]:
     name = f"gp_test_{secrets.token_hex(4)}"
     pg_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    pg_admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    pg_admin.execute(
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
 
 
 @pytest.fixture
@@ -146,14 +150,17 @@ def worker(platform: Platform) -> Iterator[BackgroundWorker]:
 
 
 def wait_for_request(
-    platform: Platform, request_id: str, *, until: Callable[[RequestRecord], bool] | None = None,
+    platform: Platform,
+    request_id: str,
+    *,
+    until: Callable[[RequestRecord], bool] | None = None,
     timeout: float = 60.0,
 ) -> RequestRecord:
     """Poll until the request is finished (or ``until`` holds); fail the test on timeout."""
     deadline = time.monotonic() + timeout
     while True:
         record = platform.service.request(request_id)
-        if (until(record) if until else record.finished):
+        if until(record) if until else record.finished:
             return record
         if time.monotonic() > deadline:
             pytest.fail(f"request {request_id} still {record.status} after {timeout} s")

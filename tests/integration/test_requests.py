@@ -24,7 +24,10 @@ def database_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
 
 
 def role_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
-    return pg_admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is not None
+    return (
+        pg_admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+        is not None
+    )
 
 
 def test_postgres_database_request_succeeds_and_destroy_removes_it(

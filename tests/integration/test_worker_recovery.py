@@ -22,7 +22,9 @@ ALICE = Requester(user="alice", team="payments")
 
 
 @pytest.fixture
-def start_worker(make_settings: Callable[..., Settings], tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def start_worker(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """Start `goldenpath worker` as a separate process, as an operator would."""
     settings = make_settings()
     started: list[subprocess.Popen[bytes]] = []
@@ -94,7 +96,9 @@ def test_a_request_survives_its_worker_being_killed(
         assert conn.execute("SELECT current_user").fetchone() == (name,)
 
     platform.service.destroy(resources[0].id, "alice")
-    assert wait_for_resource_state(platform, resources[0].id, {"destroyed", "failed"}) == "destroyed"
+    assert (
+        wait_for_resource_state(platform, resources[0].id, {"destroyed", "failed"}) == "destroyed"
+    )
 
 
 def test_a_request_killed_during_rollback_finishes_its_rollback(

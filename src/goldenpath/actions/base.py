@@ -24,7 +24,7 @@ class ActionInputs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-I = TypeVar("I", bound=ActionInputs)
+InputsT = TypeVar("InputsT", bound=ActionInputs)
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,10 @@ class Journal(Protocol):
 
 
 @dataclass(frozen=True)
-class PlanContext(Generic[I]):
+class PlanContext(Generic[InputsT]):
     """What `Action.plan` sees: inputs and configuration, nothing that changes the world."""
 
-    inputs: I
+    inputs: InputsT
     backends: Mapping[str, BackendSettings]
     owner_team: str
     requested_by: str
@@ -108,7 +108,7 @@ class PlanContext(Generic[I]):
 
 
 @dataclass(frozen=True)
-class Context(PlanContext[I]):
+class Context(PlanContext[InputsT]):
     """What `apply`, `destroy` and `observe` see."""
 
     request_id: str = ""
@@ -136,7 +136,7 @@ class Context(PlanContext[I]):
         return self.journal.checkpoint(key, produce)
 
 
-class Action(ABC, Generic[I]):
+class Action(ABC, Generic[InputsT]):
     """A step type. Subclasses set `id`, `description`, `Inputs`, and implement `apply`."""
 
     id: ClassVar[str]
@@ -145,17 +145,17 @@ class Action(ABC, Generic[I]):
     secret_outputs: ClassVar[frozenset[str]] = frozenset()
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ()
 
-    def plan(self, ctx: PlanContext[I]) -> list[PlannedResource]:
+    def plan(self, ctx: PlanContext[InputsT]) -> list[PlannedResource]:
         """What `apply` would create; no side effects. Most actions create one resource."""
         return []
 
     @abstractmethod
-    def apply(self, ctx: Context[I]) -> dict[str, Any]:
+    def apply(self, ctx: Context[InputsT]) -> dict[str, Any]:
         """Create (or find, when retried) what the step makes; return its outputs."""
 
-    def destroy(self, ctx: Context[I], resource: ResourceRef) -> None:
+    def destroy(self, ctx: Context[InputsT], resource: ResourceRef) -> None:
         """Remove what `apply` made. Must succeed when it is already gone."""
 
-    def observe(self, ctx: Context[I], resource: ResourceRef) -> Observation:
+    def observe(self, ctx: Context[InputsT], resource: ResourceRef) -> Observation:
         """The live state compared with what was made; by default, trusted to exist."""
         return Observation(exists=True)

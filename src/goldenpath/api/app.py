@@ -137,9 +137,7 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         return RequestView.of(service.request(request_id), with_plan=True)
 
     @v1.get("/requests/{request_id}/logs", tags=["requests"])
-    def request_logs(
-        request_id: str, after: Annotated[int, Query(ge=0)] = 0
-    ) -> list[LogView]:
+    def request_logs(request_id: str, after: Annotated[int, Query(ge=0)] = 0) -> list[LogView]:
         return [LogView.of(line) for line in service.logs(request_id, after)]
 
     @v1.post("/requests/{request_id}/secrets/reveal", tags=["requests"])

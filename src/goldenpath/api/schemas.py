@@ -163,7 +163,9 @@ class LogView(BaseModel):
 
     @classmethod
     def of(cls, line: LogLine) -> LogView:
-        return cls(id=line.id, step=line.step_id, at=line.at, level=line.level, message=line.message)
+        return cls(
+            id=line.id, step=line.step_id, at=line.at, level=line.level, message=line.message
+        )
 
 
 class SecretsView(BaseModel):

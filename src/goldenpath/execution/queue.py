@@ -52,7 +52,9 @@ class Queue:
         return self._defer(conn, RUN_REQUEST, f"request:{request_id}", request_id=request_id)
 
     def defer_destroy(self, conn: sa.Connection, resource_id: str) -> int:
-        return self._defer(conn, DESTROY_RESOURCE, f"resource:{resource_id}", resource_id=resource_id)
+        return self._defer(
+            conn, DESTROY_RESOURCE, f"resource:{resource_id}", resource_id=resource_id
+        )
 
     def _defer(self, conn: sa.Connection, task: str, lock: str, **arguments: str) -> int:
         deferrer = self._deferrer.configure_task(

@@ -253,7 +253,7 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _step(row: Mapping[str, Any]) -> StepRecord:
+def _step(row: sa.RowMapping) -> StepRecord:
     return StepRecord(
         step_id=row["step_id"],
         position=row["position"],
@@ -269,7 +269,7 @@ def _step(row: Mapping[str, Any]) -> StepRecord:
     )
 
 
-def _request(row: Mapping[str, Any], steps: Iterable[StepRecord]) -> RequestRecord:
+def _request(row: sa.RowMapping, steps: Iterable[StepRecord]) -> RequestRecord:
     return RequestRecord(
         id=row["id"],
         template_name=row["template_name"],
@@ -292,7 +292,7 @@ def _request(row: Mapping[str, Any], steps: Iterable[StepRecord]) -> RequestReco
     )
 
 
-def _resource(row: Mapping[str, Any]) -> ResourceRecord:
+def _resource(row: sa.RowMapping) -> ResourceRecord:
     cost = row["monthly_cost_usd"]
     return ResourceRecord(
         id=row["id"],

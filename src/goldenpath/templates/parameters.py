@@ -39,17 +39,17 @@ def merged_schema(
     page_list = pages(parameters)
     properties: dict[str, Any] = {}
     for page in page_list:
-        for name, schema in _declared_properties(page):
-            properties.setdefault(name, schema)
-    schema: dict[str, Any] = {
+        for name, declared in _declared_properties(page):
+            properties.setdefault(name, declared)
+    merged: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
     }
     if page_list:  # a golden path may take no parameters at all
-        schema["allOf"] = [{"type": "object", **_without_titles(page)} for page in page_list]
-    return schema
+        merged["allOf"] = [{"type": "object", **_without_titles(page)} for page in page_list]
+    return merged
 
 
 def check_schema(schema: Mapping[str, Any]) -> str | None:

@@ -28,12 +28,19 @@ class MemoryJournal:
         self.lines.append(message)
 
     def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        return self.values.setdefault(key, produce()) if key not in self.values else self.values[key]
+        return (
+            self.values.setdefault(key, produce()) if key not in self.values else self.values[key]
+        )
 
 
 def context(
-    name: str, *, dsn: str = ADMIN_URL, resource_id: str = "r-1", journal: MemoryJournal | None = None,
-    connection_limit: int = -1, **backend: Any,
+    name: str,
+    *,
+    dsn: str = ADMIN_URL,
+    resource_id: str = "r-1",
+    journal: MemoryJournal | None = None,
+    connection_limit: int = -1,
+    **backend: Any,
 ) -> Context[PostgresDatabaseInputs]:
     return Context(
         inputs=PostgresDatabaseInputs(name=name, connection_limit=connection_limit),
@@ -50,8 +57,12 @@ def context(
 
 def ref(name: str, resource_id: str = "r-1", connection_limit: int = -1) -> ResourceRef:
     return ResourceRef(
-        id=resource_id, type="postgres:database", name=name, backend="postgres",
-        config={"connection_limit": connection_limit}, outputs={},
+        id=resource_id,
+        type="postgres:database",
+        name=name,
+        backend="postgres",
+        config={"connection_limit": connection_limit},
+        outputs={},
     )
 
 
@@ -112,7 +123,7 @@ def test_refuses_to_adopt_or_drop_a_role_it_did_not_create(
     name = unique_name("foreign")
     pg_admin.execute(f'CREATE ROLE "{name}" LOGIN')
     action = PostgresDatabase()
-    with pytest.raises(ActionError, match="already exists .* not created by this request"):
+    with pytest.raises(ActionError, match=r"already exists .* not created by this request"):
         action.apply(context(name))
     with pytest.raises(ActionError, match="not the one this resource created"):
         action.destroy(context(name), ref(name))
@@ -172,7 +183,9 @@ def test_the_generated_password_is_really_checked(tmp_path: Path) -> None:
     try:
         dsn = f"host={server.socket_dir} port={server.port} user=postgres dbname=postgres"
         action = PostgresDatabase()
-        outputs = action.apply(context("gpt_pw", dsn=dsn, public_host="127.0.0.1", public_port=54391))
+        outputs = action.apply(
+            context("gpt_pw", dsn=dsn, public_host="127.0.0.1", public_port=54391)
+        )
         assert outputs["host"] == "127.0.0.1" and outputs["port"] == 54391
         with psycopg.connect(outputs["dsn"]) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("gpt_pw",)

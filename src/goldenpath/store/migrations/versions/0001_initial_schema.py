@@ -19,7 +19,11 @@ depends_on = None
 
 def upgrade() -> None:
     # Procrastinate's queue tables live beside ours, so a request and its job commit together.
-    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())
+    # Straight to the driver: the schema holds '%' and ':' that SQLAlchemy would read as
+    # parameters.
+    driver = op.get_bind().connection.driver_connection
+    assert driver is not None
+    driver.execute(SchemaManager.get_schema())
     op.create_table(
         "gp_events",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
