@@ -4,7 +4,7 @@
  code   meaning
 ======  ==============================================================================
   0     ok
-  1     unexpected error, or a confirmation answered 'no'
+  1     unexpected error, or a confirmation answered 'no' (or not at all)
   2     bad input: HTTP 422 / ``invalid_input(s)``, a bad configuration, bad CLI usage
   3     not found (HTTP 404)
   4     the request failed (final status ``failed`` or ``cancelled``), or a destroy did
@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-import click
+import typer
 
 from goldenpath.cli.client import ApiUnreachable, CliError
 from goldenpath.errors import GoldenPathError
@@ -55,10 +55,11 @@ def exit_code_for(outcome: BaseException | str | None) -> int:
         return REQUEST_FAILED if outcome in _FAILED_STATUSES else OK
     if isinstance(outcome, ApiUnreachable):
         return API_UNREACHABLE
-    if isinstance(outcome, KeyboardInterrupt | click.Abort):
+    if isinstance(outcome, KeyboardInterrupt):
         return INTERRUPTED
-    if isinstance(outcome, click.UsageError):
-        return BAD_INPUT
+    if isinstance(outcome, typer.TyperException):
+        # Typer's usage errors (a missing argument, an unknown option) carry exit code 2.
+        return BAD_INPUT if outcome.exit_code == BAD_INPUT else UNEXPECTED
     if isinstance(outcome, CliError):
         return _from_http(outcome.status, outcome.code)
     if isinstance(outcome, GoldenPathError):

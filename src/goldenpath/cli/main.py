@@ -7,12 +7,11 @@ import os
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from goldenpath import __version__
 from goldenpath.cli import requests, resources, server, templates
-from goldenpath.cli.exit_codes import EPILOG, INTERRUPTED, OK, UNEXPECTED, exit_code_for
+from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
 
@@ -55,12 +54,19 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code instead of exiting."""
     try:
         result = app(args=argv, prog_name="goldenpath", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)  # usage errors print the usage line too
+        if callable(show):
+            show()
+        else:
+            print_error(exc)
         return exit_code_for(exc)
-    except (KeyboardInterrupt, click.Abort):
+    except typer.Abort:
+        err.print("Aborted.")
+        return UNEXPECTED
+    except KeyboardInterrupt as exc:
         err.print("Interrupted.")
-        return INTERRUPTED
+        return exit_code_for(exc)
     except GoldenPathError as exc:
         print_error(exc)
         return exit_code_for(exc)
