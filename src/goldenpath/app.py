@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from goldenpath.actions.registry import ActionRegistry, default_registry
+from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
+from goldenpath.policy import PolicySet
 from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
 from goldenpath.settings import BackendSettings, Settings
@@ -29,6 +31,7 @@ class Platform:
     backends: dict[str, BackendSettings]
     runner: Runner
     queue: Queue
+    guardrails: Guardrails
     service: Service
 
     def close(self) -> None:
@@ -43,7 +46,15 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     registry = default_registry()
     catalog = load_catalog(settings.template_folders, registry.classes())
     backends = _backends(settings, database)
-    runner = Runner(database=database, registry=registry, backends=backends, box=box)
+    guardrails = Guardrails(load_org_policies(settings))
+    runner = Runner(
+        database=database,
+        registry=registry,
+        backends=backends,
+        box=box,
+        guardrails=guardrails,
+        teams=settings.teams,
+    )
 
     def destroy(resource_id: str) -> None:
         with database.begin() as conn:
@@ -59,6 +70,8 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         backends=backends,
         queue=queue,
         box=box,
+        guardrails=guardrails,
+        teams=settings.teams,
     )
     return Platform(
         settings=settings,
@@ -69,8 +82,18 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         backends=backends,
         runner=runner,
         queue=queue,
+        guardrails=guardrails,
         service=service,
     )
+
+
+def load_org_policies(settings: Settings) -> PolicySet:
+    """The org-wide guardrails: the starter library and the configured policy folder."""
+    config: dict[str, object] = {}
+    if settings.allowed_regions is not None:
+        config["allowed_regions"] = list(settings.allowed_regions)
+    data = {"goldenpath": {"config": config}} if config else None
+    return PolicySet.from_paths(settings.policy_folders, data=data)
 
 
 def _backends(settings: Settings, database: Database) -> dict[str, BackendSettings]:

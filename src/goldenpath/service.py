@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs
+from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs, PolicyDenied
+from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document
 from goldenpath.execution.planner import Requester, resolve_plan
 from goldenpath.execution.queue import Queue
+from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
-from goldenpath.settings import BackendSettings
+from goldenpath.settings import BackendSettings, TeamSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord
@@ -25,11 +27,12 @@ USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
 
 @dataclass(frozen=True)
 class DryRun:
-    """What a request would do, without doing it."""
+    """What a request would do, and the guardrails' verdict on it, without doing it."""
 
     template: Template
     parameters: dict[str, Any]
     plan: dict[str, Any]
+    verdict: Verdict
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Service:
     backends: Mapping[str, BackendSettings]
     queue: Queue
     box: SecretBox
+    guardrails: Guardrails
+    teams: Mapping[str, TeamSettings]
 
     # --- templates ------------------------------------------------------------------------
 
@@ -52,7 +57,12 @@ class Service:
     # --- requests -------------------------------------------------------------------------
 
     def dry_run(
-        self, template_name: str, parameters: Mapping[str, Any], requester: Requester
+        self,
+        template_name: str,
+        parameters: Mapping[str, Any],
+        requester: Requester,
+        *,
+        exception: bool = False,
     ) -> DryRun:
         template = self.catalog.get(template_name)
         _check_requester(requester)
@@ -60,15 +70,40 @@ class Service:
         values = params.validate(template.schema, parameters)
         plan = resolve_plan(template, values, requester, self.registry, self.backends)
         self._check_names_free(plan)
-        return DryRun(template=template, parameters=values, plan=plan)
+        document = input_document(
+            template,
+            values,
+            requester,
+            self._team_facts(requester.team),
+            plan,
+            dry_run=True,
+            exception=exception,
+        )
+        verdict = self.guardrails.judge(template, document)
+        return DryRun(template=template, parameters=values, plan=plan, verdict=verdict)
 
     def submit(
-        self, template_name: str, parameters: Mapping[str, Any], requester: Requester
+        self,
+        template_name: str,
+        parameters: Mapping[str, Any],
+        requester: Requester,
+        *,
+        justification: str | None = None,
     ) -> RequestRecord:
-        preview = self.dry_run(template_name, parameters, requester)
-        template = preview.template
+        """Record a request and queue it, or hold it for approval, or reject it.
+
+        A request the guardrails deny is still recorded (as ``rejected``, with its verdict) and
+        then refused with `PolicyDenied`; with a justification it becomes an exception request
+        that waits in ``pending_approval`` for someone else to decide.
+        """
+        if justification is not None:
+            justification = _check_justification(justification)
+        preview = self.dry_run(
+            template_name, parameters, requester, exception=justification is not None
+        )
+        template, verdict = preview.template, preview.verdict
+        status = self._initial_status(template, verdict, justification)
         request_id = queries.new_id()
-        waits = template.document.spec.approval == "always"
         with self.database.begin() as conn:
             queries.insert_request(
                 conn,
@@ -78,10 +113,15 @@ class Service:
                     "template_version": template.version,
                     "template_snapshot": template.snapshot(),
                     "parameters": preview.parameters,
-                    "status": "pending_approval" if waits else "queued",
+                    "status": status,
                     "requested_by": requester.user,
                     "owner_team": requester.team,
                     "plan": preview.plan,
+                    "verdict": verdict.as_dict(),
+                    "is_exception": not verdict.allowed and justification is not None,
+                    "justification": justification,
+                    "error": _denial_text(verdict) if status == "rejected" else None,
+                    "finished_at": queries.now() if status == "rejected" else None,
                 },
             )
             queries.insert_steps(
@@ -102,12 +142,93 @@ class Service:
                 requester.user,
                 "request.submitted",
                 request_id,
-                {"template": f"{template.name}@{template.version}", "team": requester.team},
+                {
+                    "template": f"{template.name}@{template.version}",
+                    "team": requester.team,
+                    "verdict": verdict.decision,
+                    "status": status,
+                },
             )
-            if not waits:
+            if status == "queued":
+                job_id = self.queue.defer_request(conn, request_id)
+                queries.update_request(conn, request_id, job_id=job_id)
+            record = queries.get_request(conn, request_id)
+        if status == "rejected":
+            raise PolicyDenied(
+                summary=_denial_text(verdict),
+                request_id=request_id,
+                violations=[v.as_dict() for v in verdict.violations],
+            )
+        return record
+
+    def approve(self, request_id: str, actor: str, comment: str | None = None) -> RequestRecord:
+        """Approve a request waiting for approval; it is queued at once."""
+        return self._decide(request_id, actor, comment, approved=True)
+
+    def reject(self, request_id: str, actor: str, comment: str | None = None) -> RequestRecord:
+        return self._decide(request_id, actor, comment, approved=False)
+
+    def _decide(
+        self, request_id: str, actor: str, comment: str | None, *, approved: bool
+    ) -> RequestRecord:
+        _check_uuid("request_id", request_id)
+        if comment is not None:
+            comment = _check_justification(comment, field="comment")
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, request_id, for_update=True)
+            if request.status != "pending_approval":
+                raise Conflict(
+                    problem=f"request {request_id} is {request.status}, not waiting for approval"
+                )
+            if actor == request.requested_by:
+                raise AccessDenied(problem="nobody may approve or reject their own request")
+            status = "queued" if approved else "rejected"
+            queries.update_request(
+                conn,
+                request_id,
+                status=status,
+                decided_by=actor,
+                decision_comment=comment,
+                decided_at=queries.now(),
+                **(
+                    {}
+                    if approved
+                    else {
+                        "finished_at": queries.now(),
+                        "error": f"rejected by {actor}" + (f": {comment}" if comment else ""),
+                    }
+                ),
+            )
+            queries.record_event(
+                conn,
+                actor,
+                "request.approved" if approved else "request.rejected",
+                request_id,
+                {"comment": comment, "exception": request.is_exception},
+            )
+            if approved:
                 job_id = self.queue.defer_request(conn, request_id)
                 queries.update_request(conn, request_id, job_id=job_id)
             return queries.get_request(conn, request_id)
+
+    def _initial_status(
+        self, template: Template, verdict: Verdict, justification: str | None
+    ) -> str:
+        if not verdict.allowed:
+            return "pending_approval" if justification is not None else "rejected"
+        if verdict.decision == "require_approval" or template.document.spec.approval == "always":
+            return "pending_approval"
+        return "queued"
+
+    def _team_facts(self, team: str) -> TeamFacts:
+        settings = self.teams.get(team)
+        with self.database.begin() as conn:
+            spend = queries.team_spend(conn, team)
+        return TeamFacts(
+            name=team,
+            monthly_budget_usd=settings.monthly_budget_usd if settings else None,
+            current_spend_usd=spend,
+        )
 
     def request(self, request_id: str) -> RequestRecord:
         _check_uuid("request_id", request_id)
@@ -190,6 +311,19 @@ class Service:
             ]
         if taken:
             raise Conflict(problem="; ".join(str(t) for t in taken))
+
+
+def _denial_text(verdict: Verdict) -> str:
+    return "; ".join(f"{v.policy}: {v.message}" for v in verdict.violations)
+
+
+def _check_justification(text: str, field: str = "justification") -> str:
+    text = text.strip()
+    if not 10 <= len(text) <= 2000:
+        raise InvalidInput(field=field, rule="must be 10 to 2000 characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise InvalidInput(field=field, rule="must not contain control characters")
+    return text
 
 
 def _check_requester(requester: Requester) -> None:

@@ -46,6 +46,14 @@ class BackendSettings(BaseModel):
         return extra.get(name, default)
 
 
+class TeamSettings(BaseModel):
+    """Per-team facts the guardrails use until teams live in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly_budget_usd: float | None = Field(default=None, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything the platform reads at start-up."""
 
@@ -71,6 +79,10 @@ class Settings(BaseSettings):
     load_starter: bool = Field(default=True, description="Load the starter golden paths.")
     policy_dir: Path | None = Field(default=None, description="Org-wide guardrails folder.")
     backends: dict[str, BackendSettings] = Field(default_factory=dict)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    allowed_regions: list[str] | None = Field(
+        default=None, description="Regions the regions guardrail allows (else its default)."
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
     url: str = Field(default="http://127.0.0.1:8000", description="API URL the CLI talks to.")

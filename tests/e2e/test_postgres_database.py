@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.e2e.conftest import Cli, Result, exists_in_postgres
 
@@ -140,3 +141,27 @@ def _wait_and_reveal(cli: Cli, request_id: str) -> dict[str, Any]:
         time.sleep(0.3)
     revealed: dict[str, Any] = cli("requests", "reveal", request_id, "--json").json()
     return revealed
+
+
+def test_a_failed_request_exits_4_and_shows_the_step_error(
+    cli: Cli, new_name: Callable[[], str], e2e_admin: psycopg.Connection[Any]
+) -> None:
+    name = new_name()
+    # Someone else's role of that name: the action must refuse to take it over.
+    e2e_admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(name)))
+
+    result = cli("request", "postgres-database", "-p", f"name={name}", "--wait")
+
+    assert result.code == 4, f"{result.stdout}\n{result.stderr}"
+    assert "failed" in result.stderr
+    assert f"a role named '{name}' already exists" in result.stderr
+    assert "step db (" in result.stderr
+    assert exists_in_postgres(e2e_admin, name) == {"role": True, "database": False}
+    as_json = cli("requests", "show", _request_id(cli, name), "--json").json()
+    assert as_json["status"] == "failed"
+    assert all(r["name"] != name or r["state"] != "active" for r in _all_resources(cli))
+
+
+def _all_resources(cli: Cli) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = cli("resources", "list", "--all", "--json").json()
+    return found

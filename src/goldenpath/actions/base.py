@@ -102,7 +102,7 @@ class PlanContext(Generic[InputsT]):
 
     def backend(self, kind: str, name: str) -> BackendSettings:
         settings = self.backends.get(name)
-        if settings is None or settings.kind != kind:
+        if settings is None or settings.kind not in (kind, "*"):
             raise BackendNotFound(backend=name, kind=kind)
         return settings
 

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
 from goldenpath.api.schemas import (
+    Decision,
     ErrorResponse,
     LogView,
     PlanResponse,
@@ -109,7 +110,11 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         requester = Requester(user=user, team=body.team or platform.settings.default_team)
         if body.dry_run:
             preview = await run_in_threadpool(
-                service.dry_run, body.template, body.parameters, requester
+                service.dry_run,
+                body.template,
+                body.parameters,
+                requester,
+                exception=body.justification is not None,
             )
             response.status_code = 200
             return PlanResponse(
@@ -117,8 +122,15 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
                 version=preview.template.version,
                 parameters=preview.parameters,
                 plan=preview.plan,
+                verdict=preview.verdict.as_dict(),
             )
-        record = await run_in_threadpool(service.submit, body.template, body.parameters, requester)
+        record = await run_in_threadpool(
+            service.submit,
+            body.template,
+            body.parameters,
+            requester,
+            justification=body.justification,
+        )
         response.headers["Location"] = f"/api/v1/requests/{record.id}"
         return RequestView.of(record, with_plan=True)
 
@@ -135,6 +147,18 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
     @v1.get("/requests/{request_id}", tags=["requests"])
     def show_request(request_id: str) -> RequestView:
         return RequestView.of(service.request(request_id), with_plan=True)
+
+    @v1.post("/requests/{request_id}/approve", tags=["approvals"])
+    def approve_request(
+        request_id: str, decision: Decision, user: User = "anonymous"
+    ) -> RequestView:
+        return RequestView.of(service.approve(request_id, user, decision.comment))
+
+    @v1.post("/requests/{request_id}/reject", tags=["approvals"])
+    def reject_request(
+        request_id: str, decision: Decision, user: User = "anonymous"
+    ) -> RequestView:
+        return RequestView.of(service.reject(request_id, user, decision.comment))
 
     @v1.get("/requests/{request_id}/logs", tags=["requests"])
     def request_logs(request_id: str, after: Annotated[int, Query(ge=0)] = 0) -> list[LogView]:

@@ -34,9 +34,25 @@ def status_for(error: errors.GoldenPathError) -> int:
 
 
 def error_body(
-    code: str, message: str, fields: list[dict[str, str]] | None = None
+    code: str,
+    message: str,
+    fields: list[dict[str, str]] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or []}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": fields or [],
+            "details": details or {},
+        }
+    }
+
+
+def _details(error: errors.GoldenPathError) -> dict[str, Any]:
+    if isinstance(error, errors.PolicyDenied):
+        return {k: error.details[k] for k in ("request_id", "violations") if k in error.details}
+    return {}
 
 
 def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
@@ -51,7 +67,8 @@ def install(api: FastAPI) -> None:
     @api.exception_handler(errors.GoldenPathError)
     async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, _fields(exc)), status_code=status_for(exc)
+            error_body(exc.code, exc.message, _fields(exc), _details(exc)),
+            status_code=status_for(exc),
         )
 
     @api.exception_handler(RequestValidationError)

@@ -78,6 +78,17 @@ class RequestCreate(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     team: str | None = Field(default=None, max_length=63, description="Owner team.")
     dry_run: bool = False
+    justification: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Ask for an exception: a request the guardrails deny then waits for approval.",
+    )
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str | None = Field(default=None, max_length=2000)
 
 
 class PlanResponse(BaseModel):
@@ -86,6 +97,7 @@ class PlanResponse(BaseModel):
     version: str
     parameters: dict[str, Any]
     plan: dict[str, Any]
+    verdict: dict[str, Any] = Field(description="The guardrails' verdict on the plan.")
 
 
 class StepView(BaseModel):
@@ -132,6 +144,11 @@ class RequestView(BaseModel):
     finished_at: datetime | None
     steps: list[StepView]
     plan: dict[str, Any] | None = None
+    verdict: dict[str, Any] | None = None
+    is_exception: bool = False
+    justification: str | None = None
+    decided_by: str | None = None
+    decision_comment: str | None = None
 
     @classmethod
     def of(cls, request: RequestRecord, *, with_plan: bool = False) -> RequestView:
@@ -151,6 +168,11 @@ class RequestView(BaseModel):
             finished_at=request.finished_at,
             steps=[StepView.of(s) for s in request.steps],
             plan=request.plan if with_plan else None,
+            verdict=request.verdict,
+            is_exception=request.is_exception,
+            justification=request.justification,
+            decided_by=request.decided_by,
+            decision_comment=request.decision_comment,
         )
 
 
@@ -220,6 +242,10 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     fields: list[ErrorField]
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More facts for some errors: a guardrail denial's violations and request id.",
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -39,15 +39,15 @@ def follow_request(client: ApiClient, request_id: str, console: Console) -> dict
     request = client.request(request_id)
     with Live(_progress(request), console=console, refresh_per_second=10, transient=False) as live:
         while True:
+            # Logs after status: once the status is final, the logs fetched next are complete.
             for line in client.logs(request_id, after):
                 after = max(after, int(line["id"]))
                 live.console.print(_log_line(line), soft_wrap=True)
+            live.update(_progress(request))
             if request["status"] in REQUEST_DONE:
                 break
             time.sleep(POLL_SECONDS)
             request = client.request(request_id)
-            live.update(_progress(request))
-        live.update(_progress(request))
     if not console.is_terminal:
         console.line()  # Live leaves its last frame without a line end when not on a terminal.
     return request

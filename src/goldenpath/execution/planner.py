@@ -126,6 +126,9 @@ def resolve_plan(
     if problems:
         raise InvalidInputs(problems)
     declared = template.document.spec.cost.monthly_usd
+    if declared and resources and all(r["monthly_cost_usd"] is None for r in resources):
+        # The template's declared cost is booked on its first resource, so team spend adds up.
+        resources[0]["monthly_cost_usd"] = declared
     total = declared or sum(r["monthly_cost_usd"] or 0.0 for r in resources)
     return {
         "steps": steps,

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError
+from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document, new_violations
 from goldenpath.execution.journal import MASK, StepJournal, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
 from goldenpath.secretbox import SecretBox
-from goldenpath.settings import BackendSettings
+from goldenpath.settings import BackendSettings, TeamSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import RequestRecord, ResourceRecord
@@ -44,6 +45,8 @@ class Runner:
     registry: ActionRegistry
     backends: Mapping[str, BackendSettings]
     box: SecretBox
+    guardrails: Guardrails
+    teams: Mapping[str, TeamSettings]
 
     # --- requests -------------------------------------------------------------------------
 
@@ -62,6 +65,12 @@ class Runner:
             self._run_steps(request)
 
     def _run_steps(self, request: RequestRecord) -> None:
+        template = Template.from_snapshot(request.template_snapshot)
+        if not any(s.status != "pending" for s in request.steps):
+            refused = self._still_denied(request, template)
+            if refused:
+                self._finish(request.id, "rejected", error=refused)
+                return
         with self.database.begin() as conn:
             queries.update_request(
                 conn,
@@ -70,7 +79,6 @@ class Runner:
                 started_at=request.started_at or queries.now(),
                 attempts=request.attempts + 1,
             )
-        template = Template.from_snapshot(request.template_snapshot)
         requester = Requester(user=request.requested_by, team=request.owner_team)
         context = render_context(template, request.parameters, requester)
         secrets: set[str] = set()
@@ -146,7 +154,7 @@ class Runner:
                         "request_id": request.id,
                         "step_id": step_id,
                         "config": dict(first.config),
-                        "monthly_cost_usd": first.monthly_cost_usd,
+                        "monthly_cost_usd": _planned_cost(request, step_id, first.monthly_cost_usd),
                     },
                 )
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
@@ -222,6 +230,36 @@ class Runner:
                 request_id,
                 {"error": values.get("error")} if values.get("error") else {},
             )
+
+    def _still_denied(self, request: RequestRecord, template: Template) -> str | None:
+        """Judge the stored plan again just before anything is applied.
+
+        Org policies may have changed since submission. Violations an approver accepted as an
+        exception stay accepted; any other deny refuses the request before it touches anything.
+        """
+        settings = self.teams.get(request.owner_team)
+        with self.database.begin() as conn:
+            spend = queries.team_spend(conn, request.owner_team)
+        team = TeamFacts(
+            name=request.owner_team,
+            monthly_budget_usd=settings.monthly_budget_usd if settings else None,
+            current_spend_usd=spend,
+        )
+        requester = Requester(user=request.requested_by, team=request.owner_team)
+        document = input_document(
+            template,
+            request.parameters,
+            requester,
+            team,
+            request.plan,
+            exception=request.is_exception,
+        )
+        verdict = self.guardrails.judge(template, document)
+        approved = request.verdict if request.is_exception and request.decided_by else None
+        fresh = new_violations(verdict, approved)
+        if not fresh:
+            return None
+        return "denied by guardrail before apply: " + "; ".join(fresh)
 
     # --- rollback and destroy -------------------------------------------------------------
 
@@ -356,6 +394,15 @@ class Runner:
                 if acquired:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
                     conn.commit()
+
+
+def _planned_cost(request: RequestRecord, step_id: str, fallback: float | None) -> float | None:
+    """The cost the submitted plan booked on this step's resource (it may carry the template's)."""
+    for resource in request.plan.get("resources", []):
+        if resource.get("step") == step_id:
+            cost = resource.get("monthly_cost_usd")
+            return fallback if cost is None else float(cost)
+    return fallback
 
 
 def _masked(value: Any, secrets: set[str]) -> Any:

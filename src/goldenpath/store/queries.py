@@ -226,6 +226,16 @@ def list_resources(
     return [_resource(r) for r in conn.execute(query).mappings()]
 
 
+def team_spend(conn: sa.Connection, team: str) -> float:
+    """Monthly cost of everything the team owns that is not destroyed."""
+    total = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(tables.resources.c.monthly_cost_usd), 0)).where(
+            tables.resources.c.owner_team == team, tables.resources.c.state != "destroyed"
+        )
+    ).scalar()
+    return float(total or 0)
+
+
 # --- events -------------------------------------------------------------------------------
 
 
@@ -289,6 +299,11 @@ def _request(row: sa.RowMapping, steps: Iterable[StepRecord]) -> RequestRecord:
         finished_at=row["finished_at"],
         steps=tuple(steps),
         secret_outputs=_bytes(row["secret_outputs"]),
+        is_exception=row["is_exception"],
+        justification=row["justification"],
+        decided_by=row["decided_by"],
+        decision_comment=row["decision_comment"],
+        decided_at=row["decided_at"],
     )
 
 

@@ -59,6 +59,11 @@ class RequestRecord:
     finished_at: datetime | None
     steps: tuple[StepRecord, ...] = ()
     secret_outputs: bytes | None = field(default=None, repr=False)
+    is_exception: bool = False
+    justification: str | None = None
+    decided_by: str | None = None
+    decision_comment: str | None = None
+    decided_at: datetime | None = None
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,99 @@
+"""Guardrails on requests: the org-wide policies plus a template's own, judged on the resolved plan.
+
+A template's guardrails are added to the org's, never instead of them, so a template author
+cannot switch an org rule off. The policy set for a template version is built once and cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from goldenpath.execution.planner import Requester
+from goldenpath.policy import PolicySet, Verdict
+from goldenpath.templates.loader import Template
+
+
+@dataclass(frozen=True)
+class TeamFacts:
+    """What the budget guardrail needs to know about the requesting team."""
+
+    name: str
+    monthly_budget_usd: float | None
+    current_spend_usd: float
+
+
+def input_document(
+    template: Template,
+    parameters: Mapping[str, Any],
+    requester: Requester,
+    team: TeamFacts,
+    plan: Mapping[str, Any],
+    *,
+    dry_run: bool = False,
+    exception: bool = False,
+) -> dict[str, Any]:
+    """The document every request policy sees (documented in docs/policies.md)."""
+    return {
+        "template": {
+            "name": template.name,
+            "version": template.version,
+            "owner": template.document.metadata.owner,
+        },
+        "parameters": dict(parameters),
+        "actor": requester.as_dict(),
+        "team": {
+            "name": team.name,
+            "monthly_budget_usd": team.monthly_budget_usd,
+            "current_spend_usd": team.current_spend_usd,
+        },
+        "request": {"dry_run": dry_run, "exception": exception},
+        "plan": {
+            "resources": [_policy_resource(r) for r in plan.get("resources", [])],
+            "outputs": list(plan.get("outputs", [])),
+            "total_monthly_cost_usd": plan.get("total_monthly_cost_usd", 0.0),
+        },
+    }
+
+
+def _policy_resource(resource: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "step": resource["step"],
+        "action": resource["action"],
+        "type": resource["type"],
+        "name": resource["name"],
+        "backend": resource["backend"],
+        "config": resource["config"],
+        "tags": resource["tags"],
+        "region": resource["region"],
+        "monthly_cost_usd": resource["monthly_cost_usd"],
+    }
+
+
+class Guardrails:
+    def __init__(self, org: PolicySet) -> None:
+        self.org = org
+        self._by_template: dict[tuple[str, str], PolicySet] = {}
+        self._lock = threading.Lock()
+
+    def for_template(self, template: Template) -> PolicySet:
+        if not template.guardrails:
+            return self.org
+        key = (template.name, template.version)
+        with self._lock:
+            found = self._by_template.get(key)
+            if found is None:
+                found = self.org.with_sources(template.guardrails)
+                self._by_template[key] = found
+        return found
+
+    def judge(self, template: Template, document: Mapping[str, Any]) -> Verdict:
+        return self.for_template(template).evaluate(document)
+
+
+def new_violations(verdict: Verdict, approved: Mapping[str, Any] | None) -> list[str]:
+    """Deny messages in ``verdict`` that an approved exception did not already cover."""
+    covered = {v["message"] for v in (approved or {}).get("violations", [])}
+    return [v.message for v in verdict.violations if v.message not in covered]
