@@ -127,11 +127,12 @@ class BackgroundWorker:
             self._loop.close()
 
     def start(self) -> BackgroundWorker:
-        self._thread.start()
+        if not self._thread.is_alive():
+            self._thread.start()
         return self
 
     def __enter__(self) -> BackgroundWorker:
-        return self
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

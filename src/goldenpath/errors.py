@@ -16,7 +16,8 @@ class GoldenPathError(Exception):
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.details = details
-        text = message or (self.__doc__ or "").strip().format(**details)
+        template = " ".join((self.__doc__ or "").split())
+        text = message or template.format(**details)
         super().__init__(text)
 
     @property
@@ -97,6 +98,11 @@ class StepFailed(GoldenPathError):
 
 class ActionError(GoldenPathError):
     """The action failed: {problem}"""
+
+
+class ResourceTaken(ActionError):
+    """A {kind} named '{name}' already exists on backend '{backend}' and was not created by this
+    request."""
 
 
 class BackendUnavailable(GoldenPathError):

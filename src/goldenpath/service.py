@@ -10,7 +10,7 @@ from typing import Any
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs, PolicyDenied
 from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document
-from goldenpath.execution.planner import Requester, resolve_plan
+from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
 from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
@@ -69,7 +69,7 @@ class Service:
         _check_access(template, requester)
         values = params.validate(template.schema, parameters)
         plan = resolve_plan(template, values, requester, self.registry, self.backends)
-        self._check_names_free(plan)
+        self._check_names_free(template, plan)
         document = input_document(
             template,
             values,
@@ -173,7 +173,7 @@ class Service:
     ) -> RequestRecord:
         _check_uuid("request_id", request_id)
         if comment is not None:
-            comment = _check_justification(comment, field="comment")
+            comment = _check_justification(comment, field="comment", shortest=1)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
             if request.status != "pending_approval":
@@ -299,28 +299,31 @@ class Service:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _check_names_free(self, plan: Mapping[str, Any]) -> None:
+    def _check_names_free(self, template: Template, plan: Mapping[str, Any]) -> None:
         with self.database.begin() as conn:
             taken = [
                 InvalidInput(
-                    field=f"steps.{r['step']}",
+                    field=input_field(template, r["step"], "name"),
                     rule=f"a {r['type']} named '{r['name']}' already exists",
                 )
                 for r in plan["resources"]
                 if queries.name_taken(conn, r["type"], r["backend"], r["name"])
             ]
         if taken:
-            raise Conflict(problem="; ".join(str(t) for t in taken))
+            raise Conflict(
+                problem="; ".join(f"{t.field}: {t.details['rule']}" for t in taken),
+                fields=[{"field": t.field, "rule": t.details["rule"]} for t in taken],
+            )
 
 
 def _denial_text(verdict: Verdict) -> str:
     return "; ".join(f"{v.policy}: {v.message}" for v in verdict.violations)
 
 
-def _check_justification(text: str, field: str = "justification") -> str:
+def _check_justification(text: str, field: str = "justification", shortest: int = 10) -> str:
     text = text.strip()
-    if not 10 <= len(text) <= 2000:
-        raise InvalidInput(field=field, rule="must be 10 to 2000 characters")
+    if not shortest <= len(text) <= 2000:
+        raise InvalidInput(field=field, rule=f"must be {shortest} to 2000 characters")
     if any(ord(c) < 32 and c not in "\n\t" for c in text):
         raise InvalidInput(field=field, rule="must not contain control characters")
     return text

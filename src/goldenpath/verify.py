@@ -52,7 +52,9 @@ class VerifyResult:
         name = f"{self.template}@{self.version}"
         if self.counterexample is not None:
             values = ", ".join(f"{k}={v!r}" for k, v in self.counterexample.parameters.items())
-            return f"{name}: counterexample {{{values}}}: " + "; ".join(self.counterexample.problems)
+            return f"{name}: counterexample {{{values}}}: " + "; ".join(
+                self.counterexample.problems
+            )
         if self.exhaustive:
             return f"{name}: proven for all {self.inputs} inputs"
         return (
@@ -113,16 +115,20 @@ def _free_samples(schema: Mapping[str, Any], count: int, seed: int) -> list[Any]
     return found or [None]
 
 
-def parameter_inputs(template: Template, samples: int, seed: int = 0) -> tuple[list[dict[str, Any]], bool, int]:
+def parameter_inputs(
+    template: Template, samples: int, seed: int = 0
+) -> tuple[list[dict[str, Any]], bool, int]:
     """The inputs to try, whether they cover the space exhaustively, and the finite combinations."""
     properties: dict[str, Any] = template.schema.get("properties", {})
-    required = set().union(*(set(p.get("required", [])) for p in params.pages(template.document.spec.parameters)))
+    required = set().union(
+        *(set(p.get("required", [])) for p in params.pages(template.document.spec.parameters))
+    )
     finite: dict[str, list[Any]] = {}
     free: dict[str, list[Any]] = {}
     for name, schema in properties.items():
-        values = finite_values(schema)
-        if values is not None:
-            finite[name] = values + ([] if name in required or "default" in schema else [_OMIT])
+        choices = finite_values(schema)
+        if choices is not None:
+            finite[name] = choices + ([] if name in required or "default" in schema else [_OMIT])
         else:
             free[name] = _free_samples(schema, samples, seed)
     names = list(finite)
@@ -132,12 +138,12 @@ def parameter_inputs(template: Template, samples: int, seed: int = 0) -> tuple[l
     inputs: list[dict[str, Any]] = []
     for index in range(max(rounds, 1)):
         for combination in combinations:
-            values = {n: v for n, v in zip(names, combination, strict=True) if v is not _OMIT}
+            candidate = {n: v for n, v in zip(names, combination, strict=True) if v is not _OMIT}
             for name, pool in free.items():
                 value = pool[(index + len(inputs)) % len(pool)]
                 if value is not None or name in required:
-                    values[name] = value
-            inputs.append(values)
+                    candidate[name] = value
+            inputs.append(candidate)
         if not free:
             break
     return inputs, exhaustive, len(combinations)

@@ -129,7 +129,7 @@ def test_a_failed_step_rolls_back_completed_steps(
     broken = BackendSettings(kind="postgres", dsn="postgresql://postgres@127.0.0.1:1/postgres")
     platform = make_platform(backends={"broken": broken})
     name = unique_name("rb")
-    with BackgroundWorker(platform).start() as _:
+    with BackgroundWorker(platform):
         request = platform.service.submit(
             "two-databases", {"name": name, "second_backend": "broken"}, ALICE
         )

@@ -39,12 +39,14 @@ class ActionRegistry:
 
 
 def builtin_actions() -> list[type[Action[Any]]]:
+    from goldenpath.actions.aws.ec2_instance import Ec2Instance
+    from goldenpath.actions.aws.s3_bucket import S3Bucket
     from goldenpath.actions.debug.log import DebugLog
     from goldenpath.actions.debug.wait import DebugWait
     from goldenpath.actions.postgres.database import PostgresDatabase
     from goldenpath.actions.secret.generate import SecretGenerate
 
-    return [DebugLog, DebugWait, PostgresDatabase, SecretGenerate]
+    return [DebugLog, DebugWait, Ec2Instance, PostgresDatabase, S3Bucket, SecretGenerate]
 
 
 def default_registry() -> ActionRegistry:

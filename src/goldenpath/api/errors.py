@@ -60,6 +60,8 @@ def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
         return [{"field": e.field, "rule": str(e.details["rule"])} for e in error.errors]
     if isinstance(error, errors.InvalidInput):
         return [{"field": error.field, "rule": str(error.details["rule"])}]
+    if isinstance(error, errors.Conflict):
+        return list(error.details.get("fields", []))
     return []
 
 

@@ -32,10 +32,13 @@ class CliError(GoldenPathError):
         code: str = "error",
         status: int | None = None,
         fields: list[dict[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, code=code, status=status, fields=fields or [])
         self.status = status
         self.fields: list[dict[str, str]] = fields or []
+        # More facts some errors carry: a guardrail denial's violations and request id.
+        self.extra: dict[str, Any] = extra or {}
 
     @property
     def code(self) -> str:
@@ -112,13 +115,21 @@ class ApiClient:
         *,
         team: str | None = None,
         dry_run: bool = False,
+        justification: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"template": template, "parameters": parameters}
         if team:
             body["team"] = team
         if dry_run:
             body["dry_run"] = True
+        if justification is not None:
+            body["justification"] = justification
         return dict(self._call("POST", "/api/v1/requests", json=body))
+
+    def decide(self, request_id: str, *, approve: bool, comment: str | None) -> dict[str, Any]:
+        verb = "approve" if approve else "reject"
+        path = f"/api/v1/requests/{_segment(request_id)}/{verb}"
+        return dict(self._call("POST", path, json={"comment": comment}))
 
     def requests(
         self, *, status: str | None = None, template: str | None = None, team: str | None = None
@@ -176,6 +187,7 @@ def _error_of(response: httpx.Response) -> CliError:
                 {"field": str(f.get("field", "")), "rule": str(f.get("rule", ""))}
                 for f in error.get("fields") or []
             ],
+            extra=dict(error.get("details") or {}),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         text = response.text.strip()[:500] or response.reason_phrase

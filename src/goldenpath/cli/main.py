@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from goldenpath import __version__
-from goldenpath.cli import requests, resources, server, templates
+from goldenpath.cli import policies, requests, resources, server, templates
 from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
@@ -30,6 +30,7 @@ app.add_typer(templates.app, name="templates")
 app.command("request", epilog=EPILOG)(requests.request)
 app.add_typer(requests.app, name="requests")
 app.add_typer(resources.app, name="resources")
+app.add_typer(policies.app, name="policies")
 
 
 def _show_version(value: bool) -> None:

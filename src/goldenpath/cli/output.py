@@ -68,6 +68,18 @@ def status_text(status: str) -> Text:
 def print_error(error: BaseException) -> None:
     """An error on stderr; bad input lists each field with its rule."""
     fields = error.fields if isinstance(error, CliError) else []
+    violations = error.extra.get("violations", []) if isinstance(error, CliError) else []
+    if violations:
+        err.print(Text("Denied by guardrails:", style="bold red"))
+        for violation in violations:
+            err.print(Text(f"  {violation['policy']}: {violation['message']}"), soft_wrap=True)
+        err.print(
+            Text(
+                'To ask for an exception, submit again with --justification "why this is needed".'
+            ),
+            soft_wrap=True,
+        )
+        return
     if fields:
         err.print(Text("Invalid input:", style="bold red"))
         for field in fields:
@@ -151,6 +163,17 @@ def plan(preview: Mapping[str, Any]) -> None:
     cost = preview["plan"].get("total_monthly_cost_usd")
     if cost is not None:
         out.print(Text(f"Estimated cost: ${cost:g}/month"))
+    verdict(preview.get("verdict") or {})
+
+
+def verdict(result: Mapping[str, Any]) -> None:
+    """The guardrails' verdict: allow, require_approval, or deny with every violation."""
+    decision = str(result.get("decision", "allow"))
+    style = {"allow": "green", "require_approval": "yellow"}.get(decision, "red")
+    out.print(Text("Guardrails: ") + Text(decision, style=f"bold {style}"))
+    for group in ("violations", "approvals", "warnings"):
+        for item in result.get(group, []):
+            out.print(Text(f"  {group[:-1]}: {item['policy']}: {item['message']}"), soft_wrap=True)
 
 
 def requests_table(requests: Iterable[Mapping[str, Any]]) -> None:

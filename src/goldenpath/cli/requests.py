@@ -54,6 +54,12 @@ def request(
             "--reveal/--no-reveal", help="With --wait: reveal the secrets once, on success."
         ),
     ] = True,
+    justification: Annotated[
+        str | None,
+        typer.Option(
+            help="Ask for an exception: a request the guardrails deny then waits for an approver."
+        ),
+    ] = None,
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
@@ -61,13 +67,26 @@ def request(
     parameters = parse_parameters(param or [], params_file)
     with ApiClient(url) as client:
         if dry_run:
-            preview = client.submit(template, parameters, team=team, dry_run=True)
+            preview = client.submit(
+                template, parameters, team=team, dry_run=True, justification=justification
+            )
             if as_json:
                 output.print_json(preview)
             else:
                 output.plan(preview)
             return
-        submitted = client.submit(template, parameters, team=team)
+        submitted = client.submit(template, parameters, team=team, justification=justification)
+        if submitted["status"] == "pending_approval":
+            if as_json:
+                output.print_json(submitted)
+            else:
+                output.out.print(
+                    f"Request {submitted['id']} is waiting for approval "
+                    "(someone other than you approves it with "
+                    f"`goldenpath requests approve {submitted['id']}`)."
+                )
+                output.verdict(submitted.get("verdict") or {})
+            return
         if not wait:
             if as_json:
                 output.print_json(submitted)
@@ -158,3 +177,39 @@ def reveal_secrets(
         output.print_json(found)
     else:
         output.secrets(found)
+
+
+Comment = Annotated[str | None, typer.Option(help="Why: recorded with the decision.")]
+
+
+@app.command("approve")
+def approve_request(
+    request_id: Annotated[str, typer.Argument(help="The request waiting for approval.")],
+    comment: Comment = None,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Approve a request waiting for approval (never your own); it runs at once."""
+    _decide(request_id, approve=True, comment=comment, url=url, as_json=as_json)
+
+
+@app.command("reject")
+def reject_request(
+    request_id: Annotated[str, typer.Argument(help="The request waiting for approval.")],
+    comment: Comment = None,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Reject a request waiting for approval."""
+    _decide(request_id, approve=False, comment=comment, url=url, as_json=as_json)
+
+
+def _decide(
+    request_id: str, *, approve: bool, comment: str | None, url: str, as_json: bool
+) -> None:
+    with ApiClient(url) as client:
+        decided = client.decide(request_id, approve=approve, comment=comment)
+    if as_json:
+        output.print_json(decided)
+    else:
+        output.out.print(f"Request {decided['id']} is now {decided['status']}.")

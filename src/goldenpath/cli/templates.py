@@ -9,8 +9,10 @@ import typer
 from goldenpath.cli import output
 from goldenpath.cli.client import DEFAULT_URL, ApiClient
 from goldenpath.cli.options import AsJson, Url
+from goldenpath.cli.policies import verify_templates
 
 app = typer.Typer(help="Browse the golden paths (templates).", no_args_is_help=True)
+app.command("verify")(verify_templates)
 
 
 @app.command("list")

@@ -45,6 +45,17 @@ def render_context(
     }
 
 
+def input_field(template: Template, step_id: str, key: str) -> str:
+    """The form field a step input comes from (``name``), else the input's own path."""
+    for step in template.document.spec.steps:
+        if step.id == step_id:
+            source = step.input.get(key)
+            match = _PARAMETER_ONLY.match(source) if isinstance(source, str) else None
+            if match:
+                return match.group(1)
+    return f"steps.{step_id}.input.{key}"
+
+
 def validated_inputs(
     action: Action[Any], raw_input: Mapping[str, Any], rendered: Any, step_id: str
 ) -> ActionInputs:

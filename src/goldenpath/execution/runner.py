@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import GoldenPathError
+from goldenpath.errors import GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document, new_violations
 from goldenpath.execution.journal import MASK, StepJournal, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
@@ -107,6 +107,10 @@ class Runner:
             except Exception as exc:
                 logger.info("request %s step %s failed: %s", request.id, step.id, exc)
                 with self.database.begin() as conn:
+                    if isinstance(exc, ResourceTaken):
+                        # Someone else's resource has the name: nothing of ours to undo, and
+                        # the catalog must not keep the name reserved.
+                        queries.release_step_resource(conn, request.id, step.id)
                     queries.update_step(
                         conn,
                         request.id,

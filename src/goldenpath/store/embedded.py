@@ -53,6 +53,9 @@ class EmbeddedServer:
     pgdata: Path
     socket_dir: Path
     port: int
+    # Only the process that started the server stops it: a `goldenpath worker` or
+    # `db upgrade` beside a running `goldenpath up` must not pull the database from under it.
+    started_here: bool = False
 
     @property
     def admin_url(self) -> str:
@@ -63,6 +66,9 @@ class EmbeddedServer:
         )
 
     def stop(self) -> None:
+        """Stop the server, if this process started it."""
+        if not self.started_here:
+            return
         _run_as_owner(
             [str(_bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]
         )
@@ -85,6 +91,7 @@ def start_embedded(data_dir: Path, port: int) -> EmbeddedServer:
     server = EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir, port=port)
     if not _is_running(pgdata):
         _start(server)
+        server = EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir, port=port, started_here=True)
     _ensure_platform_database(server)
     return server
 

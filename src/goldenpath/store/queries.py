@@ -170,6 +170,19 @@ def reserve_resource(conn: sa.Connection, values: Mapping[str, Any]) -> str:
     return resource_id
 
 
+def release_step_resource(conn: sa.Connection, request_id: str, step_id: str) -> None:
+    """Mark a step's reserved resource as never made (``destroyed``), freeing its name."""
+    conn.execute(
+        tables.resources.update()
+        .where(
+            tables.resources.c.request_id == request_id,
+            tables.resources.c.step_id == step_id,
+            tables.resources.c.state == "creating",
+        )
+        .values(state="destroyed", destroyed_at=now(), error="nothing created: name taken")
+    )
+
+
 def name_taken(conn: sa.Connection, kind: str, backend: str, name: str) -> bool:
     return (
         conn.execute(

@@ -123,7 +123,7 @@ def test_refuses_to_adopt_or_drop_a_role_it_did_not_create(
     name = unique_name("foreign")
     pg_admin.execute(f'CREATE ROLE "{name}" LOGIN')
     action = PostgresDatabase()
-    with pytest.raises(ActionError, match=r"already exists .* not created by this request"):
+    with pytest.raises(ActionError, match=r"already exists .* not created by this\s+request"):
         action.apply(context(name))
     with pytest.raises(ActionError, match="not the one this resource created"):
         action.destroy(context(name), ref(name))

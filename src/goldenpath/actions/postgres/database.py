@@ -25,7 +25,7 @@ from goldenpath.actions.base import (
     ResourceRef,
 )
 from goldenpath.actions.secret.generate import generate_secret
-from goldenpath.errors import ActionError, BackendUnavailable
+from goldenpath.errors import ActionError, BackendUnavailable, ResourceTaken
 from goldenpath.settings import BackendSettings
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{2,62}$"
@@ -90,10 +90,7 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
                 )
                 ctx.log(f"role {inputs.name} exists from an earlier attempt; reusing it")
             else:
-                raise ActionError(
-                    problem=f"a role named '{inputs.name}' already exists on backend "
-                    f"'{inputs.backend}' and was not created by this request"
-                )
+                raise ResourceTaken(kind="role", name=inputs.name, backend=inputs.backend)
             owner = _database_owner(conn, inputs.name)
             if owner is None:
                 conn.execute(
@@ -105,10 +102,7 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
                 )
                 ctx.log(f"created database {inputs.name}")
             elif owner != inputs.name:
-                raise ActionError(
-                    problem=f"a database named '{inputs.name}' already exists on backend "
-                    f"'{inputs.backend}' and is owned by someone else"
-                )
+                raise ResourceTaken(kind="database", name=inputs.name, backend=inputs.backend)
             conn.execute(
                 sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(inputs.name))
             )

@@ -1,0 +1,145 @@
+"""``goldenpath policies`` and ``goldenpath templates verify``: the platform team's checks.
+
+These run locally (in a template repository's CI, say), not against the API: they read the
+template and policy files themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from goldenpath.policy import PolicySet
+
+from goldenpath.cli import output
+from goldenpath.cli.exit_codes import POLICY_DENIED
+from goldenpath.errors import InvalidInput
+
+app = typer.Typer(help="Test and apply guardrails (Rego policies).", no_args_is_help=True)
+
+PolicyDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policies",
+        help="Org policy folders (default: the starter library and GOLDENPATH_POLICY_DIR).",
+        exists=True,
+    ),
+]
+
+
+def _org_policies(folders: list[Path] | None) -> PolicySet:
+    from goldenpath.app import load_org_policies
+    from goldenpath.policy import PolicySet
+    from goldenpath.settings import load_settings
+
+    if folders:
+        return PolicySet.from_paths(folders)
+    return load_org_policies(load_settings())
+
+
+@app.command("test")
+def test_policies(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Policy files or folders (default: the org policy folders).", exists=True
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run the Rego unit tests (rules named test_*) beside the policies."""
+    from goldenpath.policy import run_rego_tests
+    from goldenpath.settings import load_settings
+
+    report = run_rego_tests(paths or load_settings().policy_folders)
+    if as_json:
+        output.print_json(
+            [
+                {
+                    "file": r.file,
+                    "package": r.package,
+                    "test": r.name,
+                    "passed": r.passed,
+                    "error": r.error,
+                }
+                for r in report.results
+            ]
+        )
+    else:
+        for result in report.results:
+            mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+            output.out.print(f"{mark} {result.package}.{result.name} ({result.file})")
+            if result.error:
+                output.out.print(f"     {result.error}", markup=False)
+        output.out.print(report.summary)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command("check-plan")
+def check_plan(
+    plan_json: Annotated[
+        Path, typer.Argument(help="Output of `terraform show -json PLAN`.", exists=True)
+    ],
+    policies: PolicyDirs = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Judge a Terraform plan with the `goldenpath.terraform.*` policies; exit 5 when denied."""
+    from goldenpath.policy import check_plan as judge
+
+    try:
+        document = json.loads(plan_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(field="PLAN_JSON", rule=f"must be a JSON file: {exc}") from exc
+    if not isinstance(document, dict) or "format_version" not in document:
+        raise InvalidInput(field="PLAN_JSON", rule="must be the output of `terraform show -json`")
+    verdict = judge(_org_policies(policies), document)
+    if as_json:
+        output.print_json(verdict.as_dict())
+    else:
+        output.verdict(verdict.as_dict())
+    if not verdict.allowed:
+        raise typer.Exit(POLICY_DENIED)
+
+
+def verify_templates(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Template files or folders (default: the configured ones).", exists=True
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Generated values per free parameter.")
+    ] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the generated values.")] = 0,
+    policies: PolicyDirs = None,
+) -> None:
+    """Prove every guardrail holds for every input a template's form accepts."""
+    from goldenpath.actions.registry import default_registry
+    from goldenpath.execution.guardrails import Guardrails
+    from goldenpath.settings import load_settings
+    from goldenpath.templates.loader import load_catalog
+    from goldenpath.verify import verify_template
+
+    registry = default_registry()
+    catalog = load_catalog(paths or load_settings().template_folders, registry.classes())
+    guardrails = Guardrails(_org_policies(policies))
+    failed = False
+    for problem in catalog.problems:
+        output.err.print(f"invalid: {problem}", markup=False, soft_wrap=True)
+        failed = True
+    for template in catalog:
+        result = verify_template(template, registry, guardrails, samples=samples, seed=seed)
+        style = "green" if result.ok else "bold red"
+        output.out.print(result.summary, style=style, markup=False, soft_wrap=True)
+        failed = failed or not result.ok
+    if not catalog.templates and not catalog.problems:
+        output.err.print("no templates found")
+        failed = True
+    if failed:
+        raise typer.Exit(POLICY_DENIED)

@@ -1,0 +1,108 @@
+"""A moto server per test module, an ``aws`` backend pointing at it, and action contexts."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from goldenpath.actions.base import ActionInputs, Context
+from goldenpath.settings import BackendSettings
+
+REGION = "eu-west-1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class MemoryJournal:
+    """Keeps log lines, and checkpoints like the store does: the first value stored wins."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.values: dict[str, str] = {}
+
+    def log(self, message: str, level: str) -> None:
+        self.lines.append(message)
+
+    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
+        if key not in self.values:
+            self.values[key] = produce()
+        return self.values[key]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    # The request log of moto's werkzeug server is noise in a failing test's output.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_backend(moto_endpoint: str) -> BackendSettings:
+    return BackendSettings(
+        kind="aws",
+        region=REGION,
+        endpoint_url=moto_endpoint,
+        access_key_id="testing",
+        secret_access_key="testing",
+        allowed_regions=[REGION, "us-east-1"],
+    )
+
+
+@pytest.fixture(scope="module")
+def raw_client(moto_endpoint: str) -> Callable[..., Any]:
+    """A plain boto3 client on the moto server, for checks and out-of-band changes."""
+
+    def make(service: str, region: str = REGION) -> Any:
+        return boto3.client(
+            service, region_name=region, endpoint_url=moto_endpoint, **CREDENTIALS
+        )
+
+    return make
+
+
+@pytest.fixture
+def journal() -> MemoryJournal:
+    return MemoryJournal()
+
+
+@pytest.fixture
+def make_context(aws_backend: BackendSettings) -> Callable[..., Context[Any]]:
+    def make(
+        inputs: ActionInputs,
+        *,
+        resource_id: str = "r-1",
+        journal: MemoryJournal | None = None,
+        **backend: Any,
+    ) -> Context[Any]:
+        settings = aws_backend.model_copy(update=backend) if backend else aws_backend
+        return Context(
+            inputs=inputs,
+            backends={"aws": settings},
+            owner_team="payments",
+            requested_by="alice",
+            template_name="test-template",
+            request_id="req-1",
+            step_id="step",
+            resource_id=resource_id,
+            journal=journal or MemoryJournal(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    def make(stem: str) -> str:
+        return f"gpt-{stem}-{secrets.token_hex(4)}"
+
+    return make
+

@@ -1,0 +1,165 @@
+"""Guardrails on real requests: denial before anything is created, fail-closed policies, and the
+exception path through a second person's approval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from goldenpath.app import Platform
+from goldenpath.errors import AccessDenied, Conflict, InvalidInput, PolicyDenied
+from goldenpath.execution.planner import Requester
+from tests.conftest import BackgroundWorker, wait_for_request, wait_for_resource_state
+
+ALICE = Requester(user="alice", team="payments")
+BOB = Requester(user="bob", team="payments")
+
+NO_MEDIUM_DATABASES = """
+package goldenpath.org.database_size
+
+deny contains msg if {
+    some resource in input.plan.resources
+    resource.type == "postgres:database"
+    resource.config.connection_limit > 30
+    msg := sprintf("database '%s' asks for %d connections; the limit is 30", [resource.name, resource.config.connection_limit])
+}
+"""
+
+
+@pytest.fixture
+def strict_platform(make_platform: Callable[..., Platform], tmp_path: Path) -> Platform:
+    folder = tmp_path / "org-policies"
+    folder.mkdir()
+    (folder / "database_size.rego").write_text(NO_MEDIUM_DATABASES)
+    return make_platform(policy_dir=folder)
+
+
+def database_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
+    row = pg_admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return row is not None
+
+
+def test_a_denied_request_is_recorded_refused_and_creates_nothing(
+    strict_platform: Platform,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    name = unique_name("big")
+    preview = strict_platform.service.dry_run("postgres-database", {"name": name, "size": "medium"}, ALICE)
+    assert preview.verdict.decision == "deny"
+    assert [v.policy for v in preview.verdict.violations] == ["database_size.rego"]
+
+    with pytest.raises(PolicyDenied, match="database_size.rego: database .* 50 connections") as denied:
+        strict_platform.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
+    [recorded] = strict_platform.service.requests()
+    assert recorded.id == denied.value.details["request_id"]
+    assert recorded.status == "rejected"
+    assert not database_exists(pg_admin, name)
+    assert strict_platform.service.resources(include_destroyed=True) == []
+
+
+def test_the_exception_path_needs_someone_else_to_approve(
+    strict_platform: Platform,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    name = unique_name("exc")
+    parameters = {"name": name, "size": "medium"}
+    with pytest.raises(InvalidInput, match="justification"):
+        strict_platform.service.submit("postgres-database", parameters, ALICE, justification="x")
+    waiting = strict_platform.service.submit(
+        "postgres-database", parameters, ALICE,
+        justification="Black Friday load test needs 50 connections for one week.",
+    )
+    assert waiting.status == "pending_approval" and waiting.is_exception
+    assert waiting.verdict is not None and waiting.verdict["decision"] == "deny"
+
+    with pytest.raises(AccessDenied, match="their own request"):
+        strict_platform.service.approve(waiting.id, "alice", "looks fine to me")
+    with BackgroundWorker(strict_platform):
+        approved = strict_platform.service.approve(waiting.id, "bob", "ok for one week")
+        assert approved.status == "queued" and approved.decided_by == "bob"
+        done = wait_for_request(strict_platform, waiting.id)
+    assert done.status == "succeeded", done.error
+    assert database_exists(pg_admin, name)
+    with pytest.raises(Conflict, match="not waiting for approval"):
+        strict_platform.service.reject(waiting.id, "carol", "too late")
+
+    [resource] = strict_platform.service.resources()
+    with BackgroundWorker(strict_platform):
+        strict_platform.service.destroy(resource.id, "alice")
+        wait_for_resource_state(strict_platform, resource.id, {"destroyed"})
+
+
+def test_a_rejected_exception_never_runs(
+    strict_platform: Platform, unique_name: Callable[[str], str]
+) -> None:
+    waiting = strict_platform.service.submit(
+        "postgres-database", {"name": unique_name("rej"), "size": "medium"}, ALICE,
+        justification="We would like a bigger database, please.",
+    )
+    rejected = strict_platform.service.reject(waiting.id, "bob", "use a pooler instead")
+    assert rejected.status == "rejected"
+    assert rejected.error == "rejected by bob: use a pooler instead"
+
+
+def test_the_worker_judges_again_before_applying(
+    make_platform: Callable[..., Platform],
+    tmp_path: Path,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    """A policy added after submission still stops a queued request before it creates anything."""
+    folder = tmp_path / "org-policies"
+    folder.mkdir()
+    lenient = make_platform(policy_dir=folder)
+    name = unique_name("late")
+    queued = lenient.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
+    (folder / "database_size.rego").write_text(NO_MEDIUM_DATABASES)
+    strict = make_platform(policy_dir=folder)
+    with BackgroundWorker(strict):
+        done = wait_for_request(strict, queued.id)
+    assert done.status == "rejected"
+    assert done.error is not None and "denied by guardrail before apply" in done.error
+    assert not database_exists(pg_admin, name)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("package goldenpath.org.broken\n\ndeny contains msg if {\n", "policy engine error in broken.rego"),
+        (
+            'package goldenpath.org.broken\n\ndeny contains msg if { msg := no_such_builtin(1) }\n',
+            "policy engine error in broken.rego",
+        ),
+    ],
+)
+def test_a_broken_policy_fails_closed(
+    make_platform: Callable[..., Platform], tmp_path: Path, source: str, expected: str
+) -> None:
+    folder = tmp_path / "org-policies"
+    folder.mkdir()
+    (folder / "broken.rego").write_text(source)
+    platform = make_platform(policy_dir=folder)
+    preview = platform.service.dry_run("postgres-database", {"name": "gpt_anything"}, ALICE)
+    assert preview.verdict.decision == "deny"
+    [violation] = preview.verdict.violations
+    assert expected in violation.message
+    assert "panicked" not in violation.message and "backtrace" not in violation.message.lower()
+    with pytest.raises(PolicyDenied):
+        platform.service.submit("postgres-database", {"name": "gpt_anything"}, ALICE)
+
+
+def test_a_budget_overrun_waits_for_approval(
+    make_platform: Callable[..., Platform], unique_name: Callable[[str], str]
+) -> None:
+    platform = make_platform(teams={"payments": {"monthly_budget_usd": 10}})
+    request = platform.service.submit("postgres-database", {"name": unique_name("budget")}, ALICE)
+    assert request.status == "pending_approval"
+    assert request.verdict is not None
+    assert request.verdict["decision"] == "require_approval"
+    assert "budget" in str(request.verdict["approvals"])
