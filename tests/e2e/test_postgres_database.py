@@ -154,7 +154,7 @@ def test_a_failed_request_exits_4_and_shows_the_step_error(
 
     assert result.code == 4, f"{result.stdout}\n{result.stderr}"
     assert "failed" in result.stderr
-    assert f"a role named '{name}' already exists" in result.stderr
+    assert f"a role named '{name}' already exists" in result.stderr.lower()
     assert "step db (" in result.stderr
     assert exists_in_postgres(e2e_admin, name) == {"role": True, "database": False}
     as_json = cli("requests", "show", _request_id(cli, name), "--json").json()

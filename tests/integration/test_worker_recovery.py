@@ -101,7 +101,7 @@ def test_a_request_survives_its_worker_being_killed(
     )
 
 
-def test_a_request_killed_during_rollback_finishes_its_rollback(
+def test_a_second_worker_process_takes_over_an_orphaned_request(
     platform: Platform,
     start_worker: Callable[[], subprocess.Popen[bytes]],
     pg_admin: psycopg.Connection[Any],

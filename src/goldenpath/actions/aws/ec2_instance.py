@@ -24,6 +24,7 @@ from goldenpath.actions.aws.session import (
     AwsInputs,
     aws_errors,
     error_code,
+    planned_region,
     platform_tags,
 )
 from goldenpath.actions.base import (
@@ -92,7 +93,7 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
 
     def plan(self, ctx: PlanContext[Ec2InstanceInputs]) -> list[PlannedResource]:
         inputs = ctx.inputs
-        aws = AwsBackend.for_inputs(ctx, inputs.backend, inputs.region)
+        region = planned_region(ctx, inputs.backend, inputs.region)
         return [
             PlannedResource(
                 type=self.id,
@@ -106,7 +107,7 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
                     "subnet_id": inputs.subnet_id,
                 },
                 tags=platform_tags(ctx, inputs.tags),
-                region=aws.region,
+                region=region,
                 monthly_cost_usd=MONTHLY_PRICE_USD.get(inputs.instance_type),
             )
         ]

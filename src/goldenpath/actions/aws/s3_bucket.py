@@ -21,6 +21,7 @@ from goldenpath.actions.aws.session import (
     AwsInputs,
     aws_errors,
     error_code,
+    planned_region,
     platform_tags,
 )
 from goldenpath.actions.base import (
@@ -103,7 +104,7 @@ class S3Bucket(Action[S3BucketInputs]):
 
     def plan(self, ctx: PlanContext[S3BucketInputs]) -> list[PlannedResource]:
         inputs = ctx.inputs
-        aws = AwsBackend.for_inputs(ctx, inputs.backend, inputs.region)
+        region = planned_region(ctx, inputs.backend, inputs.region)
         return [
             PlannedResource(
                 type=self.id,
@@ -111,7 +112,7 @@ class S3Bucket(Action[S3BucketInputs]):
                 backend=inputs.backend,
                 config=_config(inputs),
                 tags=platform_tags(ctx, inputs.tags),
-                region=aws.region,
+                region=region,
                 monthly_cost_usd=None,
             )
         ]

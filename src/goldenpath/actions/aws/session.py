@@ -18,6 +18,7 @@ error codes they expect (``NoSuchBucket``) and let everything else through it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +39,12 @@ from botocore.exceptions import (
 from pydantic import Field, field_validator
 
 from goldenpath.actions.base import ActionInputs, PlanContext
-from goldenpath.errors import ActionError, BackendUnavailable, GoldenPathError
+from goldenpath.errors import (
+    ActionError,
+    BackendUnavailable,
+    ConfigurationError,
+    GoldenPathError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -110,6 +116,36 @@ def platform_tags(ctx: PlanContext[Any], tags: Mapping[str, str]) -> dict[str, s
     }
 
 
+def planned_region(
+    ctx: PlanContext[Any], name: str, region: str | None, *, existing: bool = False
+) -> str | None:
+    """The region asked for, else the backend's; None when neither says (apply then refuses).
+
+    Raises when the backend is not configured, or does not allow the region.
+    """
+    settings = ctx.backend(BACKEND_KIND, name)
+    chosen: str | None = region or settings.option("region")
+    allowed = _region_list(settings.option("allowed_regions"))
+    if chosen and allowed and chosen not in allowed and not existing:
+        raise ActionError(
+            problem=f"region '{chosen}' is not allowed on backend '{name}' "
+            f"(allowed: {', '.join(allowed)})"
+        )
+    return chosen
+
+
+def _region_list(value: Any) -> list[str]:
+    """``allowed_regions`` from YAML is a list; from an environment variable, a string
+    (a JSON list, or names separated by commas or spaces)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else re.split(r"[\s,]+", text)
+        except ValueError as exc:
+            raise ConfigurationError(problem=f"allowed_regions is not a list: {exc}") from exc
+    return [str(r) for r in value or () if r]
+
+
 @dataclass(frozen=True)
 class AwsBackend:
     """One configured ``aws`` backend and the region an action works in."""
@@ -128,18 +164,12 @@ class AwsBackend:
         ``existing``: the region of something already made, which stays reachable for
         destroy and observe even if the backend's ``allowed_regions`` changed since.
         """
-        settings = ctx.backend(BACKEND_KIND, name)
-        chosen = region or settings.option("region")
+        chosen = planned_region(ctx, name, region, existing=existing)
         if not chosen:
             raise ActionError(
                 problem=f"no region given and backend '{name}' has no default 'region'"
             )
-        allowed = settings.option("allowed_regions")
-        if allowed and chosen not in allowed and not existing:
-            raise ActionError(
-                problem=f"region '{chosen}' is not allowed on backend '{name}' "
-                f"(allowed: {', '.join(allowed)})"
-            )
+        settings = ctx.backend(BACKEND_KIND, name)
         access_key = settings.option("access_key_id")
         session = boto3.session.Session(
             aws_access_key_id=access_key,

@@ -14,24 +14,7 @@ from moto.server import ThreadedMotoServer
 from goldenpath.actions.base import ActionInputs, Context
 from goldenpath.settings import BackendSettings
 
-REGION = "eu-west-1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-class MemoryJournal:
-    """Keeps log lines, and checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        if key not in self.values:
-            self.values[key] = produce()
-        return self.values[key]
+from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MemoryJournal
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +34,8 @@ def aws_backend(moto_endpoint: str) -> BackendSettings:
         kind="aws",
         region=REGION,
         endpoint_url=moto_endpoint,
-        access_key_id="testing",
-        secret_access_key="testing",
+        access_key_id=ACCESS_KEY_ID,
+        secret_access_key=SECRET_ACCESS_KEY,
         allowed_regions=[REGION, "us-east-1"],
     )
 
@@ -61,9 +44,14 @@ def aws_backend(moto_endpoint: str) -> BackendSettings:
 def raw_client(moto_endpoint: str) -> Callable[..., Any]:
     """A plain boto3 client on the moto server, for checks and out-of-band changes."""
 
-    def make(service: str, region: str = REGION) -> Any:
+    # ``service`` is Any: boto3-stubs overload ``client`` on each service's literal name.
+    def make(service: Any, region: str = REGION) -> Any:
         return boto3.client(
-            service, region_name=region, endpoint_url=moto_endpoint, **CREDENTIALS
+            service,
+            region_name=region,
+            endpoint_url=moto_endpoint,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
         )
 
     return make
@@ -105,4 +93,3 @@ def unique() -> Callable[[str], str]:
         return f"gpt-{stem}-{secrets.token_hex(4)}"
 
     return make
-
