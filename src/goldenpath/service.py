@@ -105,6 +105,8 @@ class Service:
         status = self._initial_status(template, verdict, justification)
         request_id = queries.new_id()
         with self.database.begin() as conn:
+            # The job and the request commit together; a worker sees neither before both.
+            job_id = self.queue.defer_request(conn, request_id) if status == "queued" else None
             queries.insert_request(
                 conn,
                 {
@@ -122,6 +124,7 @@ class Service:
                     "justification": justification,
                     "error": _denial_text(verdict) if status == "rejected" else None,
                     "finished_at": queries.now() if status == "rejected" else None,
+                    "job_id": job_id,
                 },
             )
             queries.insert_steps(
@@ -149,9 +152,6 @@ class Service:
                     "status": status,
                 },
             )
-            if status == "queued":
-                job_id = self.queue.defer_request(conn, request_id)
-                queries.update_request(conn, request_id, job_id=job_id)
             record = queries.get_request(conn, request_id)
         if status == "rejected":
             raise PolicyDenied(

@@ -36,7 +36,10 @@ class StepJournal:
         self._secrets = secrets
 
     def log(self, message: str, level: str = "info") -> None:
-        with self._database.begin() as conn:
+        # One autocommit INSERT: a log line is visible to watchers at once, in one round trip.
+        with self._database.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        ) as conn:
             queries.append_log(
                 conn, self._request_id, self._step_id, level, redact(message, self._secrets)
             )

@@ -57,7 +57,9 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     else:
         embedded = start_embedded(settings.data_dir, settings.embedded_port)
         url = embedded.admin_url
-    engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip on every checkout, a dozen per request): connections are
+    # recycled instead, and a job that meets a dead connection is retried by the queue.
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=300)
     database = Database(engine=engine, embedded=embedded)
     if migrate:
         upgrade(database)

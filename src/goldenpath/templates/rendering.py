@@ -7,6 +7,7 @@ A string that is exactly one expression keeps the expression's type (a number st
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -96,19 +97,28 @@ class Renderer:
         try:
             sole = _SOLE_EXPRESSION.match(text)
             if sole and "}}" not in sole.group("expr"):
-                result = _ENV.compile_expression(sole.group("expr"), undefined_to_none=False)(
-                    **self._context
-                )
+                result = _expression(sole.group("expr"))(**self._context)
                 if isinstance(result, Undefined):
                     str(result)  # raises the UndefinedError that names the missing variable
                 return result
-            return _ENV.from_string(text).render(**self._context)
+            return _template(text).render(**self._context)
         # Evaluating an expression can fail in any Python way (``1 / 0``, ``'a' + 1``); this is the
         # one place those failures become the template's error.
         except Exception as exc:
             raise TemplateInvalid(
                 file=self._file, field=where, line="?", problem=f"cannot render {text!r}: {exc}"
             ) from exc
+
+
+# Templates are few and their expressions are rendered on every request: compile each once.
+@functools.lru_cache(maxsize=4096)
+def _expression(source: str) -> Any:
+    return _ENV.compile_expression(source, undefined_to_none=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(source: str) -> Any:
+    return _ENV.from_string(source)
 
 
 def condition_text(value: str) -> str:

@@ -153,7 +153,9 @@ class S3Bucket(Action[S3BucketInputs]):
             if state == "absent":
                 ctx.log(f"bucket {name} is already gone")
                 return
-            if state != "ours":
+            if state != "ours" and not (
+                state == "untagged" and _left_by_interrupted_attempt(ctx, s3, name)
+            ):
                 raise ActionError(
                     problem=f"bucket '{name}' does not carry this resource's marker tag; "
                     "not deleting it"

@@ -175,6 +175,16 @@ def test_a_bucket_left_untagged_by_an_interrupted_attempt_is_adopted(
     assert tags_of(s3, name)["goldenpath:resource"] == "goldenpath:r-1"
 
 
+def test_a_rollback_removes_a_bucket_its_interrupted_attempt_left_untagged(
+    make_context: MakeContext, s3: Any, unique: Callable[[str], str], journal: MemoryJournal
+) -> None:
+    name = unique("rollback")
+    journal.values[CREATE_STARTED] = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    S3Bucket().destroy(make_context(S3BucketInputs(name=name), journal=journal), ref(name))
+    assert not bucket_exists(s3, name)
+
+
 def test_an_untagged_bucket_older_than_the_attempt_is_not_adopted(
     make_context: MakeContext, s3: Any, unique: Callable[[str], str], journal: MemoryJournal
 ) -> None:
@@ -394,10 +404,10 @@ def test_without_any_region_the_plan_says_so_and_apply_refuses(
 def test_allowed_regions_from_an_environment_variable_are_understood(
     make_context: MakeContext, allowed: str
 ) -> None:
-    ok = make_context(
-        S3BucketInputs(name="gpt-env", region="eu-central-1"), allowed_regions=allowed
-    )
-    assert S3Bucket().plan(ok)[0].region == "eu-central-1"
-    refused = make_context(S3BucketInputs(name="gpt-env", region="west-1"), allowed_regions=allowed)
-    with pytest.raises(ActionError, match="not allowed"):
-        S3Bucket().plan(refused)
+    def plan_in(region: str) -> str | None:
+        inputs = S3BucketInputs(name="gpt-env", region=region)
+        return S3Bucket().plan(make_context(inputs, allowed_regions=allowed))[0].region
+
+    assert plan_in("eu-central-1") == "eu-central-1"
+    with pytest.raises(ActionError, match="region 'us-east-1' is not allowed"):
+        plan_in("us-east-1")
