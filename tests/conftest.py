@@ -4,6 +4,7 @@ on it, and a worker running in a background thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import threading
@@ -14,11 +15,17 @@ from typing import Any
 
 import psycopg
 import pytest
+from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from goldenpath.app import Platform, build_platform
-from goldenpath.settings import Settings
+from goldenpath.settings import BackendSettings, Settings
 from goldenpath.store.records import RequestRecord
+from tests.integration.actions.aws.moto_support import (
+    ACCESS_KEY_ID,
+    REGION,
+    SECRET_ACCESS_KEY,
+)
 
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -179,3 +186,29 @@ def wait_for_resource_state(
         if time.monotonic() > deadline:
             pytest.fail(f"resource {resource_id} still {state} after {timeout} s")
         time.sleep(0.1)
+
+
+# --- AWS, on moto's standalone server -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    # The request log of moto's werkzeug server is noise in a failing test's output.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_backend(moto_endpoint: str) -> BackendSettings:
+    return BackendSettings(
+        kind="aws",
+        region=REGION,
+        endpoint_url=moto_endpoint,
+        access_key_id=ACCESS_KEY_ID,
+        secret_access_key=SECRET_ACCESS_KEY,
+        allowed_regions=[REGION, "us-east-1"],
+    )

@@ -25,7 +25,10 @@ deny contains msg if {
     some resource in input.plan.resources
     resource.type == "postgres:database"
     resource.config.connection_limit > 30
-    msg := sprintf("database '%s' asks for %d connections; the limit is 30", [resource.name, resource.config.connection_limit])
+    msg := sprintf(
+        "database '%s' asks for %d connections; the limit is 30",
+        [resource.name, resource.config.connection_limit],
+    )
 }
 """
 
@@ -49,11 +52,15 @@ def test_a_denied_request_is_recorded_refused_and_creates_nothing(
     unique_name: Callable[[str], str],
 ) -> None:
     name = unique_name("big")
-    preview = strict_platform.service.dry_run("postgres-database", {"name": name, "size": "medium"}, ALICE)
+    preview = strict_platform.service.dry_run(
+        "postgres-database", {"name": name, "size": "medium"}, ALICE
+    )
     assert preview.verdict.decision == "deny"
     assert [v.policy for v in preview.verdict.violations] == ["database_size.rego"]
 
-    with pytest.raises(PolicyDenied, match="database_size.rego: database .* 50 connections") as denied:
+    with pytest.raises(
+        PolicyDenied, match=r"database_size.rego: database .* 50 connections"
+    ) as denied:
         strict_platform.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
     [recorded] = strict_platform.service.requests()
     assert recorded.id == denied.value.details["request_id"]
@@ -72,7 +79,9 @@ def test_the_exception_path_needs_someone_else_to_approve(
     with pytest.raises(InvalidInput, match="justification"):
         strict_platform.service.submit("postgres-database", parameters, ALICE, justification="x")
     waiting = strict_platform.service.submit(
-        "postgres-database", parameters, ALICE,
+        "postgres-database",
+        parameters,
+        ALICE,
         justification="Black Friday load test needs 50 connections for one week.",
     )
     assert waiting.status == "pending_approval" and waiting.is_exception
@@ -99,7 +108,9 @@ def test_a_rejected_exception_never_runs(
     strict_platform: Platform, unique_name: Callable[[str], str]
 ) -> None:
     waiting = strict_platform.service.submit(
-        "postgres-database", {"name": unique_name("rej"), "size": "medium"}, ALICE,
+        "postgres-database",
+        {"name": unique_name("rej"), "size": "medium"},
+        ALICE,
         justification="We would like a bigger database, please.",
     )
     rejected = strict_platform.service.reject(waiting.id, "bob", "use a pooler instead")
@@ -131,9 +142,12 @@ def test_the_worker_judges_again_before_applying(
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("package goldenpath.org.broken\n\ndeny contains msg if {\n", "policy engine error in broken.rego"),
         (
-            'package goldenpath.org.broken\n\ndeny contains msg if { msg := no_such_builtin(1) }\n',
+            "package goldenpath.org.broken\n\ndeny contains msg if {\n",
+            "policy engine error in broken.rego",
+        ),
+        (
+            "package goldenpath.org.broken\n\ndeny contains msg if { msg := no_such_builtin(1) }\n",
             "policy engine error in broken.rego",
         ),
     ],

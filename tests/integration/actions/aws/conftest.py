@@ -1,43 +1,18 @@
-"""A moto server per test module, an ``aws`` backend pointing at it, and action contexts."""
+"""Action contexts and raw clients on the moto server (the server fixture is in tests/conftest)."""
 
 from __future__ import annotations
 
-import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from goldenpath.actions.base import ActionInputs, Context
 from goldenpath.settings import BackendSettings
 
 from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MemoryJournal
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    # The request log of moto's werkzeug server is noise in a failing test's output.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def aws_backend(moto_endpoint: str) -> BackendSettings:
-    return BackendSettings(
-        kind="aws",
-        region=REGION,
-        endpoint_url=moto_endpoint,
-        access_key_id=ACCESS_KEY_ID,
-        secret_access_key=SECRET_ACCESS_KEY,
-        allowed_regions=[REGION, "us-east-1"],
-    )
 
 
 @pytest.fixture(scope="module")
