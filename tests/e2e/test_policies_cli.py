@@ -1,4 +1,4 @@
-"""`goldenpath policies test` and `goldenpath policies check-plan`, as a platform team's CI runs them."""
+"""`goldenpath policies test` and `check-plan`, as a platform team's CI runs them."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def test_a_hard_coded_public_bucket_is_denied_though_the_form_looks_harmless(
     preview = aws_platform.service.dry_run("harmless-bucket", {"name": name}, ALICE)
     assert preview.verdict.decision == "deny"
     assert {v.policy for v in preview.verdict.violations} == {"s3_private.rego"}
-    with pytest.raises(PolicyDenied, match="s3_private.rego"):
+    with pytest.raises(PolicyDenied, match=r"s3_private\.rego"):
         aws_platform.service.submit("harmless-bucket", {"name": name}, ALICE)
     buckets = client(moto_endpoint, "s3").list_buckets()["Buckets"]
     assert name not in [b["Name"] for b in buckets]
