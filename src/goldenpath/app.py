@@ -54,6 +54,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         box=box,
         guardrails=guardrails,
         teams=settings.teams,
+        data_dir=settings.data_dir.resolve(),
     )
 
     def destroy(resource_id: str) -> None:

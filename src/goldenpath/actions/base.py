@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -99,6 +100,10 @@ class PlanContext(Generic[InputsT]):
     owner_team: str
     requested_by: str
     template_name: str
+    # The template's own folder, for actions that read files shipped with it (a repository
+    # skeleton, a Terraform module). Paths inside it are checked by the action.
+    template_dir: Path | None = None
+    data_dir: Path | None = None
 
     def backend(self, kind: str, name: str) -> BackendSettings:
         settings = self.backends.get(name)

@@ -114,6 +114,7 @@ def resolve_plan(
                     owner_team=requester.team,
                     requested_by=requester.user,
                     template_name=template.name,
+                    template_dir=template.source.parent,
                 )
             )
         except InvalidInputs as exc:

@@ -8,6 +8,7 @@ action finds what it made before, and an interrupted rollback carries on.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Runner:
     box: SecretBox
     guardrails: Guardrails
     teams: Mapping[str, TeamSettings]
+    data_dir: Path | None = None
 
     # --- requests -------------------------------------------------------------------------
 
@@ -369,6 +371,8 @@ class Runner:
             owner_team=request.owner_team,
             requested_by=request.requested_by,
             template_name=template.name,
+            template_dir=template.source.parent,
+            data_dir=self.data_dir,
             request_id=request.id,
             step_id=step_id,
             resource_id=resource_id,
