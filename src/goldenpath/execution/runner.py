@@ -8,13 +8,14 @@ action finds what it made before, and an interrupted rollback carries on.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, SecretBytes, SecretStr
 
 from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
@@ -142,6 +143,7 @@ class Runner:
         inputs: ActionInputs,
         secrets: set[str],
     ) -> dict[str, Any]:
+        secrets.update(secret_inputs(inputs))
         plan_ctx = self._context(request, template, step_id, inputs, None, secrets)
         planned = action.plan(plan_ctx)
         with self.database.begin() as conn:
@@ -166,7 +168,7 @@ class Runner:
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
             if stored_input is None:
                 queries.put_checkpoint(
-                    conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(inputs.model_dump())
+                    conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(_revealed(inputs))
                 )
             queries.update_step(
                 conn,
@@ -411,6 +413,45 @@ def _planned_cost(request: RequestRecord, step_id: str, fallback: float | None) 
             cost = resource.get("monthly_cost_usd")
             return fallback if cost is None else float(cost)
     return fallback
+
+
+def _revealed(inputs: ActionInputs) -> Any:
+    """The inputs as JSON data with secret fields in clear (for the sealed checkpoint only)."""
+    return _plain(inputs.model_dump(mode="python"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr | SecretBytes):
+        secret = value.get_secret_value()
+        return secret.decode() if isinstance(secret, bytes) else secret
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def secret_inputs(inputs: ActionInputs) -> set[str]:
+    """Values of the inputs declared secret (SecretStr): masked wherever they might show."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.add(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for item in value.__dict__.values():
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(inputs)
+    return found
 
 
 def _masked(value: Any, secrets: set[str]) -> Any:
