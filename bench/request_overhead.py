@@ -11,7 +11,6 @@ Run: .venv/bin/python bench/request_overhead.py [--rounds 30] [--embedded]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform as host
 import secrets
@@ -19,7 +18,6 @@ import shutil
 import socket
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +31,7 @@ from psycopg import sql
 
 from goldenpath.app import Platform, build_platform
 from goldenpath.execution.planner import Requester
+from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.settings import Settings
 from goldenpath.store.database import libpq_conninfo
 from goldenpath.store.embedded import SUPERUSER
@@ -45,44 +44,6 @@ STATUS_QUERY = "SELECT status FROM gp_requests WHERE id = %s"
 
 
 # --- the platform and its worker ----------------------------------------------------------
-
-
-class BackgroundWorker:
-    """A real Procrastinate worker on its own event loop in a thread."""
-
-    def __init__(self, platform: Platform, concurrency: int) -> None:
-        self._platform = platform
-        self._concurrency = concurrency
-        self._loop = asyncio.new_event_loop()
-        self._task: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        settings = self._platform.settings
-        self._task = self._loop.create_task(
-            self._platform.queue.run_worker(
-                concurrency=self._concurrency,
-                heartbeat_seconds=settings.worker_heartbeat_seconds,
-                stalled_after_seconds=settings.stalled_after_seconds,
-                install_signal_handlers=False,
-            )
-        )
-        try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._loop.close()
-
-    def start(self) -> BackgroundWorker:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -363,7 +324,7 @@ def main() -> None:
             with _connect(target.admin) as conn:
                 row = conn.execute("SHOW server_version").fetchone()
                 version = str(row[0]) if row else "?"
-            worker = BackgroundWorker(target.platform, args.concurrency).start()
+            worker = WorkerThread(target.platform, concurrency=args.concurrency).start()
             try:
                 print(
                     f"{args.warmup} warm-up + {args.rounds} rounds on {target.where} ...",

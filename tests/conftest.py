@@ -3,11 +3,9 @@ on it, and a worker running in a background thread."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from goldenpath.app import Platform, build_platform
+from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.settings import BackendSettings, Settings
 from goldenpath.store.records import RequestRecord
 from tests.integration.actions.aws.moto_support import (
@@ -106,48 +105,8 @@ def platform(make_platform: Callable[..., Platform]) -> Platform:
     return make_platform()
 
 
-class BackgroundWorker:
-    """A real Procrastinate worker on its own event loop in a thread."""
-
-    def __init__(self, platform: Platform) -> None:
-        self._platform = platform
-        self._loop = asyncio.new_event_loop()
-        self._task: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        settings = self._platform.settings
-        self._task = self._loop.create_task(
-            self._platform.queue.run_worker(
-                concurrency=2,
-                heartbeat_seconds=settings.worker_heartbeat_seconds,
-                stalled_after_seconds=settings.stalled_after_seconds,
-                install_signal_handlers=False,
-            )
-        )
-        try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._loop.close()
-
-    def start(self) -> BackgroundWorker:
-        if not self._thread.is_alive():
-            self._thread.start()
-        return self
-
-    def __enter__(self) -> BackgroundWorker:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout=30)
+# The tests' name for the platform's worker thread.
+BackgroundWorker = WorkerThread
 
 
 @pytest.fixture

@@ -46,14 +46,13 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     registry = default_registry()
     catalog = load_catalog(settings.template_folders, registry.classes())
     backends = _backends(settings, database)
-    guardrails = Guardrails(load_org_policies(settings))
+    guardrails = Guardrails(load_org_policies(settings), settings.teams)
     runner = Runner(
         database=database,
         registry=registry,
         backends=backends,
         box=box,
         guardrails=guardrails,
-        teams=settings.teams,
         data_dir=settings.data_dir.resolve(),
     )
 
@@ -72,7 +71,6 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         queue=queue,
         box=box,
         guardrails=guardrails,
-        teams=settings.teams,
     )
     return Platform(
         settings=settings,

@@ -9,12 +9,12 @@ from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs, PolicyDenied
-from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document
+from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
 from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
-from goldenpath.settings import BackendSettings, TeamSettings
+from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord
@@ -44,7 +44,6 @@ class Service:
     queue: Queue
     box: SecretBox
     guardrails: Guardrails
-    teams: Mapping[str, TeamSettings]
 
     # --- templates ------------------------------------------------------------------------
 
@@ -70,16 +69,9 @@ class Service:
         values = params.validate(template.schema, parameters)
         plan = resolve_plan(template, values, requester, self.registry, self.backends)
         self._check_names_free(template, plan)
-        document = input_document(
-            template,
-            values,
-            requester,
-            self._team_facts(requester.team),
-            plan,
-            dry_run=True,
-            exception=exception,
+        verdict = self.guardrails.judge_request(
+            self.database, template, values, requester, plan, dry_run=True, exception=exception
         )
-        verdict = self.guardrails.judge(template, document)
         return DryRun(template=template, parameters=values, plan=plan, verdict=verdict)
 
     def submit(
@@ -219,16 +211,6 @@ class Service:
         if verdict.decision == "require_approval" or template.document.spec.approval == "always":
             return "pending_approval"
         return "queued"
-
-    def _team_facts(self, team: str) -> TeamFacts:
-        settings = self.teams.get(team)
-        with self.database.begin() as conn:
-            spend = queries.team_spend(conn, team)
-        return TeamFacts(
-            name=team,
-            monthly_budget_usd=settings.monthly_budget_usd if settings else None,
-            current_spend_usd=spend,
-        )
 
     def request(self, request_id: str) -> RequestRecord:
         _check_uuid("request_id", request_id)

@@ -13,6 +13,9 @@ from typing import Any
 
 from goldenpath.execution.planner import Requester
 from goldenpath.policy import PolicySet, Verdict
+from goldenpath.settings import TeamSettings
+from goldenpath.store import queries
+from goldenpath.store.database import Database
 from goldenpath.templates.loader import Template
 
 
@@ -73,8 +76,9 @@ def _policy_resource(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Guardrails:
-    def __init__(self, org: PolicySet) -> None:
+    def __init__(self, org: PolicySet, teams: Mapping[str, TeamSettings] | None = None) -> None:
         self.org = org
+        self.teams = dict(teams or {})
         self._by_template: dict[tuple[str, str], PolicySet] = {}
         self._lock = threading.Lock()
 
@@ -91,6 +95,31 @@ class Guardrails:
 
     def judge(self, template: Template, document: Mapping[str, Any]) -> Verdict:
         return self.for_template(template).evaluate(document)
+
+    def judge_request(
+        self,
+        database: Database,
+        template: Template,
+        parameters: Mapping[str, Any],
+        requester: Requester,
+        plan: Mapping[str, Any],
+        *,
+        dry_run: bool = False,
+        exception: bool = False,
+    ) -> Verdict:
+        """The verdict on a request's plan, with the team's budget and current spend."""
+        budget = self.teams.get(requester.team)
+        with database.begin() as conn:
+            spend = queries.team_spend(conn, requester.team)
+        team = TeamFacts(
+            name=requester.team,
+            monthly_budget_usd=budget.monthly_budget_usd if budget else None,
+            current_spend_usd=spend,
+        )
+        document = input_document(
+            template, parameters, requester, team, plan, dry_run=dry_run, exception=exception
+        )
+        return self.judge(template, document)
 
 
 def new_violations(verdict: Verdict, approved: Mapping[str, Any] | None) -> list[str]:

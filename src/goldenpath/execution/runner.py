@@ -20,11 +20,11 @@ from pydantic import BaseModel, SecretBytes, SecretStr
 from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError, ResourceTaken
-from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document, new_violations
+from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import MASK, StepJournal, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
 from goldenpath.secretbox import SecretBox
-from goldenpath.settings import BackendSettings, TeamSettings
+from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import RequestRecord, ResourceRecord
@@ -48,7 +48,6 @@ class Runner:
     backends: Mapping[str, BackendSettings]
     box: SecretBox
     guardrails: Guardrails
-    teams: Mapping[str, TeamSettings]
     data_dir: Path | None = None
 
     # --- requests -------------------------------------------------------------------------
@@ -245,24 +244,15 @@ class Runner:
         Org policies may have changed since submission. Violations an approver accepted as an
         exception stay accepted; any other deny refuses the request before it touches anything.
         """
-        settings = self.teams.get(request.owner_team)
-        with self.database.begin() as conn:
-            spend = queries.team_spend(conn, request.owner_team)
-        team = TeamFacts(
-            name=request.owner_team,
-            monthly_budget_usd=settings.monthly_budget_usd if settings else None,
-            current_spend_usd=spend,
-        )
         requester = Requester(user=request.requested_by, team=request.owner_team)
-        document = input_document(
+        verdict = self.guardrails.judge_request(
+            self.database,
             template,
             request.parameters,
             requester,
-            team,
             request.plan,
             exception=request.is_exception,
         )
-        verdict = self.guardrails.judge(template, document)
         approved = request.verdict if request.is_exception and request.decided_by else None
         fresh = new_violations(verdict, approved)
         if not fresh:

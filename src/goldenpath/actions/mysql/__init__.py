@@ -1,0 +1,1 @@
+"""Actions on a configured MySQL or MariaDB server."""
