@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -114,6 +116,17 @@ def worker(platform: Platform) -> Iterator[BackgroundWorker]:
     running = BackgroundWorker(platform).start()
     yield running
     running.stop()
+
+
+def run_goldenpath(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The CLI as a platform engineer runs it locally (`templates verify`, `policies ...`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "goldenpath.cli.main", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
 
 
 def wait_for_request(

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import run_goldenpath
 from tests.unit.policy.test_terraform_plan_document import PRIVATE_BLOCK, change, show_json
 
 PUBLIC_BLOCK = {key: False for key in PRIVATE_BLOCK}
-
-
-def goldenpath(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goldenpath.cli.main", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def write_plan(tmp_path: Path, *changes: dict[str, Any]) -> Path:
@@ -32,7 +21,7 @@ def write_plan(tmp_path: Path, *changes: dict[str, Any]) -> Path:
 
 
 def test_policies_test_runs_every_starter_rego_test() -> None:
-    result = goldenpath("policies", "test")
+    result = run_goldenpath("policies", "test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout
 
@@ -45,7 +34,7 @@ def test_policies_test_fails_on_a_failing_rego_test(tmp_path: Path) -> None:
         "package goldenpath.always_test\n\nimport data.goldenpath.always\n\n"
         "test_allows_everything if { count(always.deny) == 0 }\n"
     )
-    result = goldenpath("policies", "test", str(tmp_path))
+    result = run_goldenpath("policies", "test", str(tmp_path))
     assert result.returncode == 1
     assert "FAIL" in result.stdout and "test_allows_everything" in result.stdout
 
@@ -74,7 +63,7 @@ def test_policies_test_fails_on_a_failing_rego_test(tmp_path: Path) -> None:
 def test_check_plan_flags_public_buckets_only_when_created_or_changed(
     tmp_path: Path, changes: list[dict[str, Any]], code: int
 ) -> None:
-    result = goldenpath("policies", "check-plan", str(write_plan(tmp_path, *changes)))
+    result = run_goldenpath("policies", "check-plan", str(write_plan(tmp_path, *changes)))
     assert result.returncode == code, result.stdout + result.stderr
     if code:
         assert "terraform_s3_public.rego" in result.stdout
@@ -83,6 +72,6 @@ def test_check_plan_flags_public_buckets_only_when_created_or_changed(
 def test_check_plan_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:
     path = tmp_path / "not-a-plan.json"
     path.write_text('{"hello": "world"}')
-    result = goldenpath("policies", "check-plan", str(path))
+    result = run_goldenpath("policies", "check-plan", str(path))
     assert result.returncode == 2
     assert "terraform show -json" in result.stderr

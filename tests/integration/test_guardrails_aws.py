@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +12,13 @@ from goldenpath.app import Platform
 from goldenpath.errors import PolicyDenied
 from goldenpath.execution.planner import Requester
 from goldenpath.settings import BackendSettings
-from tests.conftest import FIXTURES, BackgroundWorker, wait_for_request, wait_for_resource_state
+from tests.conftest import (
+    FIXTURES,
+    BackgroundWorker,
+    run_goldenpath,
+    wait_for_request,
+    wait_for_resource_state,
+)
 from tests.integration.actions.aws.moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 ALICE = Requester(user="alice", team="payments")
@@ -98,18 +102,8 @@ def test_a_hard_coded_public_bucket_is_denied_though_the_form_looks_harmless(
     assert name not in [b["Name"] for b in buckets]
 
 
-def goldenpath(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goldenpath.cli.main", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-
-
 def test_verify_finds_the_counterexample_in_a_template_that_offers_too_much() -> None:
-    result = goldenpath("templates", "verify", str(UNSAFE / "big-instance.yaml"))
+    result = run_goldenpath("templates", "verify", str(UNSAFE / "big-instance.yaml"))
     assert result.returncode == 5, result.stdout + result.stderr
     assert "counterexample" in result.stdout
     assert "instance_type='m5.large'" in result.stdout
@@ -117,7 +111,7 @@ def test_verify_finds_the_counterexample_in_a_template_that_offers_too_much() ->
 
 
 def test_verify_proves_or_samples_every_starter_template() -> None:
-    result = goldenpath("templates", "verify", "--samples", "20")
+    result = run_goldenpath("templates", "verify", "--samples", "20")
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("postgres-database", "s3-bucket", "ec2-instance"):
         assert f"{name}@" in result.stdout

@@ -57,14 +57,14 @@ class CiApi:
         url: str,
         headers: Mapping[str, str],
         hidden: Collection[str] = (),
-        repository_missing: Callable[[Any], bool] = lambda body: True,
+        repository_missing: Callable[[Any], bool] = lambda body: False,
     ) -> None:
         self.backend = backend
         self.provider = provider
         self.repository = repository
         self._hidden = [h for h in hidden if h]
-        # Decides from a 404's body whether the repository (not the item) is what is missing;
-        # GitHub's bodies cannot tell the two apart, GitLab's can.
+        # Decides from a 404's body whether the repository, not the item asked for, is missing.
+        # GitHub's bodies cannot tell the two apart (so an absent item is assumed), GitLab's can.
         self._repository_missing = repository_missing
         self._client = httpx.Client(
             base_url=url, headers=dict(headers), timeout=TIMEOUT_SECONDS, follow_redirects=False
@@ -106,10 +106,6 @@ class CiApi:
             )
         if status == 404:
             if absent_ok and not self._repository_missing(body):
-                return None
-            if absent_ok and method == "DELETE":
-                return None
-            if absent_ok and method == "GET" and self.provider == "github":
                 return None
             raise ActionError(
                 problem=f"repository '{self.repository}' not found on {self.provider} "

@@ -33,7 +33,6 @@ from goldenpath.actions.mysql.server import (
 )
 from goldenpath.actions.secret.generate import generate_secret
 from goldenpath.errors import ActionError, ResourceTaken
-from goldenpath.settings import BackendSettings
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{2,31}$"
 BACKEND_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -239,5 +238,3 @@ def _grants(db: Session, name: str) -> set[str]:
 def _host_for_url(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
-
-__all__ = ["BackendSettings", "MysqlDatabase", "MysqlDatabaseInputs"]

@@ -1,0 +1,92 @@
+"""What ``ci:secret`` asks of a CI provider, and which provider a backend names.
+
+A backend of kind ``ci`` looks like this in the platform settings::
+
+    backends:
+      ci:
+        kind: ci
+        provider: github            # or gitlab
+        token: ...                  # GitHub: a token allowed to write Actions secrets;
+                                    # GitLab: a PRIVATE-TOKEN of a project maintainer
+        api_url: https://api.github.com      # optional; GitHub Enterprise or self-hosted GitLab
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import SecretStr
+
+from goldenpath.actions.base import Context, Observation
+from goldenpath.errors import ConfigurationError
+from goldenpath.settings import BackendSettings
+
+PROVIDERS = ("github", "gitlab")
+
+
+@dataclass(frozen=True)
+class SecretTarget:
+    """Where a secret lives, and the flags it carries; never the value."""
+
+    repository: str
+    name: str
+    protected: bool = True
+    masked: bool = True
+
+    def config(self, provider: str) -> dict[str, Any]:
+        """What the catalog records (and guardrails see) about the secret."""
+        config: dict[str, Any] = {
+            "repository": self.repository,
+            "name": self.name,
+            "provider": provider,
+        }
+        if provider == "gitlab":
+            config.update(protected=self.protected, masked=self.masked)
+        return config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SecretTarget:
+        return cls(
+            repository=str(config["repository"]),
+            name=str(config["name"]),
+            protected=bool(config.get("protected", True)),
+            masked=bool(config.get("masked", True)),
+        )
+
+
+class SecretStore(Protocol):
+    """One provider's secrets; each method is idempotent and translates its own errors."""
+
+    provider: str
+
+    def check(self, target: SecretTarget, value: SecretStr) -> None:
+        """Refuse, before anything is made, a value the provider would refuse."""
+
+    def put(self, ctx: Context[Any], target: SecretTarget, value: SecretStr) -> str:
+        """Create the secret, or re-assert our own on a retry; the time it was set (ISO 8601)."""
+
+    def delete(self, ctx: Context[Any], target: SecretTarget) -> None:
+        """Remove our secret; nothing to do when it is already gone."""
+
+    def observe(
+        self, ctx: Context[Any], target: SecretTarget, outputs: Mapping[str, Any]
+    ) -> Observation:
+        """The live secret compared with what `put` made (its outputs)."""
+
+
+def secret_store(settings: BackendSettings, backend: str) -> SecretStore:
+    """The adapter for the provider the backend names."""
+    from goldenpath.actions.ci.github import GitHubSecrets
+    from goldenpath.actions.ci.gitlab import GitLabVariables
+
+    provider = settings.option("provider")
+    if provider == "github":
+        return GitHubSecrets(settings, backend)
+    if provider == "gitlab":
+        return GitLabVariables(settings, backend)
+    raise ConfigurationError(
+        problem=f"backend '{backend}': provider must be one of {', '.join(PROVIDERS)}, "
+        f"not {provider!r}"
+    )
