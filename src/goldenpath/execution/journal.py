@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import sqlalchemy as sa
+
 from goldenpath.secretbox import SecretBox
 from goldenpath.store import queries
 from goldenpath.store.database import Database
@@ -36,10 +38,10 @@ class StepJournal:
         self._secrets = secrets
 
     def log(self, message: str, level: str = "info") -> None:
-        # One autocommit INSERT: a log line is visible to watchers at once, in one round trip.
-        with self._database.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT"
-        ) as conn:
+        # Visible to watchers at once, but not worth a wait for the disk: a crash may lose the
+        # last few log lines, never a step's status or checkpoint (those commit synchronously).
+        with self._database.begin() as conn:
+            conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
             queries.append_log(
                 conn, self._request_id, self._step_id, level, redact(message, self._secrets)
             )

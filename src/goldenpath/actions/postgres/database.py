@@ -103,10 +103,10 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
                 ctx.log(f"created database {inputs.name}")
             elif owner != inputs.name:
                 raise ResourceTaken(kind="database", name=inputs.name, backend=inputs.backend)
-            conn.execute(
-                sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(inputs.name))
-            )
-            _set_comment(conn, "DATABASE", inputs.name, ctx.marker)
+            with conn.transaction():  # one commit for both: each commit waits for the disk
+                revoke = sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC")
+                conn.execute(revoke.format(sql.Identifier(inputs.name)))
+                _set_comment(conn, "DATABASE", inputs.name, ctx.marker)
             ctx.log("revoked CONNECT and TEMPORARY from PUBLIC")
         host, port = _public_address(backend)
         return {
