@@ -71,6 +71,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         queue=queue,
         box=box,
         guardrails=guardrails,
+        data_dir=settings.data_dir.resolve(),
     )
     return Platform(
         settings=settings,

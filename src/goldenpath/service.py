@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
@@ -44,6 +45,7 @@ class Service:
     queue: Queue
     box: SecretBox
     guardrails: Guardrails
+    data_dir: Path | None = None
 
     # --- templates ------------------------------------------------------------------------
 
@@ -67,7 +69,15 @@ class Service:
         _check_requester(requester)
         _check_access(template, requester)
         values = params.validate(template.schema, parameters)
-        plan = resolve_plan(template, values, requester, self.registry, self.backends)
+        plan = resolve_plan(
+            template,
+            values,
+            requester,
+            self.registry,
+            self.backends,
+            plan_guard=self.guardrails.terraform_guard(template),
+            data_dir=self.data_dir,
+        )
         self._check_names_free(template, plan)
         verdict = self.guardrails.judge_request(
             self.database, template, values, requester, plan, dry_run=True, exception=exception

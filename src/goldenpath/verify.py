@@ -176,7 +176,14 @@ def verify_template(
             continue  # the form refuses it: not an input a developer can send
         tried += 1
         try:
-            plan = resolve_plan(template, accepted, VERIFIER, registry, backends)
+            plan = resolve_plan(
+                template,
+                accepted,
+                VERIFIER,
+                registry,
+                backends,
+                plan_guard=guardrails.terraform_guard(template),
+            )
         except GoldenPathError as exc:
             problem = f"the form accepts it but planning fails: {exc.message}"
             return _found(template, tried, exhaustive, combinations, accepted, (problem,))

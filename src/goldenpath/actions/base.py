@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from goldenpath.errors import BackendNotFound
+from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 
 
@@ -104,6 +105,9 @@ class PlanContext(Generic[InputsT]):
     # skeleton, a Terraform module). Paths inside it are checked by the action.
     template_dir: Path | None = None
     data_dir: Path | None = None
+    # Judges a `terraform show -json` document with the org's and the template's
+    # `goldenpath.terraform.*` policies; given by the platform, so actions never load policies.
+    plan_guard: Callable[[Mapping[str, Any]], Verdict] | None = None
 
     def backend(self, kind: str, name: str) -> BackendSettings:
         settings = self.backends.get(name)
@@ -120,6 +124,12 @@ class Context(PlanContext[InputsT]):
     step_id: str = ""
     resource_id: str | None = None
     journal: Journal | None = None
+    # Output names the action decides at run time are secret (Terraform's `sensitive`
+    # outputs), besides its class's `secret_outputs`.
+    declared_secrets: set[str] = field(default_factory=set)
+
+    def declare_secret(self, output: str) -> None:
+        self.declared_secrets.add(output)
 
     @property
     def marker(self) -> str:

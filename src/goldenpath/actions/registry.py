@@ -41,12 +41,27 @@ class ActionRegistry:
 def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.aws.ec2_instance import Ec2Instance
     from goldenpath.actions.aws.s3_bucket import S3Bucket
+    from goldenpath.actions.ci.secret import CiSecret
     from goldenpath.actions.debug.log import DebugLog
     from goldenpath.actions.debug.wait import DebugWait
+    from goldenpath.actions.git.repo import GitRepo
+    from goldenpath.actions.mysql.database import MysqlDatabase
     from goldenpath.actions.postgres.database import PostgresDatabase
+    from goldenpath.actions.redis.user import RedisUser
     from goldenpath.actions.secret.generate import SecretGenerate
 
-    return [DebugLog, DebugWait, Ec2Instance, PostgresDatabase, S3Bucket, SecretGenerate]
+    return [
+        CiSecret,
+        DebugLog,
+        DebugWait,
+        Ec2Instance,
+        GitRepo,
+        MysqlDatabase,
+        PostgresDatabase,
+        RedisUser,
+        S3Bucket,
+        SecretGenerate,
+    ]
 
 
 def default_registry() -> ActionRegistry:

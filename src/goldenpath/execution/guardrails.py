@@ -7,12 +7,12 @@ cannot switch an org rule off. The policy set for a template version is built on
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from goldenpath.execution.planner import Requester
-from goldenpath.policy import PolicySet, Verdict
+from goldenpath.policy import PolicySet, Verdict, check_plan
 from goldenpath.settings import TeamSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
@@ -95,6 +95,11 @@ class Guardrails:
 
     def judge(self, template: Template, document: Mapping[str, Any]) -> Verdict:
         return self.for_template(template).evaluate(document)
+
+    def terraform_guard(self, template: Template) -> Callable[[Mapping[str, Any]], Verdict]:
+        """A judge of Terraform plans (``terraform show -json``) for this template's steps."""
+        policies = self.for_template(template)
+        return lambda show_json: check_plan(policies, show_json)
 
     def judge_request(
         self,

@@ -7,8 +7,9 @@ step is caught as surely as a developer who types it. Planning has no side effec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from goldenpath.actions.base import Action, ActionInputs, PlanContext
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError, InvalidInput, InvalidInputs
+from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import STEP_REF, Renderer, pending_step
@@ -90,6 +92,9 @@ def resolve_plan(
     requester: Requester,
     registry: ActionRegistry,
     backends: Mapping[str, BackendSettings],
+    *,
+    plan_guard: Callable[[Mapping[str, Any]], Verdict] | None = None,
+    data_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Render every step against pending outputs, validate its inputs, and ask its action."""
     context = render_context(template, parameters, requester)
@@ -115,6 +120,8 @@ def resolve_plan(
                     requested_by=requester.user,
                     template_name=template.name,
                     template_dir=template.source.parent,
+                    data_dir=data_dir,
+                    plan_guard=plan_guard,
                 )
             )
         except InvalidInputs as exc:

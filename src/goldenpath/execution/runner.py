@@ -180,8 +180,9 @@ class Runner:
             )
         ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
         outputs = action.apply(ctx)
-        secret_part = {k: v for k, v in outputs.items() if k in action.secret_outputs}
-        plain_part = {k: v for k, v in outputs.items() if k not in action.secret_outputs}
+        secret_names = action.secret_outputs | ctx.declared_secrets
+        secret_part = {k: v for k, v in outputs.items() if k in secret_names}
+        plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
         secrets.update(str(v) for v in secret_part.values())
         with self.database.begin() as conn:
             queries.update_step(
@@ -365,6 +366,7 @@ class Runner:
             template_name=template.name,
             template_dir=template.source.parent,
             data_dir=self.data_dir,
+            plan_guard=self.guardrails.terraform_guard(template),
             request_id=request.id,
             step_id=step_id,
             resource_id=resource_id,

@@ -91,8 +91,7 @@ class CiApi:
         except httpx.HTTPError as exc:
             raise BackendUnavailable(
                 backend=self.backend,
-                problem=f"{self.provider} API did not answer {method} {path}: "
-                f"{type(exc).__name__}",
+                problem=f"{self.provider} API did not answer {method} {path}: {type(exc).__name__}",
             ) from None
         if response.is_success:
             return _json(response) if response.content else {}

@@ -8,8 +8,16 @@ adapters read it, through ``get_secret_value()``, at the moment they send it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import ConfigDict, Field, SecretStr, field_serializer, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from goldenpath.actions.base import ActionInputs
 
@@ -18,7 +26,7 @@ REPOSITORY_PART = r"[A-Za-z0-9_.-]{1,100}"
 REPOSITORY = rf"^{REPOSITORY_PART}/{REPOSITORY_PART}$"
 # Upper case only: GitHub folds secret names to upper case, so `token` and `TOKEN` would be one
 # secret there while the catalog counted two. One spelling keeps the name a unique key.
-SECRET_NAME = r"^[A-Z_][A-Z0-9_]{0,99}$"
+CI_NAME = r"^[A-Z_][A-Z0-9_]{0,99}$"
 RESERVED_PREFIX = "GITHUB_"
 # GitHub's limit on a secret; GitLab's is larger, so one limit serves both.
 MAX_VALUE_BYTES = 48 * 1024
@@ -38,7 +46,7 @@ class CiSecretInputs(ActionInputs):
         description="'owner/name' (GitLab: 'group/project'); letters, digits, '_', '.', '-'.",
     )
     name: str = Field(
-        pattern=SECRET_NAME,
+        pattern=CI_NAME,
         description="Secret name: upper-case letters, digits and '_', not starting with a digit "
         "or with GITHUB_; at most 100 characters.",
     )
@@ -51,6 +59,15 @@ class CiSecretInputs(ActionInputs):
         default=True, description="GitLab: only pipelines on protected branches and tags see it."
     )
     masked: bool = Field(default=True, description="GitLab: hide the value in job logs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_value_first(cls, data: Any) -> Any:
+        # Wrapped before any field is checked, so a refused value is a masked `SecretStr` even
+        # in `ValidationError.errors()`, whose ``input`` ignores `hide_input_in_errors`.
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            return {**data, "value": SecretStr(data["value"])}
+        return data
 
     @field_validator("repository")
     @classmethod

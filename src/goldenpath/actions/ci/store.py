@@ -1,4 +1,4 @@
-"""What ``ci:secret`` asks of a CI provider, and which provider a backend names.
+"""What ``ci:secret`` asks of a CI provider: the `SecretStore` port and the `SecretTarget`.
 
 A backend of kind ``ci`` looks like this in the platform settings::
 
@@ -20,8 +20,6 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from goldenpath.actions.base import Context, Observation
-from goldenpath.errors import ConfigurationError
-from goldenpath.settings import BackendSettings
 
 PROVIDERS = ("github", "gitlab")
 
@@ -74,19 +72,3 @@ class SecretStore(Protocol):
         self, ctx: Context[Any], target: SecretTarget, outputs: Mapping[str, Any]
     ) -> Observation:
         """The live secret compared with what `put` made (its outputs)."""
-
-
-def secret_store(settings: BackendSettings, backend: str) -> SecretStore:
-    """The adapter for the provider the backend names."""
-    from goldenpath.actions.ci.github import GitHubSecrets
-    from goldenpath.actions.ci.gitlab import GitLabVariables
-
-    provider = settings.option("provider")
-    if provider == "github":
-        return GitHubSecrets(settings, backend)
-    if provider == "gitlab":
-        return GitLabVariables(settings, backend)
-    raise ConfigurationError(
-        problem=f"backend '{backend}': provider must be one of {', '.join(PROVIDERS)}, "
-        f"not {provider!r}"
-    )

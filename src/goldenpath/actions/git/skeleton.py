@@ -26,7 +26,7 @@ from goldenpath.errors import ActionError
 MAX_FILES = 200
 MAX_FILE_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 5_000_000
-SKELETON_PATH = r"^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,199}$"
+SKELETON_PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]{0,199}"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -41,7 +41,7 @@ class SkeletonFile:
 
 def check_skeleton_path(skeleton: str) -> str:
     """The textual check, used by the action's inputs: relative, no ``..``, plain characters."""
-    if not re.match(SKELETON_PATH, skeleton) or skeleton.endswith("\n"):
+    if not re.fullmatch(SKELETON_PATH, skeleton):
         raise ValueError("must be a relative folder path of letters, digits, '_', '-', '.', '/'")
     parts = PurePosixPath(skeleton).parts
     if skeleton.startswith("/") or ".." in parts:
@@ -116,7 +116,9 @@ def _walk(folder: Path) -> list[Path]:
                     "the skeleton"
                 )
             if not path.resolve().is_file():
-                raise ActionError(problem=f"skeleton entry '{path.relative_to(folder)}' is not a file")
+                raise ActionError(
+                    problem=f"skeleton entry '{path.relative_to(folder)}' is not a file"
+                )
             found.append(path)
     return sorted(found)
 

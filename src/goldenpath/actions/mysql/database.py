@@ -237,4 +237,3 @@ def _grants(db: Session, name: str) -> set[str]:
 
 def _host_for_url(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-

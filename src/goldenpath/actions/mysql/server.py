@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pymysql
@@ -29,7 +29,8 @@ LOCK_TIMEOUT = 30
 # PyMySQL's own client errors (2000-2999): the server went away or never answered.
 _CLIENT_ERRORS = range(2000, 3000)
 
-AdminConnection = Connection[pymysql.cursors.Cursor]
+# A string: PyMySQL's Connection is generic only in its type stubs.
+AdminConnection: TypeAlias = "Connection[pymysql.cursors.Cursor]"
 
 
 @dataclass(frozen=True)

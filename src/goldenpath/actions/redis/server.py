@@ -67,7 +67,8 @@ class Admin:
 
     def call(self, *args: Any) -> Any:
         try:
-            return self.client.execute_command(*args)
+            # redis-py leaves execute_command unannotated; replies are checked by the callers.
+            return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise BackendUnavailable(backend=self.backend_name, problem=str(exc)) from exc
         except RedisError as exc:

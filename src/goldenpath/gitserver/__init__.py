@@ -1,0 +1,20 @@
+"""Serving the platform's local repositories over git's smart HTTP protocol.
+
+`mount` adds ``/git/<name>.git/...`` to the API; each request runs ``git http-backend`` (CGI)
+on the repositories under one root folder — the ``root`` of the ``local`` git backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from goldenpath.gitserver.routes import git_router, served_root
+
+__all__ = ["git_router", "mount", "served_root"]
+
+
+def mount(api: FastAPI, root: Path) -> None:
+    """Serve the bare repositories under ``root`` at ``/git/<name>.git``."""
+    api.include_router(git_router(root))
