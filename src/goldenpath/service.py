@@ -3,6 +3,8 @@ call these and nothing below them."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,8 +324,6 @@ def _check_justification(text: str, field: str = "justification", shortest: int 
 
 
 def _check_requester(requester: Requester) -> None:
-    import re
-
     problems = []
     if not re.match(TEAM_PATTERN, requester.team):
         problems.append(InvalidInput(field="team", rule=f"must match the pattern {TEAM_PATTERN}"))
@@ -342,8 +342,6 @@ def _check_access(template: Template, requester: Requester) -> None:
 
 
 def _check_uuid(field: str, value: str) -> None:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:
