@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs, PolicyDenied
 from goldenpath.execution.guardrails import Guardrails
+from goldenpath.execution.journal import MASK, masked
 from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
 from goldenpath.policy import Verdict
@@ -36,6 +37,7 @@ class DryRun:
     parameters: dict[str, Any]
     plan: dict[str, Any]
     verdict: Verdict
+    hidden: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -71,20 +73,30 @@ class Service:
         _check_requester(requester)
         _check_access(template, requester)
         values = params.validate(template.schema, parameters)
-        plan = resolve_plan(
-            template,
-            values,
-            requester,
-            self.registry,
-            self.backends,
-            plan_guard=self.guardrails.terraform_guard(template),
-            data_dir=self.data_dir,
+        # Secret parameters (a CI secret's value) are masked in everything kept or shown; the
+        # clear values travel sealed, for the worker only.
+        hidden = {k: values[k] for k in params.secret_names(template.schema) if k in values}
+        secrets = {str(v) for v in hidden.values() if v not in (None, "")}
+        plan = masked(
+            resolve_plan(
+                template,
+                values,
+                requester,
+                self.registry,
+                self.backends,
+                plan_guard=self.guardrails.terraform_guard(template),
+                data_dir=self.data_dir,
+            ),
+            secrets,
         )
+        shown = {k: MASK if k in hidden else v for k, v in values.items()}
         self._check_names_free(template, plan)
         verdict = self.guardrails.judge_request(
-            self.database, template, values, requester, plan, dry_run=True, exception=exception
+            self.database, template, shown, requester, plan, dry_run=True, exception=exception
         )
-        return DryRun(template=template, parameters=values, plan=plan, verdict=verdict)
+        return DryRun(
+            template=template, parameters=shown, plan=plan, verdict=verdict, hidden=hidden
+        )
 
     def submit(
         self,
@@ -119,6 +131,7 @@ class Service:
                     "template_version": template.version,
                     "template_snapshot": template.snapshot(),
                     "parameters": preview.parameters,
+                    "secret_parameters": self.box.seal(preview.hidden) if preview.hidden else None,
                     "status": status,
                     "requested_by": requester.user,
                     "owner_team": requester.team,

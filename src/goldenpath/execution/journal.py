@@ -6,6 +6,7 @@ Known secret values are masked in every log line, whatever the action writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,6 +21,17 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def masked(value: Any, secrets: set[str]) -> Any:
+    """A copy of JSON-like data with every known secret value replaced by the mask."""
+    if isinstance(value, str):
+        return MASK if value in secrets else redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, secrets) for v in value]
+    return value
 
 
 class StepJournal:

@@ -21,7 +21,7 @@ from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
-from goldenpath.execution.journal import MASK, StepJournal, redact
+from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
@@ -82,8 +82,9 @@ class Runner:
                 attempts=request.attempts + 1,
             )
         requester = Requester(user=request.requested_by, team=request.owner_team)
-        context = render_context(template, request.parameters, requester)
-        secrets: set[str] = set()
+        hidden = self._open(request.secret_parameters)
+        context = render_context(template, {**request.parameters, **hidden}, requester)
+        secrets: set[str] = {str(v) for v in hidden.values()}
         renderer = Renderer(context, file=str(template.source))
         for step in template.document.spec.steps:
             record = request.step(step.id)
@@ -174,7 +175,7 @@ class Runner:
                 request.id,
                 step_id,
                 status="running",
-                input=_masked(inputs.model_dump(mode="json"), secrets),
+                input=masked(inputs.model_dump(mode="json"), secrets),
                 started_at=queries.now(),
                 error=None,
             )
@@ -444,13 +445,3 @@ def secret_inputs(inputs: ActionInputs) -> set[str]:
 
     walk(inputs)
     return found
-
-
-def _masked(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return MASK if value in secrets else redact(value, secrets)
-    if isinstance(value, dict):
-        return {k: _masked(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, secrets) for v in value]
-    return value

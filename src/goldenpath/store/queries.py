@@ -3,8 +3,11 @@ so the caller decides what commits together."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -252,13 +255,61 @@ def team_spend(conn: sa.Connection, team: str) -> float:
 # --- events -------------------------------------------------------------------------------
 
 
+GENESIS_HASH = "0" * 64
+_AUDIT_LOCK = 74110002
+
+
+def event_hash(
+    prev_hash: str, at: datetime, actor: str, action: str, target: str, details: Mapping[str, Any]
+) -> str:
+    """The hash an audit event carries: its own content and the hash of the event before it."""
+    body = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": at.astimezone(UTC).isoformat(),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "details": details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def record_event(
     conn: sa.Connection, actor: str, action: str, target: str, details: Mapping[str, Any]
 ) -> None:
+    """Append an audit event to the hash chain, inside the caller's transaction.
+
+    The transaction-scoped lock orders appends: the event that commits next is the one whose
+    ``prev_hash`` names the current head, so the chain has no forks.
+    """
+    from sqlalchemy.dialects.postgresql import insert
+
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+    head = conn.execute(sa.select(tables.audit_head).where(tables.audit_head.c.id == 1)).first()
+    prev, count = (head.hash, int(head._mapping["count"])) if head else (GENESIS_HASH, 0)
+    at = datetime.now(UTC)
+    clean = json.loads(json.dumps(dict(details), default=str))
+    digest = event_hash(prev, at, actor, action, target, clean)
     conn.execute(
         tables.events.insert().values(
-            actor=actor, action=action, target=target, details=dict(details)
+            at=at,
+            actor=actor,
+            action=action,
+            target=target,
+            details=clean,
+            prev_hash=prev,
+            hash=digest,
         )
+    )
+    conn.execute(
+        insert(tables.audit_head)
+        .values(id=1, hash=digest, count=count + 1)
+        .on_conflict_do_update(index_elements=["id"], set_={"hash": digest, "count": count + 1})
     )
 
 
@@ -317,6 +368,7 @@ def _request(row: sa.RowMapping, steps: Iterable[StepRecord]) -> RequestRecord:
         decided_by=row["decided_by"],
         decision_comment=row["decision_comment"],
         decided_at=row["decided_at"],
+        secret_parameters=_bytes(row["secret_parameters"]),
     )
 
 

@@ -64,6 +64,7 @@ class RequestRecord:
     decided_by: str | None = None
     decision_comment: str | None = None
     decided_at: datetime | None = None
+    secret_parameters: bytes | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:

@@ -21,6 +21,8 @@ requests = sa.Table(
     # The template document as submitted: the worker runs exactly this, even if the file changes.
     sa.Column("template_snapshot", JSONB, nullable=False),
     sa.Column("parameters", JSONB, nullable=False),
+    # Parameters the form marks secret (writeOnly, format: password): sealed here, masked above.
+    sa.Column("secret_parameters", sa.LargeBinary, nullable=True),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("requested_by", sa.String(100), nullable=False),
     sa.Column("owner_team", sa.String(100), nullable=False),
@@ -125,4 +127,60 @@ events = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("target", sa.String(200), nullable=False),
     sa.Column("details", JSONB, nullable=False),
+    # Each event carries the hash of the one before it: editing, removing or reordering any
+    # event breaks every hash after it (`goldenpath audit verify`).
+    sa.Column("prev_hash", sa.String(64), nullable=True),
+    sa.Column("hash", sa.String(64), nullable=True),
+)
+
+# The chain's head: the last event's hash and the count, so removing the newest events is
+# detected too (nothing after them would notice).
+audit_head = sa.Table(
+    "gp_audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
+users = sa.Table(
+    "gp_users",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("display_name", sa.String(200), nullable=True),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+teams = sa.Table(
+    "gp_teams",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("monthly_budget_usd", sa.Numeric(12, 2), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+)
+
+memberships = sa.Table(
+    "gp_memberships",
+    metadata,
+    sa.Column("user_name", sa.String(100), sa.ForeignKey("gp_users.name"), primary_key=True),
+    sa.Column("team", sa.String(63), sa.ForeignKey("gp_teams.name"), primary_key=True),
+    sa.Column("role", sa.String(20), primary_key=True),
+)
+
+tokens = sa.Table(
+    "gp_tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("user_name", sa.String(100), sa.ForeignKey("gp_users.name"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    # Only a hash: the token itself is shown once, when it is made.
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scopes", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
 )

@@ -231,3 +231,13 @@ def _dedupe(problems: list[InvalidInput]) -> list[InvalidInput]:
             seen.add(str(problem))
             unique.append(problem)
     return unique
+
+
+def secret_names(schema: Mapping[str, Any]) -> frozenset[str]:
+    """Top-level parameters the form marks secret: ``writeOnly: true`` or ``format: password``."""
+    return frozenset(
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if isinstance(prop, Mapping)
+        and (prop.get("writeOnly") is True or prop.get("format") == "password")
+    )

@@ -52,15 +52,20 @@ class CiSecret(Action[CiSecretInputs]):
 
     def plan(self, ctx: PlanContext[CiSecretInputs]) -> list[PlannedResource]:
         inputs = ctx.inputs
-        store = secret_store(ctx.backend(BACKEND_KIND, inputs.backend), inputs.backend)
+        settings = ctx.backend(BACKEND_KIND, inputs.backend)
         target = _target(inputs)
-        store.check(target, inputs.value)
+        if settings.is_placeholder:
+            provider = None
+        else:
+            store = secret_store(settings, inputs.backend)
+            store.check(target, inputs.value)
+            provider = store.provider
         return [
             PlannedResource(
                 type=self.id,
-                name=f"{inputs.repository}/{inputs.name}",
+                name=target.resource_name,
                 backend=inputs.backend,
-                config=target.config(store.provider),
+                config=target.config(provider),
             )
         ]
 

@@ -13,6 +13,8 @@ A backend of kind ``ci`` looks like this in the platform settings::
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,7 +23,7 @@ from pydantic import SecretStr
 
 from goldenpath.actions.base import Context, Observation
 
-PROVIDERS = ("github", "gitlab")
+_NOT_IN_NAMES = re.compile(r"[^a-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,21 @@ class SecretTarget:
     protected: bool = True
     masked: bool = True
 
-    def config(self, provider: str) -> dict[str, Any]:
+    @property
+    def resource_name(self) -> str:
+        """The catalog's name for the secret, which also reserves it against a second request.
+
+        Catalog names follow the org naming guardrail (``^[a-z][a-z0-9_-]{1,62}$``), which an
+        ``Owner/repo.name/SECRET`` path does not: a readable slug is followed by a hash of the
+        exact path, so two different secrets never share a name. The repository is lower-cased
+        first because GitHub and GitLab resolve repository paths case-insensitively.
+        """
+        path = f"{self.repository.lower()}/{self.name}"
+        digest = hashlib.sha256(path.encode()).hexdigest()[:10]
+        slug = _NOT_IN_NAMES.sub("-", path.lower())[:48].strip("-")
+        return f"ci-{slug}-{digest}"
+
+    def config(self, provider: str | None) -> dict[str, Any]:
         """What the catalog records (and guardrails see) about the secret."""
         config: dict[str, Any] = {
             "repository": self.repository,

@@ -106,9 +106,12 @@ class Admin:
         Without an aclfile, users live in memory only and a restart loses them (observe then
         reports the resource as gone).
         """
-        aclfile = self.call("CONFIG", "GET", "aclfile")
-        configured = _config_value(aclfile)
-        if not configured:
+        try:
+            aclfile = self.call("CONFIG", "GET", "aclfile")
+        except ActionError:
+            # An admin user without CONFIG rights: we cannot tell, so we do not save.
+            return False
+        if not _config_value(aclfile):
             return False
         self.call("ACL", "SAVE")
         return True
