@@ -20,6 +20,7 @@ from psycopg import sql
 
 from goldenpath.app import Platform, build_platform
 from goldenpath.execution.worker_thread import WorkerThread
+from goldenpath.identity.actor import Actor, system_actor
 from goldenpath.settings import BackendSettings, Settings
 from goldenpath.store.records import RequestRecord
 from tests.integration.actions.aws.moto_support import (
@@ -129,6 +130,14 @@ def run_goldenpath(*args: str, timeout: float = 300) -> subprocess.CompletedProc
     )
 
 
+ADMIN = system_actor("test-admin")
+
+
+def member(user: str, team: str = "payments", role: str = "developer") -> Actor:
+    """A user of one team with one role, as the directory would authenticate them."""
+    return Actor(user=user, memberships=frozenset({(team, role)}))
+
+
 def wait_for_request(
     platform: Platform,
     request_id: str,
@@ -139,7 +148,7 @@ def wait_for_request(
     """Poll until the request is finished (or ``until`` holds); fail the test on timeout."""
     deadline = time.monotonic() + timeout
     while True:
-        record = platform.service.request(request_id)
+        record = platform.service.request(request_id, ADMIN)
         if until(record) if until else record.finished:
             return record
         if time.monotonic() > deadline:
@@ -152,7 +161,7 @@ def wait_for_resource_state(
 ) -> str:
     deadline = time.monotonic() + timeout
     while True:
-        state = platform.service.resource(resource_id).state
+        state = platform.service.resource(resource_id, ADMIN).state
         if state in states:
             return state
         if time.monotonic() > deadline:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from goldenpath.actions.registry import ActionRegistry, default_registry
+from goldenpath.audit import AuditLog
+from goldenpath.errors import ConfigurationError
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
+from goldenpath.identity.directory import Directory
+from goldenpath.identity.oidc import OidcVerifier
 from goldenpath.policy import PolicySet
 from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
@@ -33,6 +37,8 @@ class Platform:
     queue: Queue
     guardrails: Guardrails
     service: Service
+    directory: Directory
+    audit: AuditLog
 
     def close(self) -> None:
         self.database.dispose()
@@ -72,7 +78,9 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         box=box,
         guardrails=guardrails,
         data_dir=settings.data_dir.resolve(),
+        default_team=settings.default_team,
     )
+    directory = Directory(database=database, oidc=_oidc(settings))
     return Platform(
         settings=settings,
         database=database,
@@ -84,6 +92,22 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         queue=queue,
         guardrails=guardrails,
         service=service,
+        directory=directory,
+        audit=AuditLog(database),
+    )
+
+
+def _oidc(settings: Settings) -> OidcVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    if not settings.oidc_jwks_url:
+        raise ConfigurationError(problem="GOLDENPATH_OIDC_JWKS_URL is needed with an OIDC issuer")
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        user_claim=settings.oidc_user_claim,
+        groups_claim=settings.oidc_groups_claim,
     )
 
 

@@ -15,7 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from goldenpath.identity.actor import Actor
+from goldenpath.identity.permissions import authorize
 from goldenpath.store import tables
+from goldenpath.store.database import Database
 from goldenpath.store.queries import GENESIS_HASH, event_hash
 
 
@@ -73,3 +76,49 @@ def export_jsonl(conn: sa.Connection) -> Iterator[str]:
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """The audit use cases, for platform admins."""
+
+    database: Database
+
+    def events(
+        self,
+        actor: Actor,
+        *,
+        who: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        authorize(actor, "audit.read")
+        query = (
+            sa.select(tables.events)
+            .where(tables.events.c.id > after_id)
+            .order_by(tables.events.c.id)
+            .limit(limit)
+        )
+        if who:
+            query = query.where(tables.events.c.actor == who)
+        if action:
+            query = query.where(tables.events.c.action.startswith(action, autoescape=True))
+        if target:
+            query = query.where(tables.events.c.target == target)
+        if since:
+            query = query.where(tables.events.c.at >= since)
+        with self.database.begin() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def verify(self, actor: Actor) -> AuditReport:
+        authorize(actor, "audit.read")
+        with self.database.begin() as conn:
+            return verify(conn)
+
+    def export(self, actor: Actor) -> list[str]:
+        authorize(actor, "audit.read")
+        with self.database.begin() as conn:
+            return list(export_jsonl(conn))

@@ -111,3 +111,23 @@ class BackendUnavailable(GoldenPathError):
 
 class AccessDenied(GoldenPathError):
     """{problem}"""
+
+
+class NotAuthenticated(GoldenPathError):
+    """{problem}"""
+
+
+class Hidden(GoldenPathError):
+    """Not found."""
+
+
+class UserNotFound(GoldenPathError):
+    """No user named '{name}'."""
+
+
+class TeamNotFound(GoldenPathError):
+    """No team named '{name}'."""
+
+
+class TokenNotFound(GoldenPathError):
+    """No token with id '{token_id}'."""

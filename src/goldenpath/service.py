@@ -11,11 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import AccessDenied, Conflict, InvalidInput, InvalidInputs, PolicyDenied
+from goldenpath.errors import (
+    AccessDenied,
+    Conflict,
+    GoldenPathError,
+    Hidden,
+    InvalidInput,
+    PolicyDenied,
+    RequestNotFound,
+    ResourceNotFound,
+)
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.journal import MASK, masked
 from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
+from goldenpath.identity.actor import Actor
+from goldenpath.identity.permissions import Target, authorize, visible_teams
 from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
@@ -26,7 +37,6 @@ from goldenpath.templates import parameters as params
 from goldenpath.templates.loader import Template, TemplateCatalog
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
-USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class DryRun:
     parameters: dict[str, Any]
     plan: dict[str, Any]
     verdict: Verdict
+    requester: Requester
     hidden: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -50,13 +61,16 @@ class Service:
     box: SecretBox
     guardrails: Guardrails
     data_dir: Path | None = None
+    default_team: str = "default"
 
     # --- templates ------------------------------------------------------------------------
 
-    def templates(self) -> list[Template]:
+    def templates(self, actor: Actor) -> list[Template]:
+        authorize(actor, "template.read")
         return list(self.catalog)
 
-    def template(self, name: str) -> Template:
+    def template(self, name: str, actor: Actor) -> Template:
+        authorize(actor, "template.read")
         return self.catalog.get(name)
 
     # --- requests -------------------------------------------------------------------------
@@ -65,13 +79,23 @@ class Service:
         self,
         template_name: str,
         parameters: Mapping[str, Any],
-        requester: Requester,
+        actor: Actor,
         *,
+        team: str | None = None,
         exception: bool = False,
     ) -> DryRun:
         template = self.catalog.get(template_name)
-        _check_requester(requester)
-        _check_access(template, requester)
+        requester = self._requester(actor, team)
+        access = template.document.spec.access
+        authorize(
+            actor,
+            "template.run",
+            Target(
+                team=requester.team,
+                access_teams=tuple(access.teams),
+                access_roles=tuple(access.roles),
+            ),
+        )
         values = params.validate(template.schema, parameters)
         # Secret parameters (a CI secret's value) are masked in everything kept or shown; the
         # clear values travel sealed, for the worker only.
@@ -89,21 +113,29 @@ class Service:
             ),
             secrets,
         )
+        # The worker judges the plan again before applying: it needs the requester's roles.
+        plan["requested_roles"] = list(requester.roles)
         shown = {k: MASK if k in hidden else v for k, v in values.items()}
         self._check_names_free(template, plan)
         verdict = self.guardrails.judge_request(
             self.database, template, shown, requester, plan, dry_run=True, exception=exception
         )
         return DryRun(
-            template=template, parameters=shown, plan=plan, verdict=verdict, hidden=hidden
+            template=template,
+            parameters=shown,
+            plan=plan,
+            verdict=verdict,
+            requester=requester,
+            hidden=hidden,
         )
 
     def submit(
         self,
         template_name: str,
         parameters: Mapping[str, Any],
-        requester: Requester,
+        actor: Actor,
         *,
+        team: str | None = None,
         justification: str | None = None,
     ) -> RequestRecord:
         """Record a request and queue it, or hold it for approval, or reject it.
@@ -115,9 +147,9 @@ class Service:
         if justification is not None:
             justification = _check_justification(justification)
         preview = self.dry_run(
-            template_name, parameters, requester, exception=justification is not None
+            template_name, parameters, actor, team=team, exception=justification is not None
         )
-        template, verdict = preview.template, preview.verdict
+        template, verdict, requester = preview.template, preview.verdict, preview.requester
         status = self._initial_status(template, verdict, justification)
         request_id = queries.new_id()
         with self.database.begin() as conn:
@@ -178,33 +210,32 @@ class Service:
             )
         return record
 
-    def approve(self, request_id: str, actor: str, comment: str | None = None) -> RequestRecord:
+    def approve(self, request_id: str, actor: Actor, comment: str | None = None) -> RequestRecord:
         """Approve a request waiting for approval; it is queued at once."""
         return self._decide(request_id, actor, comment, approved=True)
 
-    def reject(self, request_id: str, actor: str, comment: str | None = None) -> RequestRecord:
+    def reject(self, request_id: str, actor: Actor, comment: str | None = None) -> RequestRecord:
         return self._decide(request_id, actor, comment, approved=False)
 
     def _decide(
-        self, request_id: str, actor: str, comment: str | None, *, approved: bool
+        self, request_id: str, actor: Actor, comment: str | None, *, approved: bool
     ) -> RequestRecord:
         _check_uuid("request_id", request_id)
         if comment is not None:
             comment = _check_justification(comment, field="comment", shortest=1)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
+            _authorize(actor, "request.decide", _target(request), RequestNotFound, request_id)
             if request.status != "pending_approval":
                 raise Conflict(
                     problem=f"request {request_id} is {request.status}, not waiting for approval"
                 )
-            if actor == request.requested_by:
-                raise AccessDenied(problem="nobody may approve or reject their own request")
             status = "queued" if approved else "rejected"
             queries.update_request(
                 conn,
                 request_id,
                 status=status,
-                decided_by=actor,
+                decided_by=actor.user,
                 decision_comment=comment,
                 decided_at=queries.now(),
                 **(
@@ -212,13 +243,13 @@ class Service:
                     if approved
                     else {
                         "finished_at": queries.now(),
-                        "error": f"rejected by {actor}" + (f": {comment}" if comment else ""),
+                        "error": f"rejected by {actor.user}" + (f": {comment}" if comment else ""),
                     }
                 ),
             )
             queries.record_event(
                 conn,
-                actor,
+                actor.user,
                 "request.approved" if approved else "request.rejected",
                 request_id,
                 {"comment": comment, "exception": request.is_exception},
@@ -226,6 +257,60 @@ class Service:
             if approved:
                 job_id = self.queue.defer_request(conn, request_id)
                 queries.update_request(conn, request_id, job_id=job_id)
+            return queries.get_request(conn, request_id)
+
+    def cancel(self, request_id: str, actor: Actor) -> RequestRecord:
+        """Cancel a request that has not started (queued or waiting for approval)."""
+        _check_uuid("request_id", request_id)
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, request_id, for_update=True)
+            _authorize(actor, "request.cancel", _target(request), RequestNotFound, request_id)
+            if request.status not in ("queued", "pending_approval"):
+                raise Conflict(
+                    problem=f"request {request_id} is {request.status}; only a queued or waiting "
+                    "request can be cancelled"
+                )
+            queries.update_request(
+                conn,
+                request_id,
+                status="cancelled",
+                finished_at=queries.now(),
+                error=f"cancelled by {actor.user}",
+            )
+            queries.record_event(conn, actor.user, "request.cancelled", request_id, {})
+            return queries.get_request(conn, request_id)
+
+    def retry(self, request_id: str, actor: Actor) -> RequestRecord:
+        """Run a failed request again from its first step that did not succeed.
+
+        Steps that succeeded (and were kept: the template turned rollback off) are not run
+        again; rolled-back and failed steps run again, reusing what they checkpointed.
+        """
+        _check_uuid("request_id", request_id)
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, request_id, for_update=True)
+            _authorize(actor, "request.retry", _target(request), RequestNotFound, request_id)
+            if request.status != "failed":
+                raise Conflict(
+                    problem=f"request {request_id} is {request.status}; only a failed request "
+                    "can be retried"
+                )
+            for step in request.steps:
+                if step.status != "succeeded":
+                    queries.update_step(
+                        conn,
+                        request_id,
+                        step.step_id,
+                        status="pending",
+                        error=None,
+                        started_at=None,
+                        finished_at=None,
+                    )
+            job_id = self.queue.defer_request(conn, request_id)
+            queries.update_request(
+                conn, request_id, status="queued", error=None, finished_at=None, job_id=job_id
+            )
+            queries.record_event(conn, actor.user, "request.retried", request_id, {})
             return queries.get_request(conn, request_id)
 
     def _initial_status(
@@ -237,40 +322,44 @@ class Service:
             return "pending_approval"
         return "queued"
 
-    def request(self, request_id: str) -> RequestRecord:
+    def request(self, request_id: str, actor: Actor) -> RequestRecord:
         _check_uuid("request_id", request_id)
         with self.database.begin() as conn:
-            return queries.get_request(conn, request_id)
+            request = queries.get_request(conn, request_id)
+        _authorize(actor, "request.read", _target(request), RequestNotFound, request_id)
+        return request
 
     def requests(
         self,
+        actor: Actor,
         *,
         status: str | None = None,
         template: str | None = None,
         team: str | None = None,
         limit: int = 50,
     ) -> list[RequestRecord]:
+        teams = _visible(actor, team)
         with self.database.begin() as conn:
             return queries.list_requests(
-                conn, status=status, template=template, team=team, limit=limit
+                conn, status=status, template=template, teams=teams, limit=limit
             )
 
-    def logs(self, request_id: str, after_id: int = 0) -> list[LogLine]:
-        _check_uuid("request_id", request_id)
+    def logs(self, request_id: str, actor: Actor, after_id: int = 0) -> list[LogLine]:
+        self.request(request_id, actor)
         with self.database.begin() as conn:
-            queries.get_request(conn, request_id)
             return queries.logs(conn, request_id, after_id)
 
-    def reveal_secrets(self, request_id: str, actor: str) -> dict[str, Any]:
-        """The request's secret outputs, in clear; every reveal is recorded."""
+    def reveal_secrets(self, request_id: str, actor: Actor) -> dict[str, Any]:
+        """The request's secret outputs, in clear, to members of the owning team; audited."""
         _check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id)
+            _authorize(actor, "secret.reveal", _target(request), RequestNotFound, request_id)
             if request.status != "succeeded":
                 raise Conflict(problem=f"request {request_id} has not succeeded; no secrets")
             queries.record_event(
                 conn,
-                actor,
+                actor.user,
                 "secret.revealed",
                 request_id,
                 {"names": request.outputs and request.outputs.get("secrets")},
@@ -280,31 +369,55 @@ class Service:
     # --- resources ------------------------------------------------------------------------
 
     def resources(
-        self, *, team: str | None = None, include_destroyed: bool = False
+        self, actor: Actor, *, team: str | None = None, include_destroyed: bool = False
     ) -> list[ResourceRecord]:
+        teams = _visible(actor, team)
         with self.database.begin() as conn:
-            return queries.list_resources(conn, team=team, include_destroyed=include_destroyed)
+            return queries.list_resources(conn, teams=teams, include_destroyed=include_destroyed)
 
-    def resource(self, resource_id: str) -> ResourceRecord:
+    def resource(self, resource_id: str, actor: Actor) -> ResourceRecord:
         _check_uuid("resource_id", resource_id)
         with self.database.begin() as conn:
-            return queries.get_resource(conn, resource_id)
+            resource = queries.get_resource(conn, resource_id)
+        target = Target(team=resource.owner_team)
+        _authorize(actor, "resource.read", target, ResourceNotFound, resource_id)
+        return resource
 
-    def destroy(self, resource_id: str, actor: str) -> ResourceRecord:
+    def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
         """Queue the destruction of a resource; its state becomes ``destroying`` at once."""
         _check_uuid("resource_id", resource_id)
         with self.database.begin() as conn:
             resource = queries.get_resource(conn, resource_id)
+            target = Target(team=resource.owner_team)
+            _authorize(actor, "resource.destroy", target, ResourceNotFound, resource_id)
             if resource.state == "destroyed":
                 raise Conflict(problem=f"resource {resource_id} is already destroyed")
             if resource.state in ("creating",):
                 raise Conflict(problem=f"resource {resource_id} is still being created")
             queries.update_resource(conn, resource_id, state="destroying", error=None)
-            queries.record_event(conn, actor, "resource.destroy_requested", resource_id, {})
+            queries.record_event(conn, actor.user, "resource.destroy_requested", resource_id, {})
             self.queue.defer_destroy(conn, resource_id)
             return queries.get_resource(conn, resource_id)
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _requester(self, actor: Actor, team: str | None) -> Requester:
+        """Who asks, for which owner team: the given one, else the actor's only team."""
+        if team is not None:
+            if not re.match(TEAM_PATTERN, team):
+                raise InvalidInput(field="team", rule=f"must match the pattern {TEAM_PATTERN}")
+        elif len(actor.teams) == 1:
+            team = actor.teams[0]
+        elif actor.teams:
+            raise InvalidInput(
+                field="team",
+                rule=f"you are in several teams: choose one of {', '.join(actor.teams)}",
+            )
+        elif actor.is_admin:
+            team = self.default_team
+        else:
+            raise AccessDenied(problem=f"'{actor.user}' is not a member of any team")
+        return Requester(user=actor.user, team=team, roles=actor.roles)
 
     def _check_names_free(self, template: Template, plan: Mapping[str, Any]) -> None:
         with self.database.begin() as conn:
@@ -336,22 +449,34 @@ def _check_justification(text: str, field: str = "justification", shortest: int 
     return text
 
 
-def _check_requester(requester: Requester) -> None:
-    problems = []
-    if not re.match(TEAM_PATTERN, requester.team):
-        problems.append(InvalidInput(field="team", rule=f"must match the pattern {TEAM_PATTERN}"))
-    if not re.match(USER_PATTERN, requester.user):
-        problems.append(InvalidInput(field="user", rule=f"must match the pattern {USER_PATTERN}"))
-    if problems:
-        raise InvalidInputs(problems)
+def _target(request: RequestRecord) -> Target:
+    return Target(team=request.owner_team, requested_by=request.requested_by)
 
 
-def _check_access(template: Template, requester: Requester) -> None:
-    teams = template.document.spec.access.teams
-    if "*" not in teams and requester.team not in teams:
-        raise AccessDenied(
-            problem=f"team '{requester.team}' may not run golden path '{template.name}'"
-        )
+def _authorize(
+    actor: Actor,
+    action: str,
+    target: Target,
+    not_found: type[GoldenPathError],
+    identifier: str,
+) -> None:
+    """`authorize`, answering "not found" (with the id) where the actor may not even look."""
+    try:
+        authorize(actor, action, target)
+    except Hidden:
+        key = "request_id" if not_found is RequestNotFound else "resource_id"
+        raise not_found(**{key: identifier}) from None
+
+
+def _visible(actor: Actor, team: str | None) -> list[str] | None:
+    """The teams a listing covers: the one asked for (if the actor may see it), else all the
+    actor may see; None means every team (platform admins)."""
+    allowed = visible_teams(actor)
+    if team is None:
+        return None if allowed is None else list(allowed)
+    if allowed is not None and team not in allowed:
+        return []
+    return [team]
 
 
 def _check_uuid(field: str, value: str) -> None:

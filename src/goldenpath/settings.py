@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="A worker silent this long is presumed dead."
     )
     default_team: str = Field(default="default", description="Owner team when none is given.")
+    bootstrap_token: str | None = Field(
+        default=None,
+        description="The first admin's API token (gp_<12 id chars>_<43 secret chars>); "
+        "generated and printed once when empty.",
+    )
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer (enables JWT logins).")
+    oidc_audience: str | None = Field(default=None, description="Expected JWT audience.")
+    oidc_jwks_url: str | None = Field(default=None, description="Where the issuer's keys are.")
+    oidc_user_claim: str = Field(default="preferred_username")
+    oidc_groups_claim: str = Field(
+        default="groups", description="Claim listing 'team' or 'team:role' memberships."
+    )
 
     @field_validator("template_dirs", mode="before")
     @classmethod

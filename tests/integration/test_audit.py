@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from goldenpath import audit
 from goldenpath.app import Platform
-from goldenpath.execution.planner import Requester
 from goldenpath.store import queries
+from tests.conftest import member
 
-ALICE = Requester(user="alice", team="payments")
+ALICE = member("alice", "payments")
 
 
 @pytest.fixture

@@ -12,11 +12,16 @@ import pytest
 
 from goldenpath.app import Platform
 from goldenpath.errors import AccessDenied, Conflict, InvalidInput, PolicyDenied
-from goldenpath.execution.planner import Requester
-from tests.conftest import BackgroundWorker, wait_for_request, wait_for_resource_state
+from tests.conftest import (
+    ADMIN,
+    BackgroundWorker,
+    member,
+    wait_for_request,
+    wait_for_resource_state,
+)
 
-ALICE = Requester(user="alice", team="payments")
-BOB = Requester(user="bob", team="payments")
+ALICE = member("alice", "payments")
+BOB = member("bob", "payments", "approver")
 
 NO_MEDIUM_DATABASES = """
 package goldenpath.org.database_size
@@ -62,11 +67,11 @@ def test_a_denied_request_is_recorded_refused_and_creates_nothing(
         PolicyDenied, match=r"database_size.rego: database .* 50 connections"
     ) as denied:
         strict_platform.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
-    [recorded] = strict_platform.service.requests()
+    [recorded] = strict_platform.service.requests(ADMIN)
     assert recorded.id == denied.value.details["request_id"]
     assert recorded.status == "rejected"
     assert not database_exists(pg_admin, name)
-    assert strict_platform.service.resources(include_destroyed=True) == []
+    assert strict_platform.service.resources(ADMIN, include_destroyed=True) == []
 
 
 def test_the_exception_path_needs_someone_else_to_approve(
@@ -88,19 +93,21 @@ def test_the_exception_path_needs_someone_else_to_approve(
     assert waiting.verdict is not None and waiting.verdict["decision"] == "deny"
 
     with pytest.raises(AccessDenied, match="their own request"):
-        strict_platform.service.approve(waiting.id, "alice", "looks fine to me")
+        strict_platform.service.approve(waiting.id, ALICE, "looks fine to me")
     with BackgroundWorker(strict_platform):
-        approved = strict_platform.service.approve(waiting.id, "bob", "ok for one week")
+        approved = strict_platform.service.approve(waiting.id, BOB, "ok for one week")
         assert approved.status == "queued" and approved.decided_by == "bob"
         done = wait_for_request(strict_platform, waiting.id)
     assert done.status == "succeeded", done.error
     assert database_exists(pg_admin, name)
     with pytest.raises(Conflict, match="not waiting for approval"):
-        strict_platform.service.reject(waiting.id, "carol", "too late")
+        strict_platform.service.reject(
+            waiting.id, member("carol", "payments", "approver"), "too late"
+        )
 
-    [resource] = strict_platform.service.resources()
+    [resource] = strict_platform.service.resources(ADMIN)
     with BackgroundWorker(strict_platform):
-        strict_platform.service.destroy(resource.id, "alice")
+        strict_platform.service.destroy(resource.id, ALICE)
         wait_for_resource_state(strict_platform, resource.id, {"destroyed"})
 
 
@@ -113,7 +120,7 @@ def test_a_rejected_exception_never_runs(
         ALICE,
         justification="We would like a bigger database, please.",
     )
-    rejected = strict_platform.service.reject(waiting.id, "bob", "use a pooler instead")
+    rejected = strict_platform.service.reject(waiting.id, BOB, "use a pooler instead")
     assert rejected.status == "rejected"
     assert rejected.error == "rejected by bob: use a pooler instead"
 

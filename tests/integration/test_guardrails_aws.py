@@ -10,18 +10,19 @@ import pytest
 
 from goldenpath.app import Platform
 from goldenpath.errors import PolicyDenied
-from goldenpath.execution.planner import Requester
 from goldenpath.settings import BackendSettings
 from tests.conftest import (
+    ADMIN,
     FIXTURES,
     BackgroundWorker,
+    member,
     run_goldenpath,
     wait_for_request,
     wait_for_resource_state,
 )
 from tests.integration.actions.aws.moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
-ALICE = Requester(user="alice", team="payments")
+ALICE = member("alice", "payments")
 UNSAFE = FIXTURES / "unsafe-templates"
 
 
@@ -65,7 +66,7 @@ def test_an_m5_large_is_denied_naming_the_guardrail_and_nothing_is_created(
             "big-instance", {"name": name, "instance_type": "m5.large"}, ALICE
         )
     assert instances_named(moto_endpoint, name) == []
-    assert aws_platform.service.resources(include_destroyed=True) == []
+    assert aws_platform.service.resources(ADMIN, include_destroyed=True) == []
 
 
 def test_a_t3_small_passes_and_really_launches(
@@ -81,8 +82,8 @@ def test_a_t3_small_passes_and_really_launches(
         [instance] = instances_named(moto_endpoint, name)
         assert instance["InstanceType"] == "t3.small"
         assert "PublicIpAddress" not in instance
-        [resource] = aws_platform.service.resources()
-        aws_platform.service.destroy(resource.id, "alice")
+        [resource] = aws_platform.service.resources(ADMIN)
+        aws_platform.service.destroy(resource.id, ALICE)
         assert wait_for_resource_state(aws_platform, resource.id, {"destroyed", "failed"}) == (
             "destroyed"
         )

@@ -9,13 +9,24 @@ import psycopg
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.errors import AccessDenied, Conflict, InvalidInputs, TemplateNotFound
-from goldenpath.execution.planner import Requester
+from goldenpath.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    InvalidInputs,
+    TemplateNotFound,
+)
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
-from tests.conftest import BackgroundWorker, wait_for_request, wait_for_resource_state
+from tests.conftest import (
+    ADMIN,
+    BackgroundWorker,
+    member,
+    wait_for_request,
+    wait_for_resource_state,
+)
 
-ALICE = Requester(user="alice", team="payments")
+ALICE = member("alice", "payments")
 
 
 def database_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
@@ -45,15 +56,15 @@ def test_postgres_database_request_succeeds_and_destroy_removes_it(
     assert [(s.step_id, s.status) for s in done.steps] == [("db", "succeeded")]
     assert done.outputs is not None and done.outputs["values"]["database"] == name
     assert "password" not in str(done.outputs["values"])
-    secrets = platform.service.reveal_secrets(done.id, "alice")
+    secrets = platform.service.reveal_secrets(done.id, ALICE)
     with psycopg.connect(secrets["dsn"]) as conn:
         conn.execute("CREATE TABLE orders (id int)")
 
-    [resource] = platform.service.resources(team="payments")
+    [resource] = platform.service.resources(ALICE)
     assert (resource.kind, resource.name, resource.state) == ("postgres:database", name, "active")
     assert resource.template_version == "1.0.0"
 
-    platform.service.destroy(resource.id, "alice")
+    platform.service.destroy(resource.id, ALICE)
     assert wait_for_resource_state(platform, resource.id, {"destroyed", "failed"}) == "destroyed"
     assert not database_exists(pg_admin, name)
     assert not role_exists(pg_admin, name)
@@ -80,15 +91,15 @@ def test_bad_input_is_refused_and_creates_nothing(
     with pytest.raises(InvalidInputs) as raised:
         platform.service.submit("postgres-database", parameters, ALICE)
     assert any(e.field == field and rule in str(e) for e in raised.value.errors), raised.value
-    assert platform.service.requests() == []
-    assert platform.service.resources(include_destroyed=True) == []
+    assert platform.service.requests(ADMIN) == []
+    assert platform.service.resources(ADMIN, include_destroyed=True) == []
 
 
 def test_unknown_template_and_bad_team_are_refused(platform: Platform) -> None:
     with pytest.raises(TemplateNotFound, match="no-such-path"):
         platform.service.submit("no-such-path", {}, ALICE)
-    with pytest.raises(InvalidInputs, match="team"):
-        platform.service.submit("postgres-database", {"name": "abc"}, Requester("a", "Team; rm"))
+    with pytest.raises(InvalidInput, match="team"):
+        platform.service.submit("postgres-database", {"name": "abc"}, ALICE, team="Team; rm")
 
 
 def test_access_list_is_enforced(platform: Platform) -> None:
@@ -104,7 +115,7 @@ def test_dry_run_plans_without_creating(
     [resource] = preview.plan["resources"]
     assert resource["name"] == name and resource["config"] == {"connection_limit": 50}
     assert preview.plan["total_monthly_cost_usd"] == 15
-    assert platform.service.requests() == []
+    assert platform.service.requests(ADMIN) == []
     assert not database_exists(pg_admin, name)
 
 
@@ -116,8 +127,8 @@ def test_the_same_name_twice_is_a_conflict(
     assert wait_for_request(platform, first.id).status == "succeeded"
     with pytest.raises(Conflict, match="already exists"):
         platform.service.submit("postgres-database", {"name": name}, ALICE)
-    [resource] = platform.service.resources()
-    platform.service.destroy(resource.id, "alice")
+    [resource] = platform.service.resources(ADMIN)
+    platform.service.destroy(resource.id, ALICE)
     wait_for_resource_state(platform, resource.id, {"destroyed"})
 
 
@@ -144,7 +155,7 @@ def test_a_failed_step_rolls_back_completed_steps(
     # The second backend was never reachable, so whether anything is left there is unknown:
     # the catalog keeps that resource as 'failed' and says so, rather than guessing.
     assert "rollback incomplete" in done.error
-    states = {r.name: r.state for r in platform.service.resources(include_destroyed=True)}
+    states = {r.name: r.state for r in platform.service.resources(ADMIN, include_destroyed=True)}
     assert states == {f"{name}_a": "destroyed", f"{name}_b": "failed"}
 
 
@@ -156,12 +167,12 @@ def test_logs_and_inputs_never_show_secrets(
     )
     done = wait_for_request(platform, request.id)
     assert done.status == "succeeded", done.error
-    secrets = platform.service.reveal_secrets(done.id, "alice")
-    visible = repr(done) + repr(platform.service.logs(done.id))
+    secrets = platform.service.reveal_secrets(done.id, ALICE)
+    visible = repr(done) + repr(platform.service.logs(done.id, ADMIN))
     with platform.database.begin() as conn:
         visible += repr(queries.events(conn))
     for value in secrets.values():
         assert value not in visible
-    [resource] = platform.service.resources()
-    platform.service.destroy(resource.id, "alice")
+    [resource] = platform.service.resources(ADMIN)
+    platform.service.destroy(resource.id, ALICE)
     wait_for_resource_state(platform, resource.id, {"destroyed"})

@@ -14,11 +14,10 @@ import psycopg
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.execution.planner import Requester
 from goldenpath.settings import Settings
-from tests.conftest import FIXTURES, wait_for_request, wait_for_resource_state
+from tests.conftest import ADMIN, FIXTURES, member, wait_for_request, wait_for_resource_state
 
-ALICE = Requester(user="alice", team="payments")
+ALICE = member("alice", "payments")
 
 
 @pytest.fixture
@@ -77,7 +76,7 @@ def test_a_request_survives_its_worker_being_killed(
     )
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
-    assert platform.service.request(request.id).status == "running"
+    assert platform.service.request(request.id, ADMIN).status == "running"
 
     start_worker()
     done = wait_for_request(platform, request.id, timeout=90)
@@ -89,13 +88,13 @@ def test_a_request_survives_its_worker_being_killed(
         "SELECT count(*) FROM pg_database WHERE datname = %s", (name,)
     ).fetchone()
     assert count == (1,)
-    resources = platform.service.resources()
+    resources = platform.service.resources(ADMIN)
     assert [(r.name, r.state) for r in resources] == [(name, "active")]
-    secrets = platform.service.reveal_secrets(done.id, "alice")
+    secrets = platform.service.reveal_secrets(done.id, ALICE)
     with psycopg.connect(secrets["dsn"]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (name,)
 
-    platform.service.destroy(resources[0].id, "alice")
+    platform.service.destroy(resources[0].id, ALICE)
     assert (
         wait_for_resource_state(platform, resources[0].id, {"destroyed", "failed"}) == "destroyed"
     )
@@ -124,6 +123,6 @@ def test_a_second_worker_process_takes_over_an_orphaned_request(
     assert done.status == "succeeded", done.error
     count = pg_admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
     assert count == (1,)
-    [resource] = platform.service.resources()
-    platform.service.destroy(resource.id, "alice")
+    [resource] = platform.service.resources(ADMIN)
+    platform.service.destroy(resource.id, ALICE)
     wait_for_resource_state(platform, resource.id, {"destroyed"})

@@ -49,6 +49,7 @@ def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.postgres.database import PostgresDatabase
     from goldenpath.actions.redis.user import RedisUser
     from goldenpath.actions.secret.generate import SecretGenerate
+    from goldenpath.actions.terraform.action import TerraformApply
 
     return [
         CiSecret,
@@ -61,6 +62,7 @@ def builtin_actions() -> list[type[Action[Any]]]:
         RedisUser,
         S3Bucket,
         SecretGenerate,
+        TerraformApply,
     ]
 
 

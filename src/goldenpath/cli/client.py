@@ -7,9 +7,8 @@ the HTTP status and the error code, here and nowhere else.
 
 from __future__ import annotations
 
-import getpass
 import os
-import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -18,8 +17,6 @@ import httpx
 from goldenpath.errors import GoldenPathError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-USER_HEADER = "X-Goldenpath-User"
-_NOT_USER_CHARACTERS = re.compile(r"[^A-Za-z0-9._@-]")
 
 
 class CliError(GoldenPathError):
@@ -64,30 +61,30 @@ class ApiUnreachable(CliError):
         self.problem = problem
 
 
-def current_user() -> str:
-    """``$GOLDENPATH_USER`` or the OS user, reduced to what the API accepts."""
-    raw = os.environ.get("GOLDENPATH_USER") or _os_user()
-    cleaned = _NOT_USER_CHARACTERS.sub("", raw).lstrip("._@-")[:100]
-    return cleaned or "anonymous"
+def current_token() -> str | None:
+    """``$GOLDENPATH_TOKEN``, else the token saved by `goldenpath login` (``~/.config``)."""
+    token = os.environ.get("GOLDENPATH_TOKEN")
+    if token:
+        return token.strip()
+    saved = token_file()
+    if saved.is_file():
+        return saved.read_text(encoding="utf-8").strip() or None
+    return None
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "anonymous"
+def token_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "goldenpath" / "token"
 
 
 class ApiClient:
     """The REST API, one method per call the CLI makes. Bodies are returned as parsed JSON."""
 
-    def __init__(self, url: str, *, user: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers={USER_HEADER: user or current_user()},
-            timeout=timeout,
-        )
+        credential = token or current_token()
+        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -162,6 +159,18 @@ class ApiClient:
     def destroy(self, resource_id: str) -> dict[str, Any]:
         return dict(self._call("DELETE", f"/api/v1/resources/{_segment(resource_id)}"))
 
+    def cancel(self, request_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/api/v1/requests/{_segment(request_id)}/cancel"))
+
+    def retry(self, request_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/api/v1/requests/{_segment(request_id)}/retry"))
+
+    # --- identity and audit ---------------------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any API call by path; path segments from the user must go through `segment`."""
+        return self._call(method, path, **kwargs)
+
     # --- transport ------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -171,7 +180,11 @@ class ApiClient:
             raise ApiUnreachable(self.url, str(exc)) from exc
         except httpx.HTTPError as exc:
             raise CliError(f"talking to {self.url} failed: {exc}", code="transport_error") from exc
+        if response.status_code == 204:
+            return None
         if response.is_success:
+            if response.headers.get("content-type", "").startswith("application/x-ndjson"):
+                return response.text
             return response.json()
         raise _error_of(response)
 
@@ -192,6 +205,11 @@ def _error_of(response: httpx.Response) -> CliError:
     except (ValueError, KeyError, TypeError, AttributeError):
         text = response.text.strip()[:500] or response.reason_phrase
         return CliError(f"HTTP {response.status_code}: {text}", status=response.status_code)
+
+
+def segment(value: str) -> str:
+    """A path segment: the user's text can never change which endpoint is called."""
+    return quote(value, safe="")
 
 
 def _segment(value: str) -> str:

@@ -12,6 +12,7 @@
   6     conflict (HTTP 409), e.g. the name is taken
   7     the Golden Path API is unreachable
   8     access denied (HTTP 403, any other code)
+  9     not signed in: no token, or the token is unknown, expired or revoked (HTTP 401)
  130    interrupted (Ctrl-C)
 ======  ==============================================================================
 """
@@ -32,11 +33,13 @@ POLICY_DENIED = 5
 CONFLICT = 6
 API_UNREACHABLE = 7
 ACCESS_DENIED = 8
+NOT_AUTHENTICATED = 9
 INTERRUPTED = 130
 
 EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
-    "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied."
+    "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
+    "9 not signed in."
 )
 
 _BAD_INPUT_CODES = frozenset(
@@ -72,7 +75,7 @@ def _from_http(status: int | None, code: str) -> int:
         return POLICY_DENIED
     if status == 422 or code in _BAD_INPUT_CODES:
         return BAD_INPUT
-    by_status = {404: NOT_FOUND, 403: ACCESS_DENIED, 409: CONFLICT}
+    by_status = {401: NOT_AUTHENTICATED, 404: NOT_FOUND, 403: ACCESS_DENIED, 409: CONFLICT}
     return by_status.get(status or 0, UNEXPECTED)
 
 

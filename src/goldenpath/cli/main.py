@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from goldenpath import __version__
-from goldenpath.cli import policies, requests, resources, server, templates
+from goldenpath.cli import identity, policies, requests, resources, server, templates
 from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
@@ -31,6 +31,15 @@ app.command("request", epilog=EPILOG)(requests.request)
 app.add_typer(requests.app, name="requests")
 app.add_typer(resources.app, name="resources")
 app.add_typer(policies.app, name="policies")
+app.command("login")(identity.login)
+app.command("whoami")(identity.whoami)
+app.add_typer(identity.users_app, name="users")
+app.add_typer(identity.teams_app, name="teams")
+app.add_typer(identity.tokens_app, name="tokens")
+app.add_typer(identity.audit_app, name="audit")
+secrets_app = typer.Typer(help="Secret outputs of your requests.", no_args_is_help=True)
+secrets_app.command("reveal")(requests.reveal_secrets)
+app.add_typer(secrets_app, name="secrets")
 
 
 def _show_version(value: bool) -> None:

@@ -61,6 +61,14 @@ def _table(*headers: str, title: str | None = None) -> Table:
     return grid
 
 
+def simple_table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
+    """Plain rows of text under their headers."""
+    grid = _table(*headers)
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))
+    out.print(grid)
+
+
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 

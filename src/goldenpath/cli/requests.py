@@ -179,6 +179,41 @@ def reveal_secrets(
         output.secrets(found)
 
 
+@app.command("cancel")
+def cancel_request(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="A queued or waiting request.")],
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Cancel a request that has not started yet."""
+    with ApiClient(url) as client:
+        _print_state(client.cancel(request_id), as_json)
+
+
+@app.command("retry")
+def retry_request(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="A failed request.")],
+    wait: Annotated[bool, typer.Option("--wait", help="Follow it until it finishes.")] = False,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Run a failed request again from the first step that did not succeed."""
+    with ApiClient(url) as client:
+        retried = client.retry(request_id)
+        if not wait:
+            _print_state(retried, as_json)
+            return
+        final = follow_request(client, request_id, output.err if as_json else output.out)
+    _report(final, None, as_json)
+
+
+def _print_state(request: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        output.print_json(request)
+    else:
+        output.out.print(f"Request {request['id']} is now {request['status']}.")
+
+
 Comment = Annotated[str | None, typer.Option(help="Why: recorded with the decision.")]
 
 
@@ -208,8 +243,4 @@ def _decide(
     request_id: str, *, approve: bool, comment: str | None, url: str, as_json: bool
 ) -> None:
     with ApiClient(url) as client:
-        decided = client.decide(request_id, approve=approve, comment=comment)
-    if as_json:
-        output.print_json(decided)
-    else:
-        output.out.print(f"Request {decided['id']} is now {decided['status']}.")
+        _print_state(client.decide(request_id, approve=approve, comment=comment), as_json)

@@ -41,6 +41,17 @@ def up(
     platform = build_platform(settings)
     try:
         _print_banner(platform)
+        issued = platform.directory.bootstrap(settings.bootstrap_token)
+        if issued is not None and not settings.bootstrap_token:
+            output.out.print(
+                Text("  first start: created the platform admin ", style="yellow")
+                + Text(issued.user, style="bold")
+                + Text(". Its API token, shown once:", style="yellow")
+            )
+            output.out.print(Text(f"  {issued.token}", style="bold"), soft_wrap=True)
+            output.out.print(
+                Text("  export GOLDENPATH_TOKEN=<token>, then `goldenpath users create ...`.")
+            )
         api = create_api(platform, run_worker=True)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
         # interrupt, so the embedded PostgreSQL is stopped below instead of being orphaned.
@@ -112,7 +123,7 @@ def db_upgrade() -> None:
 
 def _print_banner(platform: Platform) -> None:
     settings = platform.settings
-    names = [t.name for t in platform.service.templates()]
+    names = [t.name for t in platform.catalog]
     out = output.out
     out.print(
         Text("Golden Path", style="bold green")

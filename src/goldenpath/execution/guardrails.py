@@ -14,6 +14,7 @@ from typing import Any
 from goldenpath.execution.planner import Requester
 from goldenpath.policy import PolicySet, Verdict, check_plan
 from goldenpath.settings import TeamSettings
+from goldenpath.store import identity as identity_store
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.templates.loader import Template
@@ -113,14 +114,13 @@ class Guardrails:
         exception: bool = False,
     ) -> Verdict:
         """The verdict on a request's plan, with the team's budget and current spend."""
-        budget = self.teams.get(requester.team)
+        configured = self.teams.get(requester.team)
         with database.begin() as conn:
             spend = queries.team_spend(conn, requester.team)
-        team = TeamFacts(
-            name=requester.team,
-            monthly_budget_usd=budget.monthly_budget_usd if budget else None,
-            current_spend_usd=spend,
-        )
+            budget = identity_store.team_budget(conn, requester.team)
+        if budget is None and configured is not None:
+            budget = configured.monthly_budget_usd
+        team = TeamFacts(name=requester.team, monthly_budget_usd=budget, current_spend_usd=spend)
         document = input_document(
             template, parameters, requester, team, plan, dry_run=dry_run, exception=exception
         )

@@ -81,7 +81,7 @@ class Runner:
                 started_at=request.started_at or queries.now(),
                 attempts=request.attempts + 1,
             )
-        requester = Requester(user=request.requested_by, team=request.owner_team)
+        requester = _requester(request)
         hidden = self._open(request.secret_parameters)
         context = render_context(template, {**request.parameters, **hidden}, requester)
         secrets: set[str] = {str(v) for v in hidden.values()}
@@ -246,7 +246,7 @@ class Runner:
         Org policies may have changed since submission. Violations an approver accepted as an
         exception stay accepted; any other deny refuses the request before it touches anything.
         """
-        requester = Requester(user=request.requested_by, team=request.owner_team)
+        requester = _requester(request)
         verdict = self.guardrails.judge_request(
             self.database,
             template,
@@ -397,6 +397,11 @@ class Runner:
                 if acquired:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
                     conn.commit()
+
+
+def _requester(request: RequestRecord) -> Requester:
+    roles = tuple(request.plan.get("requested_roles") or ("developer",))
+    return Requester(user=request.requested_by, team=request.owner_team, roles=roles)
 
 
 def _planned_cost(request: RequestRecord, step_id: str, fallback: float | None) -> float | None:

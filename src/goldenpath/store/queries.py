@@ -61,16 +61,17 @@ def list_requests(
     *,
     status: str | None = None,
     template: str | None = None,
-    team: str | None = None,
+    teams: Sequence[str] | None = None,
     limit: int = 50,
 ) -> list[RequestRecord]:
+    """Newest first; ``teams`` None means every team."""
     query = sa.select(tables.requests).order_by(tables.requests.c.created_at.desc()).limit(limit)
     if status:
         query = query.where(tables.requests.c.status == status)
     if template:
         query = query.where(tables.requests.c.template_name == template)
-    if team:
-        query = query.where(tables.requests.c.owner_team == team)
+    if teams is not None:
+        query = query.where(tables.requests.c.owner_team.in_(list(teams)))
     return [_request(row, ()) for row in conn.execute(query).mappings()]
 
 
@@ -227,14 +228,15 @@ def resources_of_request(conn: sa.Connection, request_id: str) -> list[ResourceR
 def list_resources(
     conn: sa.Connection,
     *,
-    team: str | None = None,
+    teams: Sequence[str] | None = None,
     state: str | None = None,
     include_destroyed: bool = False,
     limit: int = 200,
 ) -> list[ResourceRecord]:
+    """Newest first; ``teams`` None means every team."""
     query = sa.select(tables.resources).order_by(tables.resources.c.created_at.desc()).limit(limit)
-    if team:
-        query = query.where(tables.resources.c.owner_team == team)
+    if teams is not None:
+        query = query.where(tables.resources.c.owner_team.in_(list(teams)))
     if state:
         query = query.where(tables.resources.c.state == state)
     elif not include_destroyed:

@@ -10,6 +10,7 @@ its own for minutes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -151,17 +152,13 @@ def _stop_group(process: subprocess.Popen[str], grace_seconds: float) -> None:
     """SIGINT to the whole group, then SIGKILL to what is left of it after the grace period."""
     group = process.pid  # start_new_session: the child leads its own group
     _signal_group(group, signal.SIGINT)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        pass
     # Children Terraform started (a provisioner's shell) may outlive it: kill the group anyway.
     _signal_group(group, signal.SIGKILL)
     process.wait()
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

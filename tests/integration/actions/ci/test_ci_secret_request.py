@@ -11,14 +11,19 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.execution.planner import Requester
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
-from tests.conftest import BackgroundWorker, wait_for_request, wait_for_resource_state
+from tests.conftest import (
+    ADMIN,
+    BackgroundWorker,
+    member,
+    wait_for_request,
+    wait_for_resource_state,
+)
 
 from .ci_fakes import GITHUB_TOKEN, FakeGitHub, serve
 
-ALICE = Requester(user="alice", team="payments")
+ALICE = member("alice", "payments")
 VALUE = "typed-by-alice/Th1s+VALUE=end2end"
 REPO = "acme/payments"
 
@@ -58,14 +63,14 @@ def test_a_typed_secret_reaches_github_and_the_platform_shows_it_to_nobody(
     assert done.outputs["values"] == {"repository": REPO, "name": "API_KEY"}
     step = next(s for s in done.steps if s.step_id == "secret")
     assert step.input is not None and step.input["value"] == "**********"
-    recorded = repr(step) + repr(ci_platform.service.logs(done.id)) + repr(done.outputs)
-    [resource] = ci_platform.service.resources(team="payments")
+    recorded = repr(step) + repr(ci_platform.service.logs(done.id, ADMIN)) + repr(done.outputs)
+    [resource] = ci_platform.service.resources(ALICE)
     recorded += repr(resource)
     with ci_platform.database.begin() as conn:
         recorded += repr(queries.events(conn))
     assert VALUE not in recorded
 
-    ci_platform.service.destroy(resource.id, "alice")
+    ci_platform.service.destroy(resource.id, ALICE)
     assert wait_for_resource_state(ci_platform, resource.id, {"destroyed", "failed"}) == (
         "destroyed"
     )

@@ -1,0 +1,1 @@
+"""The ``terraform`` action family: Terraform modules as golden paths."""

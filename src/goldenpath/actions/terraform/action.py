@@ -1,0 +1,282 @@
+"""``terraform:apply``: a Terraform module shipped with the template, applied to its own workspace.
+
+Every run starts from a fresh copy of the module under ``<data_dir>/terraform/<workspace>`` and
+keeps its state in PostgreSQL (Terraform's ``pg`` backend, one schema per workspace). ``apply``
+runs init, plan to a saved plan file, has the guardrails judge ``terraform show -json`` of it,
+and applies exactly that plan; a denied plan applies nothing. Outputs Terraform marks
+``sensitive`` are declared secret, so they go to the encrypted store, never the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from goldenpath.actions.base import (
+    Action,
+    ActionInputs,
+    Context,
+    Drift,
+    Observation,
+    PlanContext,
+    PlannedResource,
+    ResourceRef,
+)
+from goldenpath.actions.terraform import changes, diagnostics
+from goldenpath.actions.terraform.backend import DEFAULT_BACKEND, TerraformBackend, resolve_backend
+from goldenpath.actions.terraform.cli import TerraformCli
+from goldenpath.actions.terraform.process import Deadline
+from goldenpath.actions.terraform.state import probe, schema_name, workspace_lock
+from goldenpath.actions.terraform.workspace import module_source, prepare, var_file_paths
+from goldenpath.errors import ActionError, ConfigurationError, PolicyDenied
+
+WORKSPACE = r"^[a-z][a-z0-9-]{1,62}$"
+BACKEND_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
+VARIABLE_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")
+PLAN_FILE = "tfplan"
+
+Log = Callable[[str, str], None]
+
+
+class TerraformApplyInputs(ActionInputs):
+    module: str = Field(
+        min_length=1, max_length=255, description="The module's folder, inside the template."
+    )
+    workspace: str = Field(
+        pattern=WORKSPACE,
+        description="The workspace (and resource) name: its own state and working directory.",
+    )
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="Terraform variables, usually rendered from parameters."
+    )
+    var_files: list[str] = Field(
+        default_factory=list, max_length=20, description="*.tfvars files inside the template."
+    )
+    timeout_seconds: int = Field(
+        default=600, ge=1, le=3600, description="For the whole operation, lock waits included."
+    )
+    backend: str = Field(default=DEFAULT_BACKEND, pattern=BACKEND_NAME)
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not VARIABLE_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid Terraform variable name")
+        return value
+
+
+class TerraformApply(Action[TerraformApplyInputs]):
+    id = "terraform:apply"
+    description = (
+        "Apply a Terraform module shipped with the golden path, with its state in PostgreSQL "
+        "and its plan judged by the guardrails before anything changes."
+    )
+    Inputs = TerraformApplyInputs
+    examples = (
+        {
+            "module": "module",
+            "workspace": "payments-api",
+            "variables": {"name": "payments-api", "owner": "payments", "tier": "silver"},
+        },
+    )
+
+    def plan(self, ctx: PlanContext[TerraformApplyInputs]) -> list[PlannedResource]:
+        """Init, plan and ``show -json`` in a throw-away copy; state read, never locked."""
+        inputs = ctx.inputs
+        backend = resolve_backend(ctx.backends, inputs.backend)
+        source = module_source(ctx.template_dir, inputs.module)
+        var_files = var_file_paths(ctx.template_dir, inputs.var_files)
+        deadline = Deadline.after(inputs.timeout_seconds)
+        conninfo, has_state = None, backend.state == "remote"
+        if backend.conn_str:
+            conninfo, has_state = probe(backend.conn_str, backend.name, inputs.workspace)
+        # A workspace without state yet is planned against an empty local state, so that a
+        # preview creates no schema; a plan never writes state, local or not.
+        state_backend = None if backend.state == "remote" else "pg" if has_state else "local"
+        with _scratch(ctx.data_dir) as scratch:
+            workdir = prepare(source, scratch, inputs.variables, state_backend=state_backend)
+            cli = _cli(backend, workdir, inputs.workspace, deadline, _quiet, conninfo, var_files)
+            cli.init(_backend_config(backend, inputs.workspace) if has_state else {})
+            cli.plan("-lock=false", out=PLAN_FILE)
+            document = cli.show_json(PLAN_FILE)
+        _judge(ctx, document, _quiet)
+        return changes.planned_resources(
+            document, workspace=inputs.workspace, backend=backend.name, module=inputs.module
+        )
+
+    def apply(self, ctx: Context[TerraformApplyInputs]) -> dict[str, Any]:
+        with _workspace(ctx) as cli:
+            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            cli.plan(out=PLAN_FILE)
+            document = cli.show_json(PLAN_FILE)
+            _judge(ctx, document, ctx.log)
+            plan = changes.summary(document)
+            ctx.log(
+                f"plan approved by the guardrails: {plan['add']} to add, {plan['change']} to "
+                f"change, {plan['replace']} to replace, {plan['destroy']} to destroy"
+            )
+            cli.apply(PLAN_FILE)
+            outputs = cli.outputs()
+        values: dict[str, Any] = {}
+        for name, output in outputs.items():
+            if not isinstance(output, Mapping):
+                continue
+            if output.get("sensitive"):
+                ctx.declare_secret(name)
+            values[name] = output.get("value")
+        return values
+
+    def destroy(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> None:
+        """``terraform destroy``; the workspace's state is kept, empty, with its history."""
+        with _workspace(ctx) as cli:
+            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            cli.destroy()
+            left = cli.state_list()
+        if left:
+            raise ActionError(
+                problem=f"workspace '{ctx.inputs.workspace}' still has resources in its state "
+                f"after destroy: {', '.join(left)}"
+            )
+        ctx.log(f"workspace '{ctx.inputs.workspace}' is empty")
+
+    def observe(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> Observation:
+        """Drift: changes made outside Terraform (a refresh-only plan), then differences
+        between the state and the module with its inputs (an ordinary plan)."""
+        with _workspace(ctx) as cli:
+            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            if not cli.state_list():
+                return Observation(exists=False)
+            refreshed = cli.plan("-refresh-only", "-detailed-exitcode", ok=(0, 2))
+            planned = cli.plan("-detailed-exitcode", ok=(0, 2))
+        drift: dict[str, Drift] = {}
+        if refreshed.exit_code == 2:
+            for address, action in _changes(refreshed.stdout, "resource_drift"):
+                drift[address] = Drift(
+                    address, "as in the state", f"changed outside Terraform ({action})"
+                )
+        if planned.exit_code == 2:
+            for address, action in _changes(planned.stdout, "planned_change"):
+                drift.setdefault(
+                    address, Drift(address, "as the module declares", f"Terraform would {action}")
+                )
+        return Observation(exists=True, drift=tuple(drift.values()))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _quiet(message: str, level: str) -> None:
+    """Planning has no step log to write to."""
+
+
+def _backend(ctx: PlanContext[TerraformApplyInputs]) -> TerraformBackend:
+    return resolve_backend(ctx.backends, ctx.inputs.backend)
+
+
+def _backend_config(backend: TerraformBackend, workspace: str) -> dict[str, str]:
+    if backend.state == "pg":
+        return {"schema_name": schema_name(workspace)}
+    return dict(backend.backend_config)
+
+
+def _cli(
+    backend: TerraformBackend,
+    workdir: Path,
+    workspace: str,
+    deadline: Deadline,
+    log: Log,
+    conninfo: str | None,
+    var_files: list[Path],
+) -> TerraformCli:
+    env = dict(backend.env)
+    if conninfo is not None:
+        env["PG_CONN_STR"] = conninfo
+    return TerraformCli(
+        binary=backend.binary,
+        cwd=workdir,
+        workspace=workspace,
+        deadline=deadline,
+        log=log,
+        env=env,
+        var_files=var_files,
+    )
+
+
+@contextmanager
+def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
+    """The workspace locked, its module copied afresh, and a CLI to run Terraform in it."""
+    inputs = ctx.inputs
+    if ctx.data_dir is None:
+        raise ConfigurationError(problem="terraform:apply needs the platform's data_dir")
+    backend = _backend(ctx)
+    source = module_source(ctx.template_dir, inputs.module)
+    var_files = var_file_paths(ctx.template_dir, inputs.var_files)
+    deadline = Deadline.after(inputs.timeout_seconds)
+    lock_dsn = backend.conn_str or _platform_dsn(ctx)
+    locked = (
+        workspace_lock(lock_dsn, backend.name, inputs.workspace, deadline, ctx.log)
+        if lock_dsn
+        else nullcontext(None)
+    )
+    with locked as conninfo:
+        workdir = prepare(
+            source,
+            ctx.data_dir / "terraform" / inputs.workspace,
+            inputs.variables,
+            state_backend="pg" if backend.state == "pg" else None,
+        )
+        pg_conninfo = conninfo if backend.state == "pg" else None
+        yield _cli(backend, workdir, inputs.workspace, deadline, ctx.log, pg_conninfo, var_files)
+
+
+def _platform_dsn(ctx: PlanContext[Any]) -> str | None:
+    platform = ctx.backends.get("postgres")
+    return platform.dsn if platform is not None and platform.kind == "postgres" else None
+
+
+@contextmanager
+def _scratch(data_dir: Path | None) -> Iterator[Path]:
+    parent = data_dir / "terraform" / ".plans" if data_dir is not None else None
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="plan-", dir=parent))
+    try:
+        yield folder / "module"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _judge(ctx: PlanContext[Any], document: Mapping[str, Any], log: Log) -> None:
+    """The guardrails' verdict on the plan: every violation is reported, nothing is applied."""
+    if ctx.plan_guard is None:
+        log("no Terraform plan guardrails configured for this run", "warning")
+        return
+    verdict = ctx.plan_guard(document)
+    for warning in verdict.warnings:
+        log(f"guardrail warning: {warning.message}", "warning")
+    if not verdict.allowed:
+        raise PolicyDenied(
+            summary="; ".join(v.message for v in verdict.violations),
+            violations=[v.as_dict() for v in verdict.violations],
+        )
+
+
+def _changes(stdout: str, kind: str) -> list[tuple[str, str]]:
+    found = []
+    for message in diagnostics.ui_messages(stdout):
+        change = message.get("change")
+        if message.get("type") != kind or not isinstance(change, Mapping):
+            continue
+        resource = change.get("resource")
+        address = resource.get("addr") if isinstance(resource, Mapping) else None
+        if isinstance(address, str):
+            found.append((address, str(change.get("action", "change"))))
+    return found

@@ -1,0 +1,175 @@
+"""Users, teams and tokens; the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+
+from goldenpath.api.identity_schemas import (
+    AuditVerifyView,
+    EventView,
+    IssuedTokenView,
+    MemberAdd,
+    PasswordSet,
+    TeamCreate,
+    TeamView,
+    TokenCreate,
+    TokenView,
+    UserCreate,
+    UserView,
+)
+from goldenpath.api.schemas import ErrorResponse
+from goldenpath.app import Platform
+from goldenpath.identity.actor import Actor
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
+}
+
+
+def identity_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+    directory = platform.directory
+    CurrentActor = Annotated[Actor, Depends(current_actor)]
+    router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["identity"])
+
+    @router.get("/me")
+    def me(actor: CurrentActor) -> dict[str, Any]:
+        """Who the credential belongs to, with teams, roles and scopes."""
+        return {
+            "user": actor.user,
+            "is_admin": actor.is_admin,
+            "teams": list(actor.teams),
+            "roles": list(actor.roles),
+            "memberships": [{"team": t, "role": r} for t, r in sorted(actor.memberships)],
+            "scopes": sorted(actor.scopes),
+        }
+
+    @router.get("/users")
+    def list_users(actor: CurrentActor) -> list[UserView]:
+        return [UserView.of(u) for u in directory.users(actor)]
+
+    @router.post("/users", status_code=201)
+    def create_user(body: UserCreate, actor: CurrentActor) -> UserView:
+        return UserView.of(
+            directory.create_user(
+                actor,
+                body.name,
+                display_name=body.display_name,
+                password=body.password,
+                is_admin=body.is_admin,
+            )
+        )
+
+    @router.put("/users/{name}/password", status_code=204)
+    def set_password(name: str, body: PasswordSet, actor: CurrentActor) -> None:
+        directory.set_password(actor, name, body.password)
+
+    @router.post("/users/{name}/disable", status_code=204)
+    def disable_user(name: str, actor: CurrentActor) -> None:
+        directory.disable_user(actor, name)
+
+    @router.get("/teams")
+    def list_teams(actor: CurrentActor) -> list[TeamView]:
+        return [TeamView.of(t) for t in directory.teams(actor)]
+
+    @router.post("/teams", status_code=201)
+    def create_team(body: TeamCreate, actor: CurrentActor) -> TeamView:
+        return TeamView.of(directory.create_team(actor, body.name, body.monthly_budget_usd))
+
+    @router.post("/teams/{team}/members", status_code=201)
+    def add_member(team: str, body: MemberAdd, actor: CurrentActor) -> TeamView:
+        return TeamView.of(directory.add_member(actor, team, body.user, body.role))
+
+    @router.delete("/teams/{team}/members/{user}")
+    def remove_member(
+        team: str,
+        user: str,
+        actor: CurrentActor,
+        role: Annotated[str | None, Query(max_length=20)] = None,
+    ) -> TeamView:
+        return TeamView.of(directory.remove_member(actor, team, user, role))
+
+    @router.get("/tokens")
+    def list_tokens(
+        actor: CurrentActor, user: Annotated[str | None, Query(max_length=63)] = None
+    ) -> list[TokenView]:
+        """Your tokens (admins: anyone's). Never the token itself: only its id and facts."""
+        return [TokenView.of(t) for t in directory.tokens(actor, user)]
+
+    @router.post("/tokens", status_code=201)
+    def create_token(body: TokenCreate, actor: CurrentActor) -> IssuedTokenView:
+        """A new API token, shown once in the response."""
+        return IssuedTokenView.of(
+            directory.create_token(
+                actor,
+                name=body.name,
+                user=body.user,
+                scopes=tuple(body.scopes),
+                expires_in_days=body.expires_in_days,
+            )
+        )
+
+    @router.delete("/tokens/{token_id}", status_code=204)
+    def revoke_token(token_id: str, actor: CurrentActor) -> None:
+        directory.revoke_token(actor, token_id)
+
+    return router
+
+
+def audit_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+    log = platform.audit
+    CurrentActor = Annotated[Actor, Depends(current_actor)]
+    router = APIRouter(prefix="/api/v1/audit", responses=ERRORS, tags=["audit"])
+
+    @router.get("/events")
+    def list_events(
+        actor: CurrentActor,
+        who: Annotated[str | None, Query(max_length=100, description="The acting user.")] = None,
+        action: Annotated[
+            str | None, Query(max_length=64, description="Prefix: 'request.'")
+        ] = None,
+        target: Annotated[str | None, Query(max_length=200)] = None,
+        since: datetime | None = None,
+        after_id: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[EventView]:
+        events = log.events(
+            actor,
+            who=who,
+            action=action,
+            target=target,
+            since=since,
+            after_id=after_id,
+            limit=limit,
+        )
+        return [EventView.model_validate(e) for e in events]
+
+    @router.get("/verify")
+    def verify(actor: CurrentActor) -> AuditVerifyView:
+        """Recompute the hash chain; names the first event that was edited, removed or moved."""
+        report = log.verify(actor)
+        return AuditVerifyView(
+            ok=report.ok,
+            events=report.events,
+            problem=report.problem,
+            event_id=report.event_id,
+            summary=report.summary,
+        )
+
+    @router.get(
+        "/export",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"application/x-ndjson": {}}}},
+    )
+    def export(actor: CurrentActor) -> PlainTextResponse:
+        """Every event as JSON lines, with their hashes."""
+        lines = log.export(actor)
+        return PlainTextResponse(
+            "\n".join(lines) + ("\n" if lines else ""), media_type="application/x-ndjson"
+        )
+
+    return router

@@ -1,0 +1,156 @@
+"""API bodies for users, teams, tokens and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from goldenpath.identity.directory import IssuedToken
+from goldenpath.store.identity import TeamRecord, TokenRecord, UserRecord
+
+
+class Membership(BaseModel):
+    team: str
+    role: str
+
+
+class UserView(BaseModel):
+    name: str
+    display_name: str | None
+    is_admin: bool
+    active: bool
+    memberships: list[Membership]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: UserRecord) -> UserView:
+        return cls(
+            name=user.name,
+            display_name=user.display_name,
+            is_admin=user.is_admin,
+            active=user.active,
+            memberships=[Membership(team=t, role=r) for t, r in user.memberships],
+            created_at=user.created_at,
+        )
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=63, examples=["alice"])
+    display_name: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=12, max_length=200, repr=False)
+    is_admin: bool = False
+
+
+class PasswordSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=12, max_length=200, repr=False)
+
+
+class Member(BaseModel):
+    user: str
+    role: str
+
+
+class TeamView(BaseModel):
+    name: str
+    monthly_budget_usd: float | None
+    members: list[Member]
+
+    @classmethod
+    def of(cls, team: TeamRecord) -> TeamView:
+        return cls(
+            name=team.name,
+            monthly_budget_usd=team.monthly_budget_usd,
+            members=[Member(user=u, role=r) for u, r in team.members],
+        )
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=63, examples=["payments"])
+    monthly_budget_usd: float | None = Field(default=None, ge=0)
+
+
+class MemberAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(max_length=63)
+    role: Literal["developer", "approver"] = "developer"
+
+
+class TokenView(BaseModel):
+    id: str
+    user: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: TokenRecord) -> TokenView:
+        return cls(
+            id=token.id,
+            user=token.user_name,
+            name=token.name,
+            scopes=list(token.scopes),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, examples=["ci"])
+    user: str | None = Field(default=None, max_length=63, description="Admins: for someone else.")
+    scopes: list[Literal["read", "write", "admin", "*"]] = Field(default=["read", "write"])
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class IssuedTokenView(BaseModel):
+    id: str
+    user: str
+    name: str
+    scopes: list[str]
+    expires_at: datetime | None
+    token: str = Field(description="Shown once: store it now.")
+
+    @classmethod
+    def of(cls, issued: IssuedToken) -> IssuedTokenView:
+        return cls(
+            id=issued.id,
+            user=issued.user,
+            name=issued.name,
+            scopes=list(issued.scopes),
+            expires_at=issued.expires_at,
+            token=issued.token,
+        )
+
+
+class EventView(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+    prev_hash: str | None
+    hash: str | None
+
+
+class AuditVerifyView(BaseModel):
+    ok: bool
+    events: int
+    problem: str | None
+    event_id: int | None
+    summary: str

@@ -1,0 +1,176 @@
+"""Templates and requests: the catalog, dry runs, submissions, watching, decisions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from goldenpath.api.schemas import (
+    Decision,
+    ErrorResponse,
+    LogView,
+    PlanResponse,
+    RequestCreate,
+    RequestView,
+    SecretsView,
+    StepView,
+    TemplateDetail,
+    TemplateSummary,
+)
+from goldenpath.app import Platform
+from goldenpath.identity.actor import Actor
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 503)
+}
+STREAM_POLL_SECONDS = 0.5
+
+
+def request_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+    service = platform.service
+    CurrentActor = Annotated[Actor, Depends(current_actor)]
+    router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+    @router.get("/templates", tags=["templates"])
+    def list_templates(actor: CurrentActor) -> list[TemplateSummary]:
+        return [TemplateSummary.of(t) for t in service.templates(actor)]
+
+    @router.get("/templates/{name}", tags=["templates"])
+    def show_template(name: str, actor: CurrentActor) -> TemplateDetail:
+        return TemplateDetail.of(service.template(name, actor))
+
+    @router.post(
+        "/requests",
+        tags=["requests"],
+        status_code=202,
+        responses={200: {"model": PlanResponse, "description": "The plan of a dry run."}},
+    )
+    async def create_request(
+        body: RequestCreate, response: Response, actor: CurrentActor
+    ) -> RequestView | PlanResponse:
+        """Submit a request (202), or with ``dry_run`` see its plan and verdict (200)."""
+        if body.dry_run:
+            preview = await run_in_threadpool(
+                lambda: service.dry_run(
+                    body.template,
+                    body.parameters,
+                    actor,
+                    team=body.team,
+                    exception=body.justification is not None,
+                )
+            )
+            response.status_code = 200
+            return PlanResponse(
+                template=preview.template.name,
+                version=preview.template.version,
+                parameters=preview.parameters,
+                plan=preview.plan,
+                verdict=preview.verdict.as_dict(),
+            )
+        record = await run_in_threadpool(
+            lambda: service.submit(
+                body.template,
+                body.parameters,
+                actor,
+                team=body.team,
+                justification=body.justification,
+            )
+        )
+        response.headers["Location"] = f"/api/v1/requests/{record.id}"
+        return RequestView.of(record, with_plan=True)
+
+    @router.get("/requests", tags=["requests"])
+    def list_requests(
+        actor: CurrentActor,
+        status: Annotated[str | None, Query(max_length=32)] = None,
+        template: Annotated[str | None, Query(max_length=100)] = None,
+        team: Annotated[str | None, Query(max_length=63)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> list[RequestView]:
+        """Requests of your teams (every team for platform admins), newest first."""
+        found = service.requests(actor, status=status, template=template, team=team, limit=limit)
+        return [RequestView.of(r) for r in found]
+
+    @router.get("/requests/{request_id}", tags=["requests"])
+    def show_request(request_id: str, actor: CurrentActor) -> RequestView:
+        return RequestView.of(service.request(request_id, actor), with_plan=True)
+
+    @router.post("/requests/{request_id}/cancel", tags=["requests"])
+    def cancel_request(request_id: str, actor: CurrentActor) -> RequestView:
+        return RequestView.of(service.cancel(request_id, actor))
+
+    @router.post("/requests/{request_id}/retry", tags=["requests"])
+    def retry_request(request_id: str, actor: CurrentActor) -> RequestView:
+        """Run a failed request again from the first step that did not succeed."""
+        return RequestView.of(service.retry(request_id, actor))
+
+    @router.post("/requests/{request_id}/approve", tags=["approvals"])
+    def approve_request(request_id: str, decision: Decision, actor: CurrentActor) -> RequestView:
+        return RequestView.of(service.approve(request_id, actor, decision.comment))
+
+    @router.post("/requests/{request_id}/reject", tags=["approvals"])
+    def reject_request(request_id: str, decision: Decision, actor: CurrentActor) -> RequestView:
+        return RequestView.of(service.reject(request_id, actor, decision.comment))
+
+    @router.get("/requests/{request_id}/logs", tags=["requests"])
+    def request_logs(
+        request_id: str, actor: CurrentActor, after: Annotated[int, Query(ge=0)] = 0
+    ) -> list[LogView]:
+        return [LogView.of(line) for line in service.logs(request_id, actor, after)]
+
+    @router.get(
+        "/requests/{request_id}/events",
+        tags=["requests"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def request_events(request_id: str, actor: CurrentActor) -> StreamingResponse:
+        """Server-Sent Events: ``step`` (a step's status changed), ``log`` (a new log line),
+        ``status`` (the request's), and ``end`` when the request is finished."""
+        await run_in_threadpool(service.request, request_id, actor)
+        return StreamingResponse(
+            _events(platform, request_id, actor),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post("/requests/{request_id}/secrets/reveal", tags=["requests"])
+    def reveal_secrets(request_id: str, actor: CurrentActor) -> SecretsView:
+        """The secret outputs in clear, for members of the owning team; every reveal is audited."""
+        return SecretsView(request_id=request_id, secrets=service.reveal_secrets(request_id, actor))
+
+    return router
+
+
+async def _events(platform: Platform, request_id: str, actor: Actor) -> AsyncIterator[str]:
+    service = platform.service
+    seen_steps: dict[str, str] = {}
+    last_status = ""
+    after = 0
+    while True:
+        record = await run_in_threadpool(service.request, request_id, actor)
+        for step in record.steps:
+            if seen_steps.get(step.step_id) != step.status:
+                seen_steps[step.step_id] = step.status
+                yield _sse("step", StepView.of(step).model_dump(mode="json"))
+        for line in await run_in_threadpool(service.logs, request_id, actor, after):
+            after = line.id
+            yield _sse("log", LogView.of(line).model_dump(mode="json"), event_id=line.id)
+        if record.status != last_status:
+            last_status = record.status
+            yield _sse("status", {"status": record.status, "error": record.error})
+        if record.finished:
+            yield _sse("end", {"status": record.status})
+            return
+        await asyncio.sleep(STREAM_POLL_SECONDS)
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"

@@ -1,0 +1,43 @@
+"""Resources: what requests created, and their destruction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from goldenpath.api.schemas import ErrorResponse, ResourceView
+from goldenpath.app import Platform
+from goldenpath.identity.actor import Actor
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
+}
+
+
+def resource_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+    service = platform.service
+    CurrentActor = Annotated[Actor, Depends(current_actor)]
+    router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["resources"])
+
+    @router.get("/resources")
+    def list_resources(
+        actor: CurrentActor,
+        team: Annotated[str | None, Query(max_length=63)] = None,
+        include_destroyed: bool = False,
+    ) -> list[ResourceView]:
+        """What your teams own (every team's for platform admins)."""
+        found = service.resources(actor, team=team, include_destroyed=include_destroyed)
+        return [ResourceView.of(r) for r in found]
+
+    @router.get("/resources/{resource_id}")
+    def show_resource(resource_id: str, actor: CurrentActor) -> ResourceView:
+        return ResourceView.of(service.resource(resource_id, actor))
+
+    @router.delete("/resources/{resource_id}", status_code=202)
+    def destroy_resource(resource_id: str, actor: CurrentActor) -> ResourceView:
+        """Queue the destruction; the resource is ``destroying`` until the worker is done."""
+        return ResourceView.of(service.destroy(resource_id, actor))
+
+    return router

@@ -1,0 +1,257 @@
+"""``goldenpath login|whoami|users|teams|tokens|audit``: identity and the audit log, via the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from goldenpath.cli import output
+from goldenpath.cli.client import DEFAULT_URL, ApiClient, segment, token_file
+from goldenpath.cli.options import AsJson, Url
+
+users_app = typer.Typer(help="Manage users (platform admins).", no_args_is_help=True)
+teams_app = typer.Typer(help="Manage teams and their members.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The tamper-evident audit log (platform admins).", no_args_is_help=True
+)
+
+
+def _show(data: Any, as_json: bool, columns: tuple[str, ...] = ()) -> None:
+    if as_json or not columns:
+        output.print_json(data)
+        return
+    rows = data if isinstance(data, list) else [data]
+    output.simple_table(columns, [[_cell(row.get(c)) for c in columns] for row in rows])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(
+            f"{v.get('team', v.get('user'))}:{v['role']}" if isinstance(v, dict) else str(v)
+            for v in value
+        )
+    return "" if value is None else str(value)
+
+
+def login(
+    token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="An API token.")],
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Check a token against the API and save it for the next commands."""
+    with ApiClient(url, token=token) as client:
+        me = client.call("GET", "/api/v1/me")
+    path = token_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(token, encoding="utf-8")
+    output.out.print(Text(f"Signed in as {me['user']}; token saved in {path}."))
+
+
+def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Who your token belongs to: teams, roles, scopes."""
+    with ApiClient(url) as client:
+        _show(client.call("GET", "/api/v1/me"), as_json, ("user", "teams", "roles", "scopes"))
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@users_app.command("list")
+def list_users(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    with ApiClient(url) as client:
+        _show(
+            client.call("GET", "/api/v1/users"),
+            as_json,
+            ("name", "is_admin", "active", "memberships"),
+        )
+
+
+@users_app.command("create")
+def create_user(
+    name: str,
+    display_name: Annotated[str | None, typer.Option(help="A readable name.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make a platform admin.")] = False,
+    password: Annotated[
+        bool, typer.Option("--password", help="Prompt for a portal password.")
+    ] = False,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    body: dict[str, Any] = {"name": name, "display_name": display_name, "is_admin": admin}
+    if password:
+        body["password"] = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with ApiClient(url) as client:
+        _show(client.call("POST", "/api/v1/users", json=body), as_json, ("name", "is_admin"))
+
+
+@users_app.command("passwd")
+def set_password(name: str, url: Url = DEFAULT_URL) -> None:
+    """Set a user's portal password (your own, or anyone's as an admin)."""
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with ApiClient(url) as client:
+        client.call("PUT", f"/api/v1/users/{segment(name)}/password", json={"password": password})
+    output.out.print(f"Password of {name} set.")
+
+
+@users_app.command("disable")
+def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
+    with ApiClient(url) as client:
+        client.call("POST", f"/api/v1/users/{segment(name)}/disable")
+    output.out.print(f"User {name} disabled; their tokens no longer work.")
+
+
+# --- teams --------------------------------------------------------------------------------
+
+
+@teams_app.command("list")
+def list_teams(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    with ApiClient(url) as client:
+        _show(
+            client.call("GET", "/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members")
+        )
+
+
+@teams_app.command("create")
+def create_team(
+    name: str,
+    budget: Annotated[float | None, typer.Option(help="Monthly budget in USD.")] = None,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    body = {"name": name, "monthly_budget_usd": budget}
+    with ApiClient(url) as client:
+        _show(
+            client.call("POST", "/api/v1/teams", json=body), as_json, ("name", "monthly_budget_usd")
+        )
+
+
+@teams_app.command("add-member")
+def add_member(
+    team: str,
+    user: str,
+    role: Annotated[str, typer.Option(help="developer or approver.")] = "developer",
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    with ApiClient(url) as client:
+        team_view = client.call(
+            "POST", f"/api/v1/teams/{segment(team)}/members", json={"user": user, "role": role}
+        )
+    _show(team_view, as_json, ("name", "members"))
+
+
+@teams_app.command("remove-member")
+def remove_member(
+    team: str,
+    user: str,
+    role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    with ApiClient(url) as client:
+        params = {"role": role} if role else {}
+        client.call(
+            "DELETE", f"/api/v1/teams/{segment(team)}/members/{segment(user)}", params=params
+        )
+    output.out.print(f"{user} removed from {team}.")
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@tokens_app.command("list")
+def list_tokens(
+    user: Annotated[str | None, typer.Option(help="Admins: someone else's.")] = None,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    with ApiClient(url) as client:
+        found = client.call("GET", "/api/v1/tokens", params={"user": user} if user else {})
+    _show(
+        found, as_json, ("id", "user", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
+    )
+
+
+@tokens_app.command("create")
+def create_token(
+    name: str,
+    user: Annotated[str | None, typer.Option(help="Admins: for someone else.")] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="read, write, admin (repeatable).")
+    ] = None,
+    expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires.")] = 90,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Make an API token; it is printed once."""
+    body = {
+        "name": name,
+        "user": user,
+        "scopes": scope or ["read", "write"],
+        "expires_in_days": expires_in_days,
+    }
+    with ApiClient(url) as client:
+        issued = client.call("POST", "/api/v1/tokens", json=body)
+    if as_json:
+        output.print_json(issued)
+    else:
+        output.out.print(
+            f"Token {issued['id']} for {issued['user']} ({', '.join(issued['scopes'])}),"
+        )
+        output.out.print("shown once — store it now:")
+        output.out.print(Text(issued["token"], style="bold"), soft_wrap=True)
+
+
+@tokens_app.command("revoke")
+def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
+    with ApiClient(url) as client:
+        client.call("DELETE", f"/api/v1/tokens/{segment(token_id)}")
+    output.out.print(f"Token {token_id} revoked.")
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Check the hash chain; exit 1 and name the event if anything was edited or removed."""
+    with ApiClient(url) as client:
+        report = client.call("GET", "/api/v1/audit/verify")
+    if as_json:
+        output.print_json(report)
+    else:
+        style = "green" if report["ok"] else "bold red"
+        output.out.print(Text(report["summary"], style=style), soft_wrap=True)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_audit(
+    format_: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Every event as JSON lines, with their hashes, on stdout."""
+    if format_ != "jsonl":
+        raise typer.BadParameter("only jsonl is supported", param_hint="--format")
+    with ApiClient(url) as client:
+        text = client.call("GET", "/api/v1/audit/export")
+    typer.echo(text, nl=False)
+
+
+@audit_app.command("events")
+def list_events(
+    who: Annotated[str | None, typer.Option(help="The acting user.")] = None,
+    action: Annotated[str | None, typer.Option(help="Action prefix, e.g. 'request.'.")] = None,
+    target: Annotated[str | None, typer.Option(help="A request, resource, user...")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    params = {k: v for k, v in {"who": who, "action": action, "target": target}.items() if v}
+    with ApiClient(url) as client:
+        events = client.call("GET", "/api/v1/audit/events", params={**params, "limit": limit})
+    _show(events, as_json, ("id", "at", "actor", "action", "target"))

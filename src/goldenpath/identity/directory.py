@@ -1,0 +1,320 @@
+"""Identity use cases: bootstrap, authentication, and the management of users, teams and tokens.
+
+Every change is recorded in the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from goldenpath.errors import AccessDenied, InvalidInput, NotAuthenticated, TokenNotFound
+from goldenpath.identity import credentials
+from goldenpath.identity.actor import ROLES, Actor
+from goldenpath.identity.oidc import OidcVerifier
+from goldenpath.identity.permissions import authorize
+from goldenpath.store import identity as store
+from goldenpath.store import queries
+from goldenpath.store.database import Database
+
+USER_NAME = r"^[a-z][a-z0-9._-]{1,62}$"
+TEAM_NAME = r"^[a-z][a-z0-9-]{1,62}$"
+TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"  # noqa: S105 - a pattern, not a secret
+SCOPES = frozenset({"read", "write", "admin", "*"})
+BOOTSTRAP_ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: str
+    user: str
+    name: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+    token: str  # shown once
+
+
+@dataclass
+class Directory:
+    database: Database
+    oidc: OidcVerifier | None = None
+
+    # --- bootstrap and authentication ---------------------------------------------------------
+
+    def bootstrap(self, token: str | None = None) -> IssuedToken | None:
+        """On an empty platform, create the first admin and its token (returned once)."""
+        with self.database.begin() as conn:
+            # Two platforms starting at once must not both create the first admin.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(74110003)"))
+            if store.count_users(conn):
+                return None
+            store.create_user(conn, BOOTSTRAP_ADMIN, display_name="Platform admin", is_admin=True)
+            if token:
+                parts = credentials.parse_token(token)
+                if parts is None:
+                    raise InvalidInput(
+                        field="GOLDENPATH_BOOTSTRAP_TOKEN",
+                        rule="must look like gp_<12 lower-case letters or digits>_<43 characters>",
+                    )
+                made = credentials.token_from_parts(*parts)
+            else:
+                made = credentials.new_token()
+            store.insert_token(
+                conn,
+                token_id=made.id,
+                user=BOOTSTRAP_ADMIN,
+                name="bootstrap",
+                secret_hash=made.secret_hash,
+                scopes=["*"],
+                expires_at=None,
+            )
+            queries.record_event(conn, "system", "user.bootstrapped", BOOTSTRAP_ADMIN, {})
+        return IssuedToken(made.id, BOOTSTRAP_ADMIN, "bootstrap", ("*",), None, made.token)
+
+    def authenticate(self, bearer: str) -> Actor:
+        """The actor behind a bearer credential: an API token, or an OIDC JWT when configured."""
+        parts = credentials.parse_token(bearer)
+        if parts is not None:
+            return self._from_token(*parts)
+        if self.oidc is not None and bearer.count(".") == 2:
+            return self._from_oidc(bearer)
+        raise NotAuthenticated(problem="not a Golden Path token")
+
+    def login(self, user: str, password: str) -> Actor:
+        """A portal login with a local password; audited whether it succeeds or not."""
+        with self.database.begin() as conn:
+            try:
+                record = store.get_user(conn, user)
+                password_hash = record.password_hash if record.active else None
+            except Exception:
+                record, password_hash = None, None
+            ok = credentials.check_password(password_hash, password)
+            queries.record_event(
+                conn,
+                user[:100],
+                "login" if ok else "login.failed",
+                user[:100],
+                {"method": "password"},
+            )
+        if not ok or record is None:
+            raise NotAuthenticated(problem="wrong user name or password")
+        return Actor(
+            user=record.name, memberships=frozenset(record.memberships), is_admin=record.is_admin
+        )
+
+    def actor_for(self, user: str) -> Actor:
+        with self.database.begin() as conn:
+            record = store.get_user(conn, user)
+        if not record.active:
+            raise NotAuthenticated(problem=f"user '{user}' is disabled")
+        return Actor(
+            user=record.name, memberships=frozenset(record.memberships), is_admin=record.is_admin
+        )
+
+    def _from_token(self, token_id: str, secret: str) -> Actor:
+        with self.database.begin() as conn:
+            try:
+                token = store.get_token(conn, token_id)
+            except TokenNotFound:
+                raise NotAuthenticated(problem="unknown token") from None
+            if not credentials.secret_matches(secret, token.secret_hash):
+                raise NotAuthenticated(problem="unknown token")
+            if token.revoked_at is not None:
+                raise NotAuthenticated(problem="this token was revoked")
+            if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
+                raise NotAuthenticated(problem="this token has expired")
+            record = store.get_user(conn, token.user_name)
+            store.touch_token(conn, token_id)
+        if not record.active:
+            raise NotAuthenticated(problem=f"user '{record.name}' is disabled")
+        return Actor(
+            user=record.name,
+            memberships=frozenset(record.memberships),
+            is_admin=record.is_admin,
+            scopes=frozenset(token.scopes),
+        )
+
+    def _from_oidc(self, token: str) -> Actor:
+        assert self.oidc is not None
+        identity = self.oidc.verify(token)
+        user = identity.user.lower()
+        if not re.match(USER_NAME, user):
+            raise NotAuthenticated(problem=f"user name '{identity.user}' is not usable here")
+        with self.database.begin() as conn:
+            try:
+                record = store.get_user(conn, user)
+            except Exception:
+                store.create_user(conn, user, display_name=identity.claims.get("name"))
+                queries.record_event(conn, user, "user.created", user, {"via": "oidc"})
+                record = store.get_user(conn, user)
+            # The identity provider is the source of truth for memberships of OIDC users.
+            for team, role in identity.memberships:
+                if re.match(TEAM_NAME, team) and role in ROLES:
+                    store.ensure_team(conn, team)
+                    store.add_member(conn, user, team, role)
+            record = store.get_user(conn, user)
+        if not record.active:
+            raise NotAuthenticated(problem=f"user '{user}' is disabled")
+        return Actor(
+            user=record.name, memberships=frozenset(record.memberships), is_admin=record.is_admin
+        )
+
+    # --- management ---------------------------------------------------------------------------
+
+    def users(self, actor: Actor) -> list[store.UserRecord]:
+        authorize(actor, "identity.manage")
+        with self.database.begin() as conn:
+            return store.list_users(conn)
+
+    def create_user(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        display_name: str | None = None,
+        password: str | None = None,
+        is_admin: bool = False,
+    ) -> store.UserRecord:
+        authorize(actor, "identity.manage")
+        _check(name, USER_NAME, "name")
+        if password is not None:
+            _check_password(password)
+        with self.database.begin() as conn:
+            store.create_user(
+                conn,
+                name,
+                display_name=display_name,
+                password_hash=credentials.hash_password(password) if password else None,
+                is_admin=is_admin,
+            )
+            queries.record_event(conn, actor.user, "user.created", name, {"admin": is_admin})
+            return store.get_user(conn, name)
+
+    def set_password(self, actor: Actor, name: str, password: str) -> None:
+        if actor.user != name:
+            authorize(actor, "identity.manage")
+        _check_password(password)
+        with self.database.begin() as conn:
+            store.update_user(conn, name, password_hash=credentials.hash_password(password))
+            queries.record_event(conn, actor.user, "user.password_set", name, {})
+
+    def disable_user(self, actor: Actor, name: str) -> None:
+        authorize(actor, "identity.manage")
+        if name == actor.user:
+            raise AccessDenied(problem="you cannot disable yourself")
+        with self.database.begin() as conn:
+            store.update_user(conn, name, disabled_at=datetime.now(UTC))
+            queries.record_event(conn, actor.user, "user.disabled", name, {})
+
+    def teams(self, actor: Actor) -> list[store.TeamRecord]:
+        with self.database.begin() as conn:
+            teams = store.list_teams(conn)
+        return teams if actor.is_admin else [t for t in teams if actor.member_of(t.name)]
+
+    def create_team(
+        self, actor: Actor, name: str, monthly_budget_usd: float | None = None
+    ) -> store.TeamRecord:
+        authorize(actor, "identity.manage")
+        _check(name, TEAM_NAME, "name")
+        if monthly_budget_usd is not None and monthly_budget_usd < 0:
+            raise InvalidInput(field="monthly_budget_usd", rule="must be 0 or more")
+        with self.database.begin() as conn:
+            store.ensure_team(conn, name, monthly_budget_usd)
+            if monthly_budget_usd is not None:
+                store.update_team(conn, name, monthly_budget_usd=monthly_budget_usd)
+            queries.record_event(
+                conn, actor.user, "team.saved", name, {"monthly_budget_usd": monthly_budget_usd}
+            )
+            return store.get_team(conn, name)
+
+    def add_member(self, actor: Actor, team: str, user: str, role: str) -> store.TeamRecord:
+        authorize(actor, "identity.manage")
+        if role not in ROLES:
+            raise InvalidInput(field="role", rule=f"must be one of: {', '.join(ROLES)}")
+        with self.database.begin() as conn:
+            store.add_member(conn, user, team, role)
+            queries.record_event(
+                conn, actor.user, "team.member_added", team, {"user": user, "role": role}
+            )
+            return store.get_team(conn, team)
+
+    def remove_member(
+        self, actor: Actor, team: str, user: str, role: str | None
+    ) -> store.TeamRecord:
+        authorize(actor, "identity.manage")
+        with self.database.begin() as conn:
+            store.remove_member(conn, user, team, role)
+            queries.record_event(
+                conn, actor.user, "team.member_removed", team, {"user": user, "role": role}
+            )
+            return store.get_team(conn, team)
+
+    def create_token(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        user: str | None = None,
+        scopes: tuple[str, ...] = ("read", "write"),
+        expires_in_days: int | None = 90,
+    ) -> IssuedToken:
+        owner = user or actor.user
+        if owner != actor.user:
+            authorize(actor, "identity.manage")
+        _check(name, TOKEN_NAME, "name")
+        unknown = set(scopes) - SCOPES
+        if unknown or not scopes:
+            raise InvalidInput(field="scopes", rule=f"must be some of: {', '.join(sorted(SCOPES))}")
+        if ("admin" in scopes or "*" in scopes) and not actor.is_admin:
+            raise AccessDenied(problem="only a platform-admin may issue admin tokens")
+        if not set(scopes) <= actor.scopes and "*" not in actor.scopes:
+            raise AccessDenied(problem="a token cannot grant more than the token that makes it")
+        if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+            raise InvalidInput(field="expires_in_days", rule="must be 1 to 3650")
+        expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+        made = credentials.new_token()
+        with self.database.begin() as conn:
+            store.get_user(conn, owner)
+            store.insert_token(
+                conn,
+                token_id=made.id,
+                user=owner,
+                name=name,
+                secret_hash=made.secret_hash,
+                scopes=scopes,
+                expires_at=expires,
+            )
+            queries.record_event(
+                conn, actor.user, "token.created", f"{owner}/{made.id}", {"scopes": sorted(scopes)}
+            )
+        return IssuedToken(made.id, owner, name, tuple(sorted(scopes)), expires, made.token)
+
+    def tokens(self, actor: Actor, user: str | None = None) -> list[store.TokenRecord]:
+        owner = user or actor.user
+        if owner != actor.user:
+            authorize(actor, "identity.manage")
+        with self.database.begin() as conn:
+            return store.list_tokens(conn, owner)
+
+    def revoke_token(self, actor: Actor, token_id: str) -> None:
+        with self.database.begin() as conn:
+            token = store.get_token(conn, token_id)
+            if token.user_name != actor.user:
+                authorize(actor, "identity.manage")
+            store.revoke_token(conn, token_id)
+            queries.record_event(
+                conn, actor.user, "token.revoked", f"{token.user_name}/{token_id}", {}
+            )
+
+
+def _check(value: str, pattern: str, field: str) -> None:
+    if not re.match(pattern, value):
+        raise InvalidInput(field=field, rule=f"must match the pattern {pattern}")
+
+
+def _check_password(password: str) -> None:
+    if not 12 <= len(password) <= 200:
+        raise InvalidInput(field="password", rule="must be 12 to 200 characters")

@@ -1,0 +1,114 @@
+"""terraform:apply under a timeout, a held state lock, and a lock left by a killed Terraform."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldenpath.actions.terraform.action import TerraformApply
+from goldenpath.errors import ActionError
+from tests.integration.actions.terraform.terraform_support import (
+    MODULES,
+    HandTerraform,
+    journal_of,
+    make_context,
+    processes_in,
+    requires_terraform,
+)
+
+pytestmark = [requires_terraform, pytest.mark.slow]
+
+
+@pytest.fixture
+def context(database_url: str, tmp_path: Path) -> Any:
+    def make(**inputs: Any) -> Any:
+        values = {"module": "slow", "workspace": "slow-one"}
+        values.update(inputs)
+        return make_context(
+            state_url=database_url, data_dir=tmp_path / "data", guard=None, **values
+        )
+
+    return make
+
+
+def pause() -> str:
+    """A sleep length no other process on the machine has in its command line."""
+    return f"30.{random.randrange(10**6):06d}"
+
+
+def wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"'{text}' not in {path}:\n{path.read_text()}"
+        time.sleep(0.1)
+
+
+def test_a_timeout_stops_terraform_and_everything_it_started(context: Any, tmp_path: Path) -> None:
+    ctx = context(variables={"name": "slow", "pause": pause()}, timeout_seconds=3)
+    started = time.monotonic()
+    with pytest.raises(ActionError, match=r"terraform apply timed out after 3 s"):
+        TerraformApply().apply(ctx)
+
+    assert time.monotonic() - started < 20
+    assert processes_in(tmp_path / "data") == []
+    # Terraform stopped cleanly: the state is unlocked and the next run completes.
+    done = TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
+    assert done == {"name": "slow"}
+
+
+def test_a_held_state_lock_is_reported_after_a_few_retries(
+    context: Any, tmp_path: Path, database_url: str
+) -> None:
+    TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
+    operator = HandTerraform(tmp_path / "hand", MODULES / "slow", "slow-one", database_url)
+    log = tmp_path / "hand.log"
+    holder = operator.start(
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-replace=terraform_data.slow",
+        "-var=name=slow",
+        f"-var=pause={pause()}",
+        log=log,
+    )
+    try:
+        wait_for_text(log, "Provisioning with 'local-exec'")
+        ctx = context(variables={"name": "slow", "pause": "0"}, timeout_seconds=8)
+        with pytest.raises(ActionError, match=r"state of workspace 'slow-one' is locked") as caught:
+            TerraformApply().apply(ctx)
+        assert "Who:" in caught.value.message
+        assert "retrying in 1 s" in journal_of(ctx).text
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+
+
+def test_a_lock_left_by_a_killed_terraform_does_not_block_the_next_apply(
+    context: Any, tmp_path: Path, database_url: str
+) -> None:
+    operator = HandTerraform(tmp_path / "hand", MODULES / "slow", "slow-one", database_url)
+    log = tmp_path / "hand.log"
+    crashed = operator.start(
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var=name=slow",
+        f"-var=pause={pause()}",
+        log=log,
+    )
+    wait_for_text(log, "Provisioning with 'local-exec'")
+    os.killpg(crashed.pid, signal.SIGKILL)  # no chance to save state or unlock
+    crashed.wait()
+
+    started = time.monotonic()
+    outputs = TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
+    assert outputs == {"name": "slow"}
+    assert time.monotonic() - started < 30
