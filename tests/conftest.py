@@ -66,6 +66,18 @@ def database_url(pg_admin: psycopg.Connection[Any]) -> Iterator[str]:
 
 
 @pytest.fixture
+def embedded_dir() -> Iterator[Path]:
+    """A folder for an embedded PostgreSQL, outside pytest's temporary tree: pytest closes its
+    own root to other users at every session start, and the server runs as its own user."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="gp-embedded-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
 def unique_name() -> Callable[[str], str]:
     def make(stem: str = "db") -> str:
         return f"{TEST_PREFIX}{stem}_{secrets.token_hex(3)}"

@@ -27,7 +27,7 @@ from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize, visible_teams
-from goldenpath.policy import Verdict
+from goldenpath.policy import Verdict, Violation
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
@@ -120,6 +120,13 @@ class Service:
         verdict = self.guardrails.judge_request(
             self.database, template, shown, requester, plan, dry_run=True, exception=exception
         )
+        if plan["plan_violations"]:
+            found = [Violation.from_dict(v) for v in plan["plan_violations"]]
+            verdict = Verdict.of(
+                violations=[*verdict.violations, *found],
+                warnings=verdict.warnings,
+                approvals=verdict.approvals,
+            )
         return DryRun(
             template=template,
             parameters=shown,

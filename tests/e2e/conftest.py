@@ -60,12 +60,21 @@ class Result:
         return json.loads(self.stdout)
 
 
+# The first admin's token, set through the environment so tests know it.
+ADMIN_TOKEN = "gp_e2eadmin0000_" + "A" * 43
+
+
 @dataclass(frozen=True)
 class Cli:
-    """Runs ``goldenpath ARGS`` as a subprocess against the test server."""
+    """Runs ``goldenpath ARGS`` as a subprocess against the test server, signed in with
+    ``token`` (by default a developer of team ``e2e``)."""
 
     url: str
     cwd: Path
+    token: str = ADMIN_TOKEN
+
+    def as_user(self, token: str) -> Cli:
+        return Cli(url=self.url, cwd=self.cwd, token=token)
 
     def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
         completed = subprocess.run(
@@ -74,7 +83,7 @@ class Cli:
             capture_output=True,
             text=True,
             cwd=self.cwd,
-            env=clean_environment(**{"GOLDENPATH_URL": self.url, "GOLDENPATH_USER": "e2e"} | env),
+            env=clean_environment(**{"GOLDENPATH_URL": self.url, "GOLDENPATH_TOKEN": self.token} | env),
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
@@ -134,7 +143,9 @@ def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         log=root / "server.log",
     )
     env = clean_environment(
-        GOLDENPATH_DATABASE_URL=platform_database, GOLDENPATH_DATA_DIR=str(running.data_dir)
+        GOLDENPATH_DATABASE_URL=platform_database,
+        GOLDENPATH_DATA_DIR=str(running.data_dir),
+        GOLDENPATH_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
     )
     with running.log.open("w") as log:
         process = subprocess.Popen(
@@ -175,9 +186,28 @@ def _wait_until_healthy(server: Server, process: subprocess.Popen[bytes]) -> Non
     pytest.fail(f"`goldenpath up` not healthy after {START_TIMEOUT} s:\n{server.log.read_text()}")
 
 
+def make_user(server: Server, name: str, team: str, role: str = "developer") -> str:
+    """A user in a team (created through the API as the admin); returns their new token."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=server.url, headers=admin, timeout=30) as api:
+        api.post("/api/v1/teams", json={"name": team})
+        if api.post("/api/v1/users", json={"name": name}).status_code not in (201, 409):
+            raise AssertionError(f"could not create user {name}")
+        added = api.post(f"/api/v1/teams/{team}/members", json={"user": name, "role": role})
+        assert added.status_code == 201, added.text
+        made = api.post("/api/v1/tokens", json={"name": "e2e", "user": name})
+        assert made.status_code == 201, made.text
+        return str(made.json()["token"])
+
+
 @pytest.fixture(scope="session")
-def cli(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    return Cli(url=server.url, cwd=tmp_path_factory.mktemp("cli"))
+def developer_token(server: Server) -> str:
+    return make_user(server, "dev", "e2e")
+
+
+@pytest.fixture(scope="session")
+def cli(server: Server, developer_token: str, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    return Cli(url=server.url, cwd=tmp_path_factory.mktemp("cli"), token=developer_token)
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ import pytest
 
 from tests.e2e.conftest import Server
 
-USER = {"X-Goldenpath-User": "api-tester"}
-
-
 @pytest.fixture
-def api(server: Server) -> httpx.Client:
-    with httpx.Client(base_url=server.url, headers=USER, timeout=30) as client:
+def api(server: Server, developer_token: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {developer_token}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         yield client  # type: ignore[misc]
 
 
@@ -51,14 +49,11 @@ def test_errors_name_the_field_and_the_rule(api: httpx.Client) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "template_not_found"
     not_uuid = api.get("/api/v1/requests/../../etc/passwd")
     assert not_uuid.status_code in (404, 422)
-    bad_user = api.get("/api/v1/templates", headers={"X-Goldenpath-User": "a b;c"})
-    assert bad_user.status_code == 200  # read endpoints do not take the header
-    refused = api.post(
-        "/api/v1/requests",
-        json={"template": "postgres-database", "parameters": {"name": "abc"}, "dry_run": True},
-        headers={"X-Goldenpath-User": "a b;c"},
-    )
-    assert refused.status_code == 422
+    anonymous = httpx.get(str(api.base_url.join("/api/v1/templates")), timeout=30)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    forged = api.get("/api/v1/templates", headers={"Authorization": "Bearer gp_nope"})
+    assert forged.status_code == 401
 
 
 def test_dry_run_returns_the_plan_and_the_verdict(
@@ -86,7 +81,8 @@ def test_submit_answers_202_with_a_location(api: httpx.Client, new_name: Callabl
     request_id = response.json()["id"]
     assert response.headers["location"] == f"/api/v1/requests/{request_id}"
     shown = api.get(response.headers["location"]).json()
-    assert shown["requested_by"] == "api-tester"
+    assert shown["requested_by"] == "dev" and shown["team"] == "e2e"
     assert "password" not in str(shown.get("outputs"))
-    approve = api.post(f"/api/v1/requests/{request_id}/approve", json={"comment": "fine"})
-    assert approve.status_code == 409
+    own = api.post(f"/api/v1/requests/{request_id}/approve", json={"comment": "fine"})
+    assert own.status_code == 403
+    assert "their own request" in own.json()["error"]["message"]

@@ -27,9 +27,9 @@ def postgres_running_in(data_dir: Path) -> bool:
     return any(str(data_dir / "postgres") in line for line in listing.stdout.splitlines())
 
 
-def test_embedded_platform_from_request_to_destroy(tmp_path: Path) -> None:
+def test_embedded_platform_from_request_to_destroy(tmp_path: Path, embedded_dir: Path) -> None:
     port, pg_port = _free_port(), _free_port()
-    data_dir = tmp_path / "data"
+    data_dir = embedded_dir / "data"
     server = Server(
         url=f"http://127.0.0.1:{port}", database_url="", data_dir=data_dir, log=tmp_path / "up.log"
     )
@@ -46,8 +46,12 @@ def test_embedded_platform_from_request_to_destroy(tmp_path: Path) -> None:
         )
     try:
         _wait_until_healthy(server, process)
-        assert "embedded PostgreSQL" in server.log.read_text()
-        cli = Cli(url=server.url, cwd=tmp_path)
+        banner = server.log.read_text()
+        assert "embedded PostgreSQL" in banner
+        # The first start creates the platform admin and shows its token once.
+        [token] = re.findall(r"(gp_[a-z0-9]{12}_[A-Za-z0-9_-]{43})", banner)
+        cli = Cli(url=server.url, cwd=tmp_path, token=token)
+        assert cli("whoami", "--json").json()["user"] == "admin"
 
         result = cli("request", "postgres-database", "-p", "name=orders", "--wait")
         assert result.code == 0, result.stdout + result.stderr

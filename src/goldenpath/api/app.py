@@ -17,7 +17,6 @@ from fastapi.responses import PlainTextResponse
 
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
-from goldenpath.api.auth import actor_dependency
 from goldenpath.api.identity_routes import audit_router, identity_router
 from goldenpath.api.metrics import render_metrics
 from goldenpath.api.request_routes import request_router
@@ -68,7 +67,7 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         openapi_tags=TAGS,
     )
     api_errors.install(api)
-    current_actor = actor_dependency(platform.directory)
+    api.state.platform = platform
 
     @api.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -82,10 +81,10 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         return render_metrics(platform.database)
 
     for router in (
-        request_router(platform, current_actor),
-        resource_router(platform, current_actor),
-        identity_router(platform, current_actor),
-        audit_router(platform, current_actor),
+        request_router(platform),
+        resource_router(platform),
+        identity_router(platform),
+        audit_router(platform),
     ):
         api.include_router(router)
     mount_extras(api, platform)

@@ -1,8 +1,11 @@
-"""Authentication for the API: a bearer credential (API token or OIDC JWT) becomes an `Actor`."""
+"""Authentication for the API: a bearer credential (API token or OIDC JWT) becomes an `Actor`.
+
+The directory is found on the app (``app.state.platform``), so routes declare their caller
+with the module-level `CurrentActor` type.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goldenpath.errors import NotAuthenticated
 from goldenpath.identity.actor import Actor
-from goldenpath.identity.directory import Directory
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -19,16 +21,19 @@ bearer = HTTPBearer(
 )
 
 
-def actor_dependency(directory: Directory) -> Callable[..., object]:
-    async def current_actor(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> Actor:
-        if credentials is None:
-            session_user = getattr(request.state, "session_user", None)
-            if isinstance(session_user, str):
-                return await run_in_threadpool(directory.actor_for, session_user)
-            raise NotAuthenticated(problem="sign in: send 'Authorization: Bearer <token>'")
-        return await run_in_threadpool(directory.authenticate, credentials.credentials)
+async def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    directory = request.app.state.platform.directory
+    if credentials is None:
+        session_user = getattr(request.state, "session_user", None)
+        if isinstance(session_user, str):
+            actor: Actor = await run_in_threadpool(directory.actor_for, session_user)
+            return actor
+        raise NotAuthenticated(problem="sign in: send 'Authorization: Bearer <token>'")
+    found: Actor = await run_in_threadpool(directory.authenticate, credentials.credentials)
+    return found
 
-    return current_actor
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from goldenpath.api.auth import CurrentActor
 from goldenpath.api.identity_schemas import (
     AuditVerifyView,
     EventView,
@@ -24,16 +24,14 @@ from goldenpath.api.identity_schemas import (
 )
 from goldenpath.api.schemas import ErrorResponse
 from goldenpath.app import Platform
-from goldenpath.identity.actor import Actor
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
 }
 
 
-def identity_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+def identity_router(platform: Platform) -> APIRouter:
     directory = platform.directory
-    CurrentActor = Annotated[Actor, Depends(current_actor)]
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["identity"])
 
     @router.get("/me")
@@ -120,9 +118,8 @@ def identity_router(platform: Platform, current_actor: Callable[..., object]) ->
     return router
 
 
-def audit_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+def audit_router(platform: Platform) -> APIRouter:
     log = platform.audit
-    CurrentActor = Annotated[Actor, Depends(current_actor)]
     router = APIRouter(prefix="/api/v1/audit", responses=ERRORS, tags=["audit"])
 
     @router.get("/events")

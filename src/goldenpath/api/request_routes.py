@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import (
     Decision,
     ErrorResponse,
@@ -32,9 +33,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 STREAM_POLL_SECONDS = 0.5
 
 
-def request_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+def request_router(platform: Platform) -> APIRouter:
     service = platform.service
-    CurrentActor = Annotated[Actor, Depends(current_actor)]
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
     @router.get("/templates", tags=["templates"])

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
+from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import ErrorResponse, ResourceView
 from goldenpath.app import Platform
-from goldenpath.identity.actor import Actor
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
 }
 
 
-def resource_router(platform: Platform, current_actor: Callable[..., object]) -> APIRouter:
+def resource_router(platform: Platform) -> APIRouter:
     service = platform.service
-    CurrentActor = Annotated[Actor, Depends(current_actor)]
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["resources"])
 
     @router.get("/resources")

@@ -41,7 +41,7 @@ def up(
     platform = build_platform(settings)
     try:
         _print_banner(platform)
-        issued = platform.directory.bootstrap(settings.bootstrap_token)
+        issued = platform.directory.bootstrap(settings.bootstrap_token, settings.default_team)
         if issued is not None and not settings.bootstrap_token:
             output.out.print(
                 Text("  first start: created the platform admin ", style="yellow")

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from goldenpath.actions.base import Action, ActionInputs, PlanContext
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import GoldenPathError, InvalidInput, InvalidInputs
+from goldenpath.errors import GoldenPathError, InvalidInput, InvalidInputs, PolicyDenied
 from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 from goldenpath.templates.loader import Template
@@ -56,6 +56,24 @@ def input_field(template: Template, step_id: str, key: str) -> str:
             if match:
                 return match.group(1)
     return f"steps.{step_id}.input.{key}"
+
+
+def _from_parameters(
+    raw_input: Mapping[str, Any], error: InvalidInput, step_id: str
+) -> InvalidInput:
+    """An action's error on a (possibly nested) input, named after the form field it came from
+    when that input is exactly ``${{ parameters.X }}`` (``variables.name`` → ``name``)."""
+    node: Any = raw_input
+    for part in error.field.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    match = _PARAMETER_ONLY.match(node) if isinstance(node, str) else None
+    if match:
+        field = match.group(1)
+    elif node is None or error.field.startswith("steps."):
+        field = error.field  # already a form field, or not one of this step's inputs
+    else:
+        field = f"steps.{step_id}.input.{error.field}"
+    return InvalidInput(field=field, rule=str(error.details["rule"]))
 
 
 def validated_inputs(
@@ -102,6 +120,7 @@ def resolve_plan(
     steps: list[dict[str, Any]] = []
     resources: list[dict[str, Any]] = []
     problems: list[InvalidInput] = []
+    plan_violations: list[dict[str, Any]] = []
     for step in template.document.spec.steps:
         where = f"spec.steps.{step.id}"
         context["steps"][step.id] = pending_step(step.id)
@@ -124,8 +143,16 @@ def resolve_plan(
                     plan_guard=plan_guard,
                 )
             )
+        except PolicyDenied as exc:
+            # A guardrail on what the action itself planned (a Terraform plan): part of the
+            # verdict, not an input error, so the request can still become an exception.
+            plan_violations.extend(exc.details.get("violations", []))
+            continue
         except InvalidInputs as exc:
-            problems.extend(exc.errors)
+            problems.extend(_from_parameters(step.input, e, step.id) for e in exc.errors)
+            continue
+        except InvalidInput as exc:
+            problems.append(_from_parameters(step.input, exc, step.id))
             continue
         except GoldenPathError as exc:
             problems.append(InvalidInput(field=f"steps.{step.id}", rule=exc.message))
@@ -154,6 +181,7 @@ def resolve_plan(
         "resources": resources,
         "outputs": _planned_outputs(template, registry),
         "total_monthly_cost_usd": total,
+        "plan_violations": plan_violations,
     }
 
 

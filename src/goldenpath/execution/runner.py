@@ -8,7 +8,7 @@ action finds what it made before, and an interrupted rollback carries on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from goldenpath.errors import GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
+from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
@@ -32,6 +33,7 @@ from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import Renderer
 
 logger = logging.getLogger(__name__)
+PENDING_MARK = "(known after apply"
 INPUT_CHECKPOINT = "_input"
 
 
@@ -144,25 +146,23 @@ class Runner:
         secrets: set[str],
     ) -> dict[str, Any]:
         secrets.update(secret_inputs(inputs))
-        plan_ctx = self._context(request, template, step_id, inputs, None, secrets)
-        planned = action.plan(plan_ctx)
+        first = self._catalog_entry(request, template, step_id, action, inputs, secrets)
         with self.database.begin() as conn:
             resource_id = None
-            if planned:
-                first = planned[0]
+            if first is not None:
                 resource_id = queries.reserve_resource(
                     conn,
                     {
-                        "kind": first.type,
-                        "name": first.name,
-                        "backend": first.backend,
+                        "kind": first["type"],
+                        "name": first["name"],
+                        "backend": first["backend"],
                         "owner_team": request.owner_team,
                         "template_name": request.template_name,
                         "template_version": request.template_version,
                         "request_id": request.id,
                         "step_id": step_id,
-                        "config": dict(first.config),
-                        "monthly_cost_usd": _planned_cost(request, step_id, first.monthly_cost_usd),
+                        "config": dict(first["config"]),
+                        "monthly_cost_usd": first["monthly_cost_usd"],
                     },
                 )
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
@@ -198,6 +198,28 @@ class Runner:
             if resource_id is not None:
                 queries.update_resource(conn, resource_id, state="active", outputs=plain_part)
         return outputs
+
+    def _catalog_entry(
+        self,
+        request: RequestRecord,
+        template: Template,
+        step_id: str,
+        action: Action[Any],
+        inputs: ActionInputs,
+        secrets: set[str],
+    ) -> dict[str, Any] | None:
+        """What this step's resource is in the catalog: from the plan judged at submission,
+        unless that plan could not know it (its name came from an earlier step's output);
+        then the action plans again, now with real inputs."""
+        stored = [r for r in request.plan.get("resources", []) if r.get("step") == step_id]
+        if stored and PENDING_MARK not in str(stored[0].get("name")):
+            return dict(stored[0])
+        planned = action.plan(self._context(request, template, step_id, inputs, None, secrets))
+        if not planned:
+            return None
+        entry = planned[0].as_dict()
+        entry["monthly_cost_usd"] = _planned_cost(request, step_id, planned[0].monthly_cost_usd)
+        return entry
 
     def _finish_with_outputs(
         self, request: RequestRecord, template: Template, renderer: Renderer, secrets: set[str]
@@ -367,12 +389,32 @@ class Runner:
             template_name=template.name,
             template_dir=template.source.parent,
             data_dir=self.data_dir,
-            plan_guard=self.guardrails.terraform_guard(template),
+            plan_guard=self._plan_guard(request, template),
             request_id=request.id,
             step_id=step_id,
             resource_id=resource_id,
             journal=StepJournal(self.database, self.box, request.id, step_id, secrets),
         )
+
+    def _plan_guard(
+        self, request: RequestRecord, template: Template
+    ) -> Callable[[Mapping[str, Any]], Verdict]:
+        """The Terraform plan judge; on an approved exception, what the approver accepted
+        (the submitted verdict's violations) no longer denies."""
+        judge = self.guardrails.terraform_guard(template)
+        if not (request.is_exception and request.decided_by):
+            return judge
+        accepted = {v["message"] for v in (request.verdict or {}).get("violations", [])}
+
+        def waived(show_json: Mapping[str, Any]) -> Verdict:
+            verdict = judge(show_json)
+            return Verdict.of(
+                violations=[v for v in verdict.violations if v.message not in accepted],
+                warnings=verdict.warnings,
+                approvals=verdict.approvals,
+            )
+
+        return waived
 
     def _open(self, sealed: bytes | None) -> dict[str, Any]:
         return dict(self.box.open(sealed)) if sealed else {}

@@ -1,8 +1,9 @@
-"""Running ``git http-backend`` as a CGI program from an ASGI request.
+"""Running ``git http-backend`` as a CGI program for one ASGI request.
 
-The request body is streamed into the process while its output is read, so neither side waits
-on a full pipe; the CGI header block is parsed into the status and headers, and the rest of
-the output is streamed back as it comes.
+`CgiResponse` is a response that owns the request's ``receive`` channel: it streams the request
+body into the process while it streams the process's output back, so neither side waits on a
+full pipe. (http-backend writes its headers before it reads the body, so a response that
+starts sending while another task reads the body must be the only reader of ``receive``.)
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import Request, Response
-from fastapi.responses import StreamingResponse
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -27,42 +28,9 @@ GIT_PROTOCOL = re.compile(r"[A-Za-z0-9=:._-]{1,200}")
 CONTENT_ENCODINGS = ("gzip", "x-gzip")
 
 
-async def run_http_backend(
-    *, root: Path, path_info: str, request: Request, remote_user: str
-) -> Response:
-    env = _environment(root, path_info, request, remote_user)
-    process = await asyncio.create_subprocess_exec(
-        "git",
-        "http-backend",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert process.stdin and process.stdout and process.stderr
-    stdout = process.stdout
-    feeder = asyncio.create_task(_feed(request, process.stdin))
-    errors = asyncio.create_task(process.stderr.read())
-    try:
-        status, headers = await _read_headers(stdout)
-    except Exception:
-        await _stop(process, feeder, errors, path_info)
-        raise
-    if status is None:
-        await _stop(process, feeder, errors, path_info)
-        return Response("git http-backend failed\n", status_code=502, media_type="text/plain")
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            while chunk := await stdout.read(CHUNK):
-                yield chunk
-        finally:
-            await _stop(process, feeder, errors, path_info)
-
-    return StreamingResponse(body(), status_code=status, headers=headers)
-
-
-def _environment(root: Path, path_info: str, request: Request, remote_user: str) -> dict[str, str]:
+def cgi_environment(
+    root: Path, path_info: str, request: Request, remote_user: str
+) -> dict[str, str]:
     # Only what git needs from our own environment: a stray GIT_DIR or GIT_CONFIG would point
     # the backend (and the hooks it runs) somewhere else.
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -91,11 +59,52 @@ def _environment(root: Path, path_info: str, request: Request, remote_user: str)
     return env
 
 
-async def _feed(request: Request, stdin: asyncio.StreamWriter) -> None:
+class CgiResponse(Response):
+    """The output of ``git http-backend`` run with ``env``, streamed both ways."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__()
+        self._env = env
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        process = await asyncio.create_subprocess_exec(
+            "git",
+            "http-backend",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._env,
+        )
+        assert process.stdin and process.stdout and process.stderr
+        feeder = asyncio.create_task(_feed(receive, process.stdin))
+        errors = asyncio.create_task(process.stderr.read())
+        try:
+            status, headers = await _read_headers(process.stdout)
+            if status is None:
+                status, headers = 502, [(b"content-type", b"text/plain")]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": b"git http-backend failed\n"})
+                return
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            while chunk := await process.stdout.read(CHUNK):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await _finish(process, feeder, errors, self._env["PATH_INFO"])
+
+
+async def _feed(receive: Receive, stdin: asyncio.StreamWriter) -> None:
     try:
-        async for chunk in request.stream():
-            stdin.write(chunk)
-            await stdin.drain()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            if body:
+                stdin.write(body)
+                await stdin.drain()
+            if not message.get("more_body", False):
+                return
     except (BrokenPipeError, ConnectionResetError):
         pass  # the backend stopped reading (it refused the request); its answer says why
     finally:
@@ -104,33 +113,35 @@ async def _feed(request: Request, stdin: asyncio.StreamWriter) -> None:
             await stdin.wait_closed()
 
 
-async def _read_headers(stdout: asyncio.StreamReader) -> tuple[int | None, dict[str, str]]:
+async def _read_headers(
+    stdout: asyncio.StreamReader,
+) -> tuple[int | None, list[tuple[bytes, bytes]]]:
     """The CGI header block: ``Status:`` becomes the status; None when there is no block."""
     status = 200
-    headers: dict[str, str] = {}
+    headers: list[tuple[bytes, bytes]] = []
     for _ in range(MAX_HEADER_LINES):
         line = await stdout.readline()
         if not line:
             return None, headers
-        text = line.decode("latin-1").rstrip("\r\n")
+        text = line.rstrip(b"\r\n")
         if not text:
             return status, headers
-        name, _, value = text.partition(":")
-        name, value = name.strip(), value.strip()
-        if name.lower() == "status":
+        name, _, value = text.partition(b":")
+        name, value = name.strip().lower(), value.strip()
+        if name == b"status":
             status = int(value.split()[0])
         elif name:
-            headers[name] = value
+            headers.append((name, value))
     return None, headers
 
 
-async def _stop(
+async def _finish(
     process: asyncio.subprocess.Process,
     feeder: asyncio.Task[None],
     errors: asyncio.Task[bytes],
     path_info: str,
 ) -> None:
-    """Wait for a finished backend, or kill one the client stopped listening to."""
+    """Wait for a finished backend, or kill one whose client went away."""
     if process.returncode is None:
         try:
             await asyncio.wait_for(process.wait(), timeout=5)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from goldenpath.errors import ConfigurationError
-from goldenpath.gitserver.cgi import run_http_backend
+from goldenpath.gitserver.cgi import CgiResponse, cgi_environment
 from goldenpath.settings import Settings
 
 # The names git:repo accepts, plus the bare-repository suffix; anchored with fullmatch.
@@ -33,13 +33,13 @@ def git_router(root: Path) -> APIRouter:
         if service not in SERVICES:
             # The dumb protocol would serve raw files from the repository; we offer smart only.
             return _plain(403, "only git's smart HTTP protocol is served\n")
-        return await _serve(root, repository, "info/refs", request)
+        return _serve(root, repository, "info/refs", request)
 
     @router.post("/{repository}/{service}")
     async def pack(repository: str, service: str, request: Request) -> Response:
         if service not in SERVICES:
             return _plain(404, "not found\n")
-        return await _serve(root, repository, service, request)
+        return _serve(root, repository, service, request)
 
     return router
 
@@ -58,17 +58,14 @@ def served_root(settings: Settings) -> Path:
     return roots.pop() if roots else settings.data_dir / "git"
 
 
-async def _serve(root: Path, repository: str, path: str, request: Request) -> Response:
+def _serve(root: Path, repository: str, path: str, request: Request) -> Response:
     if not REPOSITORY.fullmatch(repository):
         return _plain(404, "not found\n")
     folder = root / repository
     if folder.is_symlink() or not (folder / "HEAD").is_file():
         return _plain(404, "repository not found\n")
-    return await run_http_backend(
-        root=root,
-        path_info=f"/{repository}/{path}",
-        request=request,
-        remote_user=_remote_user(request),
+    return CgiResponse(
+        cgi_environment(root, f"/{repository}/{path}", request, _remote_user(request))
     )
 
 

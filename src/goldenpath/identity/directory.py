@@ -44,14 +44,21 @@ class Directory:
 
     # --- bootstrap and authentication ---------------------------------------------------------
 
-    def bootstrap(self, token: str | None = None) -> IssuedToken | None:
-        """On an empty platform, create the first admin and its token (returned once)."""
+    def bootstrap(self, token: str | None = None, team: str = "default") -> IssuedToken | None:
+        """On an empty platform, create the first admin and its token (returned once).
+
+        The admin is also a developer and approver of the default team, so the first person
+        to start the platform can try a golden path at once.
+        """
         with self.database.begin() as conn:
             # Two platforms starting at once must not both create the first admin.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(74110003)"))
             if store.count_users(conn):
                 return None
             store.create_user(conn, BOOTSTRAP_ADMIN, display_name="Platform admin", is_admin=True)
+            store.ensure_team(conn, team)
+            for role in ROLES:
+                store.add_member(conn, BOOTSTRAP_ADMIN, team, role)
             if token:
                 parts = credentials.parse_token(token)
                 if parts is None:

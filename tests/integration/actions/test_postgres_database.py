@@ -177,9 +177,9 @@ def test_observe_reports_drift_after_an_out_of_band_change(
     assert not action.observe(context(name), ref(name)).exists
 
 
-def test_the_generated_password_is_really_checked(tmp_path: Path) -> None:
+def test_the_generated_password_is_really_checked(embedded_dir: Path) -> None:
     """The machine's server trusts every local login; the embedded one checks passwords."""
-    server = start_embedded(tmp_path / "data", 54391)
+    server = start_embedded(embedded_dir / "data", 54391)
     try:
         dsn = f"host={server.socket_dir} port={server.port} user=postgres dbname=postgres"
         action = PostgresDatabase()

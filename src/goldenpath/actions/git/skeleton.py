@@ -73,6 +73,7 @@ def render_skeleton(folder: Path, context: Mapping[str, Any]) -> tuple[SkeletonF
     All files are read and rendered before anything is created, so a bad skeleton leaves
     nothing half-made.
     """
+    folder = folder.resolve()
     env = SandboxedEnvironment(
         undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
     )

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from goldenpath import gitserver
 from goldenpath.actions.base import Context, Drift
 from goldenpath.actions.git.repo import GitRepo, GitRepoInputs
-from goldenpath.errors import ActionError, ResourceTaken
-from goldenpath.settings import BackendSettings
+from goldenpath.errors import ActionError, ConfigurationError, ResourceTaken
+from goldenpath.settings import BackendSettings, Settings
 
 from .conftest import MemoryJournal, git, git_context, repo_ref, serving
 
@@ -197,3 +197,18 @@ def test_the_server_serves_only_the_smart_protocol_of_named_repositories(
         for hostile in ("..%2F..%2Fetc", "%2e%2e", "orders-service.git%2F..", "a.git"):
             assert client.get(f"{base}/{hostile}/info/refs{upload}").status_code == 404, hostile
         assert client.post(f"{base}/orders-service.git/git-shell").status_code == 404
+
+
+def test_the_served_root_is_the_local_backends_root(tmp_path: Path) -> None:
+    local = {"kind": "git", "provider": "local"}
+    elsewhere = {**local, "root": str(tmp_path / "repos")}
+    github = {"kind": "git", "provider": "github", "root": "/ignored"}
+
+    def root(**backends: dict[str, str]) -> Path:
+        return gitserver.served_root(Settings(data_dir=tmp_path, backends=backends))
+
+    assert root() == tmp_path / "git"
+    assert root(git=local, hub=github) == tmp_path / "git"
+    assert root(git=elsewhere) == tmp_path / "repos"
+    with pytest.raises(ConfigurationError, match="share one 'root'"):
+        root(git=local, other=elsewhere)
