@@ -83,7 +83,9 @@ class Cli:
             capture_output=True,
             text=True,
             cwd=self.cwd,
-            env=clean_environment(**{"GOLDENPATH_URL": self.url, "GOLDENPATH_TOKEN": self.token} | env),
+            env=clean_environment(
+                **{"GOLDENPATH_URL": self.url, "GOLDENPATH_TOKEN": self.token} | env
+            ),
             timeout=COMMAND_TIMEOUT,
             check=False,
         )

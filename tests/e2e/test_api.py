@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.conftest import Server
 
+
 @pytest.fixture
 def api(server: Server, developer_token: str) -> httpx.Client:
     headers = {"Authorization": f"Bearer {developer_token}"}

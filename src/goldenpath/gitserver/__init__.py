@@ -10,11 +10,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from goldenpath.gitserver.routes import git_router, served_root
+from goldenpath.gitserver.routes import Authenticate, git_router, served_root
 
-__all__ = ["git_router", "mount", "served_root"]
+__all__ = ["Authenticate", "git_router", "mount", "served_root"]
 
 
-def mount(api: FastAPI, root: Path) -> None:
-    """Serve the bare repositories under ``root`` at ``/git/<name>.git``."""
-    api.include_router(git_router(root))
+def mount(api: FastAPI, root: Path, *, authenticate: Authenticate | None = None) -> None:
+    """Serve the bare repositories under ``root`` at ``/git/<name>.git``.
+
+    ``authenticate`` (a platform credential → user name) makes the server require HTTP Basic
+    credentials; without it, anyone who reaches the server may clone and push.
+    """
+    api.include_router(git_router(root, authenticate))

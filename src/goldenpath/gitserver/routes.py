@@ -3,18 +3,24 @@
 Only the smart protocol's three endpoints are served (``info/refs?service=...``,
 ``git-upload-pack``, ``git-receive-pack``) and only for names a repository of ours can have, so
 no path from the URL reaches the file system unchecked.
+
+With an ``authenticate`` function, every request needs HTTP Basic credentials whose password is
+a platform credential (an API token); the user it names becomes ``REMOTE_USER``. Without one,
+the server is open to whoever reaches it (a single-user or test set-up).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from goldenpath.errors import ConfigurationError
+from goldenpath.errors import ConfigurationError, GoldenPathError
 from goldenpath.gitserver.cgi import CgiResponse, cgi_environment
 from goldenpath.settings import Settings
 
@@ -22,9 +28,13 @@ from goldenpath.settings import Settings
 REPOSITORY = re.compile(r"[a-z][a-z0-9-]{1,62}\.git")
 SERVICES = ("git-upload-pack", "git-receive-pack")
 USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
+ANONYMOUS = "anonymous"
+
+# A platform credential (the Basic password) → the user's name; raises GoldenPathError if refused.
+Authenticate = Callable[[str], str]
 
 
-def git_router(root: Path) -> APIRouter:
+def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRouter:
     router = APIRouter(prefix="/git", include_in_schema=False)
 
     @router.get("/{repository}/info/refs")
@@ -33,13 +43,13 @@ def git_router(root: Path) -> APIRouter:
         if service not in SERVICES:
             # The dumb protocol would serve raw files from the repository; we offer smart only.
             return _plain(403, "only git's smart HTTP protocol is served\n")
-        return _serve(root, repository, "info/refs", request)
+        return await _serve(root, repository, "info/refs", request, authenticate)
 
     @router.post("/{repository}/{service}")
     async def pack(repository: str, service: str, request: Request) -> Response:
         if service not in SERVICES:
             return _plain(404, "not found\n")
-        return _serve(root, repository, service, request)
+        return await _serve(root, repository, service, request, authenticate)
 
     return router
 
@@ -50,41 +60,62 @@ def served_root(settings: Settings) -> Path:
     roots: set[Path] = set()
     for backend in settings.backends.values():
         if backend.kind == "git" and backend.option("provider", "local") == "local":
-            roots.add(Path(str(backend.option("root") or settings.data_dir / "git")))
+            roots.add(Path(str(backend.option("root") or settings.data_dir / "git")).resolve())
     if len(roots) > 1:
         raise ConfigurationError(
             problem="local git backends must share one 'root' (the platform serves one folder)"
         )
-    return roots.pop() if roots else settings.data_dir / "git"
+    return roots.pop() if roots else (settings.data_dir / "git").resolve()
 
 
-def _serve(root: Path, repository: str, path: str, request: Request) -> Response:
+async def _serve(
+    root: Path,
+    repository: str,
+    path: str,
+    request: Request,
+    authenticate: Authenticate | None,
+) -> Response:
     if not REPOSITORY.fullmatch(repository):
         return _plain(404, "not found\n")
+    user = await _caller(request, authenticate)
+    if user is None:
+        return Response(
+            "sign in: user name and an API token as the password\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Basic realm="Golden Path git"'},
+        )
     folder = root / repository
     if folder.is_symlink() or not (folder / "HEAD").is_file():
         return _plain(404, "repository not found\n")
-    return CgiResponse(
-        cgi_environment(root, f"/{repository}/{path}", request, _remote_user(request))
-    )
+    return CgiResponse(cgi_environment(root, f"/{repository}/{path}", request, user))
 
 
-def _remote_user(request: Request) -> str:
-    """Who pushes, as far as we know until git tokens arrive: the Basic user name or the
-    platform's user header. Recorded in the server's log by http-backend, not an authorisation."""
-    candidates: list[Any] = []
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(authorization[6:], validate=True).decode()
-            candidates.append(decoded.split(":", 1)[0])
-        except ValueError:
-            pass
-    candidates.append(request.headers.get("x-goldenpath-user"))
-    for candidate in candidates:
-        if isinstance(candidate, str) and USER.fullmatch(candidate):
-            return candidate
-    return "anonymous"
+async def _caller(request: Request, authenticate: Authenticate | None) -> str | None:
+    """The user for REMOTE_USER; None when credentials are required and missing or refused."""
+    user, password = _basic_credentials(request)
+    if authenticate is None:
+        # Open server: the name is only a label in http-backend's log, not an authorisation.
+        return user if user and USER.fullmatch(user) else ANONYMOUS
+    if not password:
+        return None
+    try:
+        name = await run_in_threadpool(authenticate, password)
+    except GoldenPathError:
+        return None
+    return name if USER.fullmatch(name) else None
+
+
+def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    user, _, password = decoded.partition(":")
+    return user, password
 
 
 def _plain(status: int, text: str) -> Response:

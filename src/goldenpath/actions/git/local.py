@@ -65,10 +65,11 @@ class LocalHost:
     def __init__(self, backend: BackendSettings, backend_name: str, data_dir: Path | None) -> None:
         self._backend = backend_name
         root = backend.option("root")
+        # Absolute, so the folder does not depend on the working directory of a later call.
         if root:
-            self.root = Path(str(root))
+            self.root = Path(str(root)).resolve()
         elif data_dir is not None:
-            self.root = data_dir / "git"
+            self.root = (data_dir / "git").resolve()
         else:
             raise ConfigurationError(
                 problem=f"git backend '{backend_name}' needs a 'root' folder (or a data dir)"

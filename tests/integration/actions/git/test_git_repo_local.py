@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from goldenpath import gitserver
 from goldenpath.actions.base import Context, Drift
 from goldenpath.actions.git.repo import GitRepo, GitRepoInputs
-from goldenpath.errors import ActionError, ConfigurationError, ResourceTaken
+from goldenpath.errors import ActionError, ConfigurationError, NotAuthenticated, ResourceTaken
 from goldenpath.settings import BackendSettings, Settings
 
 from .conftest import MemoryJournal, git, git_context, repo_ref, serving
@@ -212,3 +212,32 @@ def test_the_served_root_is_the_local_backends_root(tmp_path: Path) -> None:
     assert root(git=elsewhere) == tmp_path / "repos"
     with pytest.raises(ConfigurationError, match="share one 'root'"):
         root(git=local, other=elsewhere)
+
+
+def test_with_an_authenticator_the_server_wants_a_valid_token(
+    make_context: Any, data_dir: Path, tmp_path: Path
+) -> None:
+    def authenticate(token: str) -> str:
+        if token != "gp_valid":
+            raise NotAuthenticated(problem="unknown token")
+        return "alice"
+
+    GitRepo().apply(make_context())
+    app = FastAPI()
+    gitserver.mount(app, data_dir / "git", authenticate=authenticate)
+    with serving(app) as url:
+        host = url.removeprefix("http://")
+        refs = f"{url}/git/orders-service.git/info/refs?service=git-upload-pack"
+        with httpx.Client() as client:
+            for auth in (None, ("alice", "gp_wrong"), ("alice", "")):
+                refused = client.get(refs, auth=auth)
+                assert refused.status_code == 401
+                assert refused.headers["www-authenticate"].startswith("Basic")
+        anonymous = git("ls-remote", f"{url}/git/orders-service.git", check=False)
+        assert anonymous.returncode != 0
+        work = tmp_path / "authenticated"
+        git("clone", "--quiet", f"http://alice:gp_valid@{host}/git/orders-service.git", str(work))
+        (work / "notes.md").write_text("hello\n")
+        git("add", "notes.md", cwd=work)
+        git("commit", "--quiet", "-m", "Notes", cwd=work)
+        git("push", "--quiet", "origin", "main", cwd=work)
