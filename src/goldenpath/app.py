@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -14,6 +15,7 @@ from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.directory import Directory
 from goldenpath.identity.oidc import OidcVerifier
+from goldenpath.notifications import Webhook
 from goldenpath.policy import PolicySet
 from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
@@ -68,7 +70,20 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         if resource.state != "destroyed":
             runner.destroy_resource(resource, actor="worker")
 
-    queue = Queue(libpq_conninfo(database.url), runner.run, destroy)
+    webhook = (
+        Webhook(settings.webhook_url, settings.webhook_secret) if settings.webhook_url else None
+    )
+
+    def housekeeping() -> None:
+        service.expire_approvals()  # bound late: `service` is built just below
+
+    queue = Queue(
+        libpq_conninfo(database.url),
+        runner.run,
+        destroy,
+        notify=webhook.deliver if webhook else None,
+        housekeeping=housekeeping,
+    )
     service = Service(
         database=database,
         catalog=catalog,
@@ -79,6 +94,8 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         guardrails=guardrails,
         data_dir=settings.data_dir.resolve(),
         default_team=settings.default_team,
+        approval_expiry=timedelta(hours=settings.approval_expiry_hours),
+        webhooks=webhook is not None,
     )
     directory = Directory(database=database, oidc=_oidc(settings))
     return Platform(

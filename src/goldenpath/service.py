@@ -7,9 +7,13 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from goldenpath import notifications
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import (
     AccessDenied,
@@ -62,6 +66,8 @@ class Service:
     guardrails: Guardrails
     data_dir: Path | None = None
     default_team: str = "default"
+    approval_expiry: timedelta = timedelta(hours=72)
+    webhooks: bool = False
 
     # --- templates ------------------------------------------------------------------------
 
@@ -209,6 +215,8 @@ class Service:
                 },
             )
             record = queries.get_request(conn, request_id)
+            if status == "pending_approval":
+                self._announce(conn, "request.pending_approval", record)
         if status == "rejected":
             raise PolicyDenied(
                 summary=_denial_text(verdict),
@@ -264,7 +272,36 @@ class Service:
             if approved:
                 job_id = self.queue.defer_request(conn, request_id)
                 queries.update_request(conn, request_id, job_id=job_id)
-            return queries.get_request(conn, request_id)
+            decided = queries.get_request(conn, request_id)
+            self._announce(
+                conn,
+                "request.approved" if approved else "request.rejected",
+                decided,
+                decided_by=actor.user,
+                comment=comment,
+            )
+            return decided
+
+    def expire_approvals(self) -> list[str]:
+        """Reject requests that waited for approval longer than allowed (worker housekeeping)."""
+        cutoff = datetime.now(UTC) - self.approval_expiry
+        expired = []
+        with self.database.begin() as conn:
+            for request in queries.waiting_since(conn, cutoff):
+                hours = self.approval_expiry.total_seconds() / 3600
+                queries.update_request(
+                    conn,
+                    request.id,
+                    status="rejected",
+                    decided_by="system",
+                    decided_at=queries.now(),
+                    finished_at=queries.now(),
+                    error=f"no decision within {hours:g} h: the approval expired",
+                )
+                queries.record_event(conn, "system", "request.expired", request.id, {})
+                self._announce(conn, "request.expired", queries.get_request(conn, request.id))
+                expired.append(request.id)
+        return expired
 
     def cancel(self, request_id: str, actor: Actor) -> RequestRecord:
         """Cancel a request that has not started (queued or waiting for approval)."""
@@ -407,6 +444,12 @@ class Service:
             return queries.get_resource(conn, resource_id)
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _announce(
+        self, conn: sa.Connection, event: str, request: RequestRecord, **extra: Any
+    ) -> None:
+        if self.webhooks:
+            self.queue.defer_notification(conn, notifications.payload(event, request, **extra))
 
     def _requester(self, actor: Actor, team: str | None) -> Requester:
         """Who asks, for which owner team: the given one, else the actor's only team."""

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="A worker silent this long is presumed dead."
     )
     default_team: str = Field(default="default", description="Owner team when none is given.")
+    approval_expiry_hours: float = Field(
+        default=72, gt=0, description="A request waiting this long for approval is rejected."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Where announcements of approvals and decisions are POSTed."
+    )
+    webhook_secret: str | None = Field(default=None, description="HMAC key signing webhooks.")
     bootstrap_token: str | None = Field(
         default=None,
         description="The first admin's API token (gp_<12 id chars>_<43 secret chars>); "

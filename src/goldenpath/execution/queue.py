@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import procrastinate
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 QUEUE = "goldenpath"
 RUN_REQUEST = "goldenpath.run_request"
 DESTROY_RESOURCE = "goldenpath.destroy_resource"
+NOTIFY = "goldenpath.notify"
 
 
 class Queue:
@@ -32,6 +34,8 @@ class Queue:
         conninfo: str,
         run_request: Callable[[str], None],
         destroy_resource: Callable[[str], None],
+        notify: Callable[[dict[str, Any]], None] | None = None,
+        housekeeping: Callable[[], None] | None = None,
     ) -> None:
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=conninfo),
@@ -40,6 +44,11 @@ class Queue:
 
         self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry)(run_request)
         self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry)(destroy_resource)
+        if notify is not None:
+            # Webhook receivers are often down for a while: keep trying for about an hour.
+            patient = RetryStrategy(max_attempts=12, wait=5, exponential_wait=2)
+            self.app.task(name=NOTIFY, queue=QUEUE, retry=patient)(notify)
+        self._housekeeping = housekeeping
 
         # Deferring goes through a second app with a synchronous connector: the worker's app
         # is opened asynchronously, and an async connector cannot use our sync connection.
@@ -56,7 +65,11 @@ class Queue:
             conn, DESTROY_RESOURCE, f"resource:{resource_id}", resource_id=resource_id
         )
 
-    def _defer(self, conn: sa.Connection, task: str, lock: str, **arguments: str) -> int:
+    def defer_notification(self, conn: sa.Connection, payload: dict[str, Any]) -> int:
+        """Queue a webhook delivery in the transaction that records what it announces."""
+        return self._defer(conn, NOTIFY, None, payload=payload)
+
+    def _defer(self, conn: sa.Connection, task: str, lock: str | None, **arguments: Any) -> int:
         deferrer = self._deferrer.configure_task(
             task, queue=QUEUE, lock=lock, connection=conn.connection.driver_connection
         )
@@ -106,6 +119,8 @@ class Queue:
         while True:
             try:
                 await self.recover_stalled_jobs(stalled_after_seconds)
+                if self._housekeeping is not None:
+                    await asyncio.to_thread(self._housekeeping)
             except Exception:
-                logger.exception("stalled job recovery failed; will try again")
+                logger.exception("stalled job recovery or housekeeping failed; will try again")
             await asyncio.sleep(interval)

@@ -75,6 +75,18 @@ def list_requests(
     return [_request(row, ()) for row in conn.execute(query).mappings()]
 
 
+def waiting_since(conn: sa.Connection, cutoff: datetime) -> list[RequestRecord]:
+    """Requests waiting for approval since before ``cutoff``, locked for the caller's update."""
+    rows = conn.execute(
+        sa.select(tables.requests)
+        .where(
+            tables.requests.c.status == "pending_approval", tables.requests.c.created_at < cutoff
+        )
+        .with_for_update(skip_locked=True)
+    ).mappings()
+    return [_request(row, ()) for row in rows]
+
+
 def update_request(conn: sa.Connection, request_id: str, **values: Any) -> None:
     conn.execute(
         tables.requests.update().where(tables.requests.c.id == request_id).values(**values)

@@ -1,0 +1,134 @@
+"""When a form field applies: read from a page's ``if``/``then``/``else``, ``dependentSchemas``
+and ``oneOf``/``anyOf`` branches, for the portal's script to show and hide fields.
+
+A field with conditions is shown when any of them holds; a condition holds when all its clauses
+do. Conditions the form cannot read (an ``if`` on a pattern, say) leave their fields always
+shown: showing too much is harmless, the service checks every value anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Clause:
+    """``field`` has one of ``values`` (as the form spells them), or is filled when None."""
+
+    field: str
+    values: tuple[str, ...] | None = None
+    negate: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        test: dict[str, Any] = {"field": self.field, "not": self.negate}
+        if self.values is None:
+            test["filled"] = True
+        else:
+            test["in"] = list(self.values)
+        return test
+
+
+@dataclass(frozen=True)
+class Condition:
+    clauses: tuple[Clause, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"all": [c.as_dict() for c in self.clauses]}
+
+
+Adder = Callable[[set[str], list[Condition]], None]
+
+
+def conditions_of(page: Mapping[str, Any]) -> dict[str, tuple[Condition, ...]]:
+    found: dict[str, list[Condition]] = {}
+
+    def add(names: set[str], conditions: list[Condition]) -> None:
+        for name in names:
+            found.setdefault(name, []).extend(conditions)
+
+    _collect(page, add)
+    return {name: tuple(conditions) for name, conditions in found.items()}
+
+
+def form_text(value: Any) -> str:
+    """A schema value as a form posts it: ``true``, ``3``, ``small``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _collect(node: Mapping[str, Any], add: Adder) -> None:
+    clauses = _clauses(node.get("if"))
+    if clauses:
+        tested = {c.field for c in clauses}
+        add(_names(node.get("then")) - tested, [Condition(clauses)])
+        negated = [Condition((Clause(c.field, c.values, negate=True),)) for c in clauses]
+        add(_names(node.get("else")) - tested, negated)
+    dependent = node.get("dependentSchemas", {})
+    for trigger, branch in dependent.items() if isinstance(dependent, Mapping) else ():
+        add(_names(branch) - {trigger}, [Condition((Clause(str(trigger)),))])
+    for keyword in ("oneOf", "anyOf"):
+        branches = node.get(keyword)
+        for branch in branches if isinstance(branches, list) else []:
+            chosen = _discriminators(branch)
+            if chosen:
+                add(_names(branch) - {c.field for c in chosen}, [Condition(chosen)])
+    all_of = node.get("allOf")
+    for part in all_of if isinstance(all_of, list) else []:
+        if isinstance(part, Mapping):
+            _collect(part, add)
+
+
+def _clauses(test: Any) -> tuple[Clause, ...]:
+    """An ``if`` the form can evaluate: each property a ``const`` or an ``enum``."""
+    if not isinstance(test, Mapping) or set(test) - {"properties", "required"}:
+        return ()
+    properties = test.get("properties")
+    if not isinstance(properties, Mapping) or not properties:
+        return ()
+    clauses = []
+    for name, prop in properties.items():
+        values = _values(prop)
+        if values is None:
+            return ()
+        clauses.append(Clause(str(name), values))
+    return tuple(clauses)
+
+
+def _discriminators(branch: Any) -> tuple[Clause, ...]:
+    if not isinstance(branch, Mapping) or not isinstance(branch.get("properties"), Mapping):
+        return ()
+    return tuple(
+        Clause(str(name), values)
+        for name, prop in branch["properties"].items()
+        if isinstance(prop, Mapping)
+        and ("const" in prop or isinstance(prop.get("enum"), list))
+        and (values := _values(prop)) is not None
+    )
+
+
+def _values(prop: Any) -> tuple[str, ...] | None:
+    if not isinstance(prop, Mapping) or set(prop) - {"const", "enum", "type", "title"}:
+        return None
+    if "const" in prop:
+        return (form_text(prop["const"]),)
+    if isinstance(prop.get("enum"), list):
+        return tuple(form_text(v) for v in prop["enum"])
+    return None
+
+
+def _names(branch: Any) -> set[str]:
+    """The fields a branch brings in: its properties and what it requires."""
+    if not isinstance(branch, Mapping):
+        return set()
+    properties = branch.get("properties")
+    required = branch.get("required")
+    names = {str(n) for n in properties} if isinstance(properties, Mapping) else set()
+    if isinstance(required, list):
+        names.update(n for n in required if isinstance(n, str))
+    return names

@@ -1,0 +1,106 @@
+"""The portal's Jinja2 environment (``web/pages``) and the filters its pages use."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from goldenpath import __version__
+from goldenpath.web.forms import as_text
+from goldenpath.web.session import Session
+
+PAGES = Path(__file__).parent / "pages"
+STATIC = Path(__file__).parent / "static"
+FINISHED = frozenset({"succeeded", "failed", "cancelled", "rejected"})
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PAGES),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        when=when,
+        age=age,
+        usd=usd,
+        pretty=pretty,
+        safe_url=safe_url,
+        field_text=as_text,
+    )
+    env.globals.update(version=__version__, FINISHED=FINISHED)
+    return env
+
+
+class Pages:
+    """Renders a page with what every page needs: the user, the CSRF token, the nav."""
+
+    def __init__(self) -> None:
+        self.env = environment()
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        session: Session | None = getattr(request.state, "session", None)
+        values = {
+            "request": request,
+            "actor": getattr(request.state, "portal_actor", None),
+            "csrf": session.csrf if session else "",
+            "path": request.url.path,
+            **(context or {}),
+        }
+        html = self.env.get_template(name).render(values)
+        sent = {"Cache-Control": "private, no-cache", **(headers or {})}
+        return HTMLResponse(html, status_code=status, headers=sent)
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in the largest unit that fits: ``5 min``, ``3 h``, ``12 d``."""
+    if value is None:
+        return "—"
+    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
+    if seconds < 60:
+        return "just now" if seconds < 5 else f"{seconds} s"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+
+
+def pretty(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def safe_url(value: Any) -> str | None:
+    """A link target only if it is http(s) or on this site: never ``javascript:``."""
+    text = str(value or "")
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("http", "https") or (text.startswith("/") and not text.startswith("//")):
+        return text
+    return None
