@@ -205,3 +205,47 @@ def aws_backend(moto_endpoint: str) -> BackendSettings:
         secret_access_key=SECRET_ACCESS_KEY,
         allowed_regions=[REGION, "us-east-1"],
     )
+
+
+# --- no secret in any log line ----------------------------------------------------------------
+
+_REVEALED: set[str] = set()
+_LOG_LINES: list[str] = []
+SERVER_LOGS: list[Path] = []  # log files of servers started by tests (e2e)
+
+
+def remember_secrets(values: dict[str, Any]) -> dict[str, Any]:
+    """Note secret values a test saw in clear; at the end no log line may contain them."""
+    _REVEALED.update(str(v) for v in values.values() if len(str(v)) >= 8)
+    return values
+
+
+class _EveryLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _LOG_LINES.append(record.getMessage())
+        except Exception:  # a broken log call must not break the test that made it
+            _LOG_LINES.append(str(record.msg))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_every_log_line() -> Iterator[None]:
+    handler = _EveryLine(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a secret a test revealed appears in any log line or server log."""
+    texts = list(_LOG_LINES) + [p.read_text(errors="replace") for p in SERVER_LOGS if p.exists()]
+    leaks = sorted({s[:4] + "…" for s in _REVEALED for text in texts if s in text})
+    if leaks:
+        session.exitstatus = 1
+        print(f"\nSECRET LEAK: {len(leaks)} revealed secret(s) found in log output: {leaks}")
+    elif _REVEALED:
+        print(f"\nlog scan: {len(_REVEALED)} revealed secrets, none in {len(texts)} log sources")

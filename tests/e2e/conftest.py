@@ -26,6 +26,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.conftest import SERVER_LOGS
+
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAME_PREFIX = "gpe2e_"
 START_TIMEOUT = 90.0
@@ -157,6 +159,7 @@ def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    SERVER_LOGS.append(running.log)
     try:
         _wait_until_healthy(running, process)
         yield running

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.conftest import remember_secrets
 from tests.e2e.conftest import Cli, Result, exists_in_postgres
 
 DSN_LINE = re.compile(r"^dsn: (postgresql://\S+)$", re.MULTILINE)
@@ -33,6 +34,9 @@ def provisioned(cli: Cli) -> Provisioned:
     assert result.code == 0, f"{result.stdout}\n{result.stderr}"
     found = DSN_LINE.search(result.stdout)
     assert found, f"no DSN printed:\n{result.stdout}"
+    remember_secrets(
+        {"dsn": found.group(1), "password": found.group(1).split(":")[2].split("@")[0]}
+    )
     return Provisioned(name=name, result=result, dsn=found.group(1))
 
 

@@ -22,6 +22,7 @@ from tests.conftest import (
     ADMIN,
     BackgroundWorker,
     member,
+    remember_secrets,
     wait_for_request,
     wait_for_resource_state,
 )
@@ -56,7 +57,7 @@ def test_postgres_database_request_succeeds_and_destroy_removes_it(
     assert [(s.step_id, s.status) for s in done.steps] == [("db", "succeeded")]
     assert done.outputs is not None and done.outputs["values"]["database"] == name
     assert "password" not in str(done.outputs["values"])
-    secrets = platform.service.reveal_secrets(done.id, ALICE)
+    secrets = remember_secrets(platform.service.reveal_secrets(done.id, ALICE))
     with psycopg.connect(secrets["dsn"]) as conn:
         conn.execute("CREATE TABLE orders (id int)")
 
@@ -167,7 +168,7 @@ def test_logs_and_inputs_never_show_secrets(
     )
     done = wait_for_request(platform, request.id)
     assert done.status == "succeeded", done.error
-    secrets = platform.service.reveal_secrets(done.id, ALICE)
+    secrets = remember_secrets(platform.service.reveal_secrets(done.id, ALICE))
     visible = repr(done) + repr(platform.service.logs(done.id, ADMIN))
     with platform.database.begin() as conn:
         visible += repr(queries.events(conn))

@@ -15,7 +15,14 @@ import pytest
 
 from goldenpath.app import Platform
 from goldenpath.settings import Settings
-from tests.conftest import ADMIN, FIXTURES, member, wait_for_request, wait_for_resource_state
+from tests.conftest import (
+    ADMIN,
+    FIXTURES,
+    member,
+    remember_secrets,
+    wait_for_request,
+    wait_for_resource_state,
+)
 
 ALICE = member("alice", "payments")
 
@@ -90,7 +97,7 @@ def test_a_request_survives_its_worker_being_killed(
     assert count == (1,)
     resources = platform.service.resources(ADMIN)
     assert [(r.name, r.state) for r in resources] == [(name, "active")]
-    secrets = platform.service.reveal_secrets(done.id, ALICE)
+    secrets = remember_secrets(platform.service.reveal_secrets(done.id, ALICE))
     with psycopg.connect(secrets["dsn"]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (name,)
 

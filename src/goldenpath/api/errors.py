@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from goldenpath import errors
 
@@ -70,6 +71,17 @@ def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
     return []
 
 
+# What the framework itself answers (an unknown path, a wrong method), in our error shape.
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
+
+
+def _rule(error: Any) -> str:
+    """A validation error's rule, phrased like the platform's own checks."""
+    if error.get("type") == "string_pattern_mismatch":
+        return f"must match the pattern {error['ctx']['pattern']}"
+    return str(error["msg"]).lower()
+
+
 def install(api: FastAPI) -> None:
     @api.exception_handler(errors.GoldenPathError)
     async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
@@ -83,7 +95,7 @@ def install(api: FastAPI) -> None:
         fields = [
             {
                 "field": ".".join(str(p) for p in err["loc"] if p != "body"),
-                "rule": str(err["msg"]).lower(),
+                "rule": _rule(err),
             }
             for err in exc.errors()
         ]
@@ -91,4 +103,31 @@ def install(api: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_input", f"The request is invalid: {message}", fields),
             status_code=422,
+        )
+
+    @api.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI could not read the body at all (not UTF-8, say): bad input like any other.
+            rule = "must be a JSON document in UTF-8"
+            return JSONResponse(
+                error_body(
+                    "invalid_input",
+                    f"The request is invalid: body: {rule}",
+                    [{"field": "body", "rule": rule}],
+                ),
+                status_code=422,
+            )
+        return JSONResponse(
+            error_body(HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @api.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still logs the traceback; the client gets the one error shape, no details.
+        return JSONResponse(
+            error_body("internal_error", "Internal server error: the server log has the details."),
+            status_code=500,
         )

@@ -7,13 +7,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from goldenpath.identity.directory import IssuedToken
+from goldenpath.api.schemas import ONE_LINE
+from goldenpath.identity.directory import TEAM_NAME, TOKEN_NAME, USER_NAME, IssuedToken
 from goldenpath.store.identity import TeamRecord, TokenRecord, UserRecord
 
 
 class Membership(BaseModel):
     team: str
     role: str
+
+
+class MeView(BaseModel):
+    """Who a credential belongs to."""
+
+    user: str
+    is_admin: bool
+    teams: list[str]
+    roles: list[str]
+    memberships: list[Membership]
+    scopes: list[str]
 
 
 class UserView(BaseModel):
@@ -39,8 +51,8 @@ class UserView(BaseModel):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=63, examples=["alice"])
-    display_name: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=63, pattern=USER_NAME, examples=["alice"])
+    display_name: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
     password: str | None = Field(default=None, min_length=12, max_length=200, repr=False)
     is_admin: bool = False
 
@@ -73,14 +85,14 @@ class TeamView(BaseModel):
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=63, examples=["payments"])
+    name: str = Field(max_length=63, pattern=TEAM_NAME, examples=["payments"])
     monthly_budget_usd: float | None = Field(default=None, ge=0)
 
 
 class MemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: str = Field(max_length=63)
+    user: str = Field(max_length=63, pattern=USER_NAME)
     role: Literal["developer", "approver"] = "developer"
 
 
@@ -111,8 +123,10 @@ class TokenView(BaseModel):
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=100, examples=["ci"])
-    user: str | None = Field(default=None, max_length=63, description="Admins: for someone else.")
+    name: str = Field(max_length=100, pattern=TOKEN_NAME, examples=["ci"])
+    user: str | None = Field(
+        default=None, max_length=63, pattern=USER_NAME, description="Admins: for someone else."
+    )
     scopes: list[Literal["read", "write", "admin", "*"]] = Field(default=["read", "write"])
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
@@ -146,6 +160,12 @@ class EventView(BaseModel):
     details: dict[str, Any]
     prev_hash: str | None
     hash: str | None
+
+
+class HealthView(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    version: str
 
 
 class AuditVerifyView(BaseModel):

@@ -7,12 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import (
+    BIGINT_MAX,
     Decision,
     ErrorResponse,
     LogView,
@@ -26,11 +27,17 @@ from goldenpath.api.schemas import (
 )
 from goldenpath.app import Platform
 from goldenpath.identity.actor import Actor
+from goldenpath.identity.directory import TEAM_NAME
+from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 503)
 }
 STREAM_POLL_SECONDS = 0.5
+
+TemplateName = Annotated[str, Path(max_length=63, pattern=TEMPLATE_NAME)]
+# Checked by the use cases (a malformed id is bad input, a missing one is not found).
+RequestId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uuid"})]
 
 
 def request_router(platform: Platform) -> APIRouter:
@@ -42,7 +49,7 @@ def request_router(platform: Platform) -> APIRouter:
         return [TemplateSummary.of(t) for t in service.templates(actor)]
 
     @router.get("/templates/{name}", tags=["templates"])
-    def show_template(name: str, actor: CurrentActor) -> TemplateDetail:
+    def show_template(name: TemplateName, actor: CurrentActor) -> TemplateDetail:
         return TemplateDetail.of(service.template(name, actor))
 
     @router.post(
@@ -88,9 +95,9 @@ def request_router(platform: Platform) -> APIRouter:
     @router.get("/requests", tags=["requests"])
     def list_requests(
         actor: CurrentActor,
-        status: Annotated[str | None, Query(max_length=32)] = None,
-        template: Annotated[str | None, Query(max_length=100)] = None,
-        team: Annotated[str | None, Query(max_length=63)] = None,
+        status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+        template: Annotated[str | None, Query(max_length=63, pattern=TEMPLATE_NAME)] = None,
+        team: Annotated[str | None, Query(max_length=63, pattern=TEAM_NAME)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> list[RequestView]:
         """Requests of your teams (every team for platform admins), newest first."""
@@ -98,29 +105,35 @@ def request_router(platform: Platform) -> APIRouter:
         return [RequestView.of(r) for r in found]
 
     @router.get("/requests/{request_id}", tags=["requests"])
-    def show_request(request_id: str, actor: CurrentActor) -> RequestView:
+    def show_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         return RequestView.of(service.request(request_id, actor), with_plan=True)
 
     @router.post("/requests/{request_id}/cancel", tags=["requests"])
-    def cancel_request(request_id: str, actor: CurrentActor) -> RequestView:
+    def cancel_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         return RequestView.of(service.cancel(request_id, actor))
 
     @router.post("/requests/{request_id}/retry", tags=["requests"])
-    def retry_request(request_id: str, actor: CurrentActor) -> RequestView:
+    def retry_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         """Run a failed request again from the first step that did not succeed."""
         return RequestView.of(service.retry(request_id, actor))
 
     @router.post("/requests/{request_id}/approve", tags=["approvals"])
-    def approve_request(request_id: str, decision: Decision, actor: CurrentActor) -> RequestView:
+    def approve_request(
+        request_id: RequestId, decision: Decision, actor: CurrentActor
+    ) -> RequestView:
         return RequestView.of(service.approve(request_id, actor, decision.comment))
 
     @router.post("/requests/{request_id}/reject", tags=["approvals"])
-    def reject_request(request_id: str, decision: Decision, actor: CurrentActor) -> RequestView:
+    def reject_request(
+        request_id: RequestId, decision: Decision, actor: CurrentActor
+    ) -> RequestView:
         return RequestView.of(service.reject(request_id, actor, decision.comment))
 
     @router.get("/requests/{request_id}/logs", tags=["requests"])
     def request_logs(
-        request_id: str, actor: CurrentActor, after: Annotated[int, Query(ge=0)] = 0
+        request_id: RequestId,
+        actor: CurrentActor,
+        after: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="A log line id.")] = 0,
     ) -> list[LogView]:
         return [LogView.of(line) for line in service.logs(request_id, actor, after)]
 
@@ -128,9 +141,14 @@ def request_router(platform: Platform) -> APIRouter:
         "/requests/{request_id}/events",
         tags=["requests"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={
+            200: {
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "Events until the request is finished.",
+            }
+        },
     )
-    async def request_events(request_id: str, actor: CurrentActor) -> StreamingResponse:
+    async def request_events(request_id: RequestId, actor: CurrentActor) -> StreamingResponse:
         """Server-Sent Events: ``step`` (a step's status changed), ``log`` (a new log line),
         ``status`` (the request's), and ``end`` when the request is finished."""
         await run_in_threadpool(service.request, request_id, actor)
@@ -141,7 +159,7 @@ def request_router(platform: Platform) -> APIRouter:
         )
 
     @router.post("/requests/{request_id}/secrets/reveal", tags=["requests"])
-    def reveal_secrets(request_id: str, actor: CurrentActor) -> SecretsView:
+    def reveal_secrets(request_id: RequestId, actor: CurrentActor) -> SecretsView:
         """The secret outputs in clear, for members of the owning team; every reveal is audited."""
         return SecretsView(request_id=request_id, secrets=service.reveal_secrets(request_id, actor))
 

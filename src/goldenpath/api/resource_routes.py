@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import ErrorResponse, ResourceView
 from goldenpath.app import Platform
+from goldenpath.identity.directory import TEAM_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
 }
+# Checked by the use cases (a malformed id is bad input, a missing one is not found).
+ResourceId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uuid"})]
 
 
 def resource_router(platform: Platform) -> APIRouter:
@@ -22,7 +25,7 @@ def resource_router(platform: Platform) -> APIRouter:
     @router.get("/resources")
     def list_resources(
         actor: CurrentActor,
-        team: Annotated[str | None, Query(max_length=63)] = None,
+        team: Annotated[str | None, Query(max_length=63, pattern=TEAM_NAME)] = None,
         include_destroyed: bool = False,
     ) -> list[ResourceView]:
         """What your teams own (every team's for platform admins)."""
@@ -30,11 +33,11 @@ def resource_router(platform: Platform) -> APIRouter:
         return [ResourceView.of(r) for r in found]
 
     @router.get("/resources/{resource_id}")
-    def show_resource(resource_id: str, actor: CurrentActor) -> ResourceView:
+    def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         return ResourceView.of(service.resource(resource_id, actor))
 
     @router.delete("/resources/{resource_id}", status_code=202)
-    def destroy_resource(resource_id: str, actor: CurrentActor) -> ResourceView:
+    def destroy_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         """Queue the destruction; the resource is ``destroying`` until the worker is done."""
         return ResourceView.of(service.destroy(resource_id, actor))
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from goldenpath.identity.directory import TEAM_NAME
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
 from goldenpath.templates.loader import Template
+from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
+
+# One line of text, as filters take it: PostgreSQL refuses NUL, and no name holds a control.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+# Ids and counters are PostgreSQL BIGINTs: a larger number is no id at all.
+BIGINT_MAX = 2**63 - 1
 
 
 class TemplateSummary(BaseModel):
@@ -74,15 +81,35 @@ class RequestCreate(BaseModel):
         },
     )
 
-    template: str = Field(max_length=100)
+    template: str = Field(max_length=63, pattern=TEMPLATE_NAME)
     parameters: dict[str, Any] = Field(default_factory=dict)
-    team: str | None = Field(default=None, max_length=63, description="Owner team.")
+    team: str | None = Field(
+        default=None, max_length=63, pattern=TEAM_NAME, description="Owner team."
+    )
     dry_run: bool = False
     justification: str | None = Field(
         default=None,
         max_length=2000,
         description="Ask for an exception: a request the guardrails deny then waits for approval.",
     )
+
+    @field_validator("parameters")
+    @classmethod
+    def _no_nul(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        # Stored as JSONB, which cannot hold U+0000; no golden path needs one.
+        if _has_nul(parameters):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return parameters
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Decision(BaseModel):

@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from goldenpath.templates.parameters import pages, secret_names
 from goldenpath.web.conditions import Condition, conditions_of, form_text
 from goldenpath.web.patterns import html_pattern
-
-from goldenpath.templates.parameters import pages, secret_names
 
 RADIO_LIMIT = 5
 TEXTAREA_FROM = 1000  # a string allowed to be this long gets a text area

@@ -1,0 +1,96 @@
+"""Requests: the list, one request's page (live through Server-Sent Events), its secrets on an
+explicit click, and the approvals inbox."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from goldenpath.app import Platform
+from goldenpath.errors import AccessDenied, Hidden
+from goldenpath.identity.actor import Actor
+from goldenpath.identity.permissions import Target, authorize
+from goldenpath.store.records import RequestRecord
+from goldenpath.web.rendering import Pages
+from goldenpath.web.routing import Posted, PortalRoute, SignedIn, one, redirect
+
+STATUSES = (
+    "pending_approval",
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "rejected",
+)
+
+
+def request_router(platform: Platform, pages: Pages) -> APIRouter:
+    service = platform.service
+    router = APIRouter(route_class=PortalRoute)
+
+    @router.get("/requests")
+    def requests(request: Request, actor: SignedIn, status: str = "") -> Response:
+        found = service.requests(actor, status=status or None, limit=100)
+        context = {"requests": found, "status": status, "statuses": STATUSES}
+        return pages.render(request, "requests.html", context)
+
+    @router.get("/requests/{request_id}")
+    def show(request: Request, request_id: str, actor: SignedIn) -> Response:
+        record = service.request(request_id, actor)
+        logs = service.logs(request_id, actor)
+        context = {"r": record, "logs": logs, "may_decide": may_decide(actor, record)}
+        return pages.render(request, "request.html", context)
+
+    @router.post("/requests/{request_id}/secrets")
+    def reveal(request: Request, request_id: str, actor: SignedIn, form: Posted) -> Response:
+        record = service.request(request_id, actor)
+        secrets = service.reveal_secrets(request_id, actor)
+        return pages.render(
+            request,
+            "secrets.html",
+            {"r": record, "secrets": secrets},
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+    @router.post("/requests/{request_id}/cancel")
+    def cancel(request_id: str, actor: SignedIn, form: Posted) -> Response:
+        service.cancel(request_id, actor)
+        return redirect(f"/requests/{request_id}")
+
+    @router.post("/requests/{request_id}/retry")
+    def retry(request_id: str, actor: SignedIn, form: Posted) -> Response:
+        service.retry(request_id, actor)
+        return redirect(f"/requests/{request_id}")
+
+    @router.get("/approvals")
+    def approvals(request: Request, actor: SignedIn) -> Response:
+        waiting = service.requests(actor, status="pending_approval", limit=200)
+        mine = [r for r in waiting if may_decide(actor, r)]
+        return pages.render(request, "approvals.html", {"requests": mine})
+
+    @router.post("/requests/{request_id}/approve")
+    def approve(request_id: str, actor: SignedIn, form: Posted) -> Response:
+        service.approve(request_id, actor, one(form, "comment").strip() or None)
+        return redirect(f"/requests/{request_id}")
+
+    @router.post("/requests/{request_id}/reject")
+    def reject(request_id: str, actor: SignedIn, form: Posted) -> Response:
+        service.reject(request_id, actor, one(form, "comment").strip() or None)
+        return redirect("/approvals")
+
+    return router
+
+
+def may_decide(actor: Actor, record: RequestRecord) -> bool:
+    """Whether ``actor`` may approve or reject this request (never their own)."""
+    if record.status != "pending_approval":
+        return False
+    try:
+        authorize(
+            actor,
+            "request.decide",
+            Target(team=record.owner_team, requested_by=record.requested_by),
+        )
+    except (AccessDenied, Hidden):
+        return False
+    return True
