@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Path, Query, Response
 
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.identity_schemas import (
@@ -14,6 +13,8 @@ from goldenpath.api.identity_schemas import (
     EventView,
     IssuedTokenView,
     MemberAdd,
+    Membership,
+    MeView,
     PasswordSet,
     TeamCreate,
     TeamView,
@@ -22,12 +23,16 @@ from goldenpath.api.identity_schemas import (
     UserCreate,
     UserView,
 )
-from goldenpath.api.schemas import ErrorResponse
+from goldenpath.api.schemas import BIGINT_MAX, ONE_LINE, ErrorResponse
 from goldenpath.app import Platform
+from goldenpath.identity.directory import TEAM_NAME, USER_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
 }
+UserName = Annotated[str, Path(max_length=63, pattern=USER_NAME)]
+TeamName = Annotated[str, Path(max_length=63, pattern=TEAM_NAME)]
+TokenId = Annotated[str, Path(pattern=r"^[a-z0-9]{12}$", description="The id `tokens list` shows.")]
 
 
 def identity_router(platform: Platform) -> APIRouter:
@@ -35,16 +40,16 @@ def identity_router(platform: Platform) -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["identity"])
 
     @router.get("/me")
-    def me(actor: CurrentActor) -> dict[str, Any]:
+    def me(actor: CurrentActor) -> MeView:
         """Who the credential belongs to, with teams, roles and scopes."""
-        return {
-            "user": actor.user,
-            "is_admin": actor.is_admin,
-            "teams": list(actor.teams),
-            "roles": list(actor.roles),
-            "memberships": [{"team": t, "role": r} for t, r in sorted(actor.memberships)],
-            "scopes": sorted(actor.scopes),
-        }
+        return MeView(
+            user=actor.user,
+            is_admin=actor.is_admin,
+            teams=list(actor.teams),
+            roles=list(actor.roles),
+            memberships=[Membership(team=t, role=r) for t, r in sorted(actor.memberships)],
+            scopes=sorted(actor.scopes),
+        )
 
     @router.get("/users")
     def list_users(actor: CurrentActor) -> list[UserView]:
@@ -63,11 +68,11 @@ def identity_router(platform: Platform) -> APIRouter:
         )
 
     @router.put("/users/{name}/password", status_code=204)
-    def set_password(name: str, body: PasswordSet, actor: CurrentActor) -> None:
+    def set_password(name: UserName, body: PasswordSet, actor: CurrentActor) -> None:
         directory.set_password(actor, name, body.password)
 
     @router.post("/users/{name}/disable", status_code=204)
-    def disable_user(name: str, actor: CurrentActor) -> None:
+    def disable_user(name: UserName, actor: CurrentActor) -> None:
         directory.disable_user(actor, name)
 
     @router.get("/teams")
@@ -79,21 +84,22 @@ def identity_router(platform: Platform) -> APIRouter:
         return TeamView.of(directory.create_team(actor, body.name, body.monthly_budget_usd))
 
     @router.post("/teams/{team}/members", status_code=201)
-    def add_member(team: str, body: MemberAdd, actor: CurrentActor) -> TeamView:
+    def add_member(team: TeamName, body: MemberAdd, actor: CurrentActor) -> TeamView:
         return TeamView.of(directory.add_member(actor, team, body.user, body.role))
 
     @router.delete("/teams/{team}/members/{user}")
     def remove_member(
-        team: str,
-        user: str,
+        team: TeamName,
+        user: UserName,
         actor: CurrentActor,
-        role: Annotated[str | None, Query(max_length=20)] = None,
+        role: Annotated[Literal["developer", "approver"] | None, Query()] = None,
     ) -> TeamView:
         return TeamView.of(directory.remove_member(actor, team, user, role))
 
     @router.get("/tokens")
     def list_tokens(
-        actor: CurrentActor, user: Annotated[str | None, Query(max_length=63)] = None
+        actor: CurrentActor,
+        user: Annotated[str | None, Query(max_length=63, pattern=USER_NAME)] = None,
     ) -> list[TokenView]:
         """Your tokens (admins: anyone's). Never the token itself: only its id and facts."""
         return [TokenView.of(t) for t in directory.tokens(actor, user)]
@@ -112,7 +118,7 @@ def identity_router(platform: Platform) -> APIRouter:
         )
 
     @router.delete("/tokens/{token_id}", status_code=204)
-    def revoke_token(token_id: str, actor: CurrentActor) -> None:
+    def revoke_token(token_id: TokenId, actor: CurrentActor) -> None:
         directory.revoke_token(actor, token_id)
 
     return router
@@ -125,13 +131,15 @@ def audit_router(platform: Platform) -> APIRouter:
     @router.get("/events")
     def list_events(
         actor: CurrentActor,
-        who: Annotated[str | None, Query(max_length=100, description="The acting user.")] = None,
-        action: Annotated[
-            str | None, Query(max_length=64, description="Prefix: 'request.'")
+        who: Annotated[
+            str | None, Query(max_length=100, pattern=ONE_LINE, description="The acting user.")
         ] = None,
-        target: Annotated[str | None, Query(max_length=200)] = None,
+        action: Annotated[
+            str | None, Query(max_length=64, pattern=ONE_LINE, description="Prefix: 'request.'")
+        ] = None,
+        target: Annotated[str | None, Query(max_length=200, pattern=ONE_LINE)] = None,
         since: datetime | None = None,
-        after_id: Annotated[int, Query(ge=0)] = 0,
+        after_id: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[EventView]:
         events = log.events(
@@ -157,15 +165,21 @@ def audit_router(platform: Platform) -> APIRouter:
             summary=report.summary,
         )
 
+    # `Response` has no media type of its own, so the errors stay documented as JSON.
     @router.get(
         "/export",
-        response_class=PlainTextResponse,
-        responses={200: {"content": {"application/x-ndjson": {}}}},
+        response_class=Response,
+        responses={
+            200: {
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                "description": "One event per line, as JSON, with its hash and the previous one.",
+            }
+        },
     )
-    def export(actor: CurrentActor) -> PlainTextResponse:
+    def export(actor: CurrentActor) -> Response:
         """Every event as JSON lines, with their hashes."""
         lines = log.export(actor)
-        return PlainTextResponse(
+        return Response(
             "\n".join(lines) + ("\n" if lines else ""), media_type="application/x-ndjson"
         )
 

@@ -162,12 +162,6 @@ class EventView(BaseModel):
     hash: str | None
 
 
-class HealthView(BaseModel):
-    status: Literal["ok"]
-    database: Literal["ok"]
-    version: str
-
-
 class AuditVerifyView(BaseModel):
     ok: bool
     events: int

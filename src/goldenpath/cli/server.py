@@ -121,6 +121,29 @@ def db_upgrade() -> None:
         )
 
 
+@db_app.command("reseal-secrets")
+def db_reseal_secrets() -> None:
+    """Encrypt every stored secret again with the newest key (after adding one in front of
+    GOLDENPATH_SECRET_KEY); afterwards the old key can be dropped."""
+    from goldenpath.secretbox import load_secret_box
+    from goldenpath.settings import load_settings
+    from goldenpath.store.database import open_database
+    from goldenpath.store.reseal import reseal_all
+
+    settings = load_settings()
+    database = open_database(settings)
+    try:
+        counts = reseal_all(database, load_secret_box(settings.secret_key, settings.data_dir))
+    finally:
+        database.dispose()
+        if database.embedded is not None:
+            database.embedded.stop()
+    total = sum(counts.values())
+    output.out.print(Text(f"Resealed {total} secret values with the newest key."))
+    for where, count in counts.items():
+        output.out.print(Text(f"  {where}: {count}"))
+
+
 def _print_banner(platform: Platform) -> None:
     settings = platform.settings
     names = [t.name for t in platform.catalog]

@@ -15,9 +15,8 @@ from goldenpath.templates.loader import Template
 from goldenpath.web.forms import Page, as_text, fields_of, form_pages, parse, query_values
 from goldenpath.web.rendering import Pages
 from goldenpath.web.routing import (
-    Form,
-    Posted,
     PortalRoute,
+    Posted,
     SignedIn,
     field_errors,
     one,
@@ -154,7 +153,7 @@ def _matches(template: Template, query: str, tag: str) -> bool:
         return False
     if not query:
         return True
-    text = " ".join([template.name, template.title, meta.description, spec.replaces or "", *meta.tags])
+    text = " ".join(
+        [template.name, template.title, meta.description, spec.replaces or "", *meta.tags]
+    )
     return all(word in text.lower() for word in query.split())
-
-

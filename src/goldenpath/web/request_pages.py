@@ -11,7 +11,7 @@ from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
 from goldenpath.store.records import RequestRecord
 from goldenpath.web.rendering import Pages
-from goldenpath.web.routing import Posted, PortalRoute, SignedIn, one, redirect
+from goldenpath.web.routing import PortalRoute, Posted, SignedIn, one, redirect
 
 STATUSES = (
     "pending_approval",

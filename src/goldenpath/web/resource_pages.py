@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from goldenpath.app import Platform
 from goldenpath.web.rendering import Pages
-from goldenpath.web.routing import Posted, PortalRoute, SignedIn, redirect
+from goldenpath.web.routing import PortalRoute, Posted, SignedIn, redirect
 
 
 def resource_router(platform: Platform, pages: Pages) -> APIRouter:
