@@ -427,6 +427,20 @@ class Service:
         _authorize(actor, "resource.read", target, ResourceNotFound, resource_id)
         return resource
 
+    def reveal_resource_secrets(self, resource_id: str, actor: Actor) -> dict[str, Any]:
+        """The secret outputs of the step that made a resource, to its team; audited."""
+        _check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+            target = Target(team=resource.owner_team)
+            _authorize(actor, "secret.reveal", target, ResourceNotFound, resource_id)
+            step = queries.get_request(conn, resource.request_id).step(resource.step_id)
+            sealed = step.secret_outputs if step else None
+            queries.record_event(
+                conn, actor.user, "secret.revealed", resource_id, {"request": resource.request_id}
+            )
+        return dict(self.box.open(sealed)) if sealed else {}
+
     def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
         """Queue the destruction of a resource; its state becomes ``destroying`` at once."""
         _check_uuid("resource_id", resource_id)

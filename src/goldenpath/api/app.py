@@ -93,6 +93,9 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
 
 def mount_extras(api: FastAPI, platform: Platform) -> None:
     """Faces that live beside the API (the git server for local repositories, the portal)."""
+    from goldenpath.web import mount_portal
+
+    mount_portal(api, platform)
     try:
         from goldenpath.gitserver import mount
     except ImportError:

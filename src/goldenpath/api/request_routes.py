@@ -23,6 +23,7 @@ from goldenpath.api.schemas import (
     SecretsView,
     StepView,
     TemplateDetail,
+    TemplateDryRun,
     TemplateSummary,
 )
 from goldenpath.app import Platform
@@ -51,6 +52,22 @@ def request_router(platform: Platform) -> APIRouter:
     @router.get("/templates/{name}", tags=["templates"])
     def show_template(name: TemplateName, actor: CurrentActor) -> TemplateDetail:
         return TemplateDetail.of(service.template(name, actor))
+
+    @router.post("/templates/{name}/dry-run", tags=["templates"])
+    async def dry_run_template(
+        name: str, body: TemplateDryRun, actor: CurrentActor
+    ) -> PlanResponse:
+        """What a request of this golden path would create, and the guardrails' verdict."""
+        preview = await run_in_threadpool(
+            lambda: service.dry_run(name, body.parameters, actor, team=body.team)
+        )
+        return PlanResponse(
+            template=preview.template.name,
+            version=preview.template.version,
+            parameters=preview.parameters,
+            plan=preview.plan,
+            verdict=preview.verdict.as_dict(),
+        )
 
     @router.post(
         "/requests",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import ErrorResponse, ResourceView
+from goldenpath.api.schemas import ErrorResponse, ResourceView, SecretsView
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME
 
@@ -35,6 +35,14 @@ def resource_router(platform: Platform) -> APIRouter:
     @router.get("/resources/{resource_id}")
     def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         return ResourceView.of(service.resource(resource_id, actor))
+
+    @router.post("/resources/{resource_id}/secrets/reveal")
+    def reveal_secrets(resource_id: str, actor: CurrentActor) -> SecretsView:
+        """The resource's secret outputs in clear, for its team's members; audited."""
+        found = service.reveal_resource_secrets(resource_id, actor)
+        return SecretsView(
+            request_id=service.resource(resource_id, actor).request_id, secrets=found
+        )
 
     @router.delete("/resources/{resource_id}", status_code=202)
     def destroy_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:

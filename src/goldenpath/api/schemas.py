@@ -112,6 +112,15 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+class TemplateDryRun(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"parameters": {"name": "orders"}}]}
+    )
+
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    team: str | None = Field(default=None, max_length=63, description="Owner team.")
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -127,6 +127,13 @@ class Runner:
                     queries.append_log(
                         conn, request.id, step.id, "error", redact(failure_text(exc), secrets)
                     )
+                    queries.record_event(
+                        conn,
+                        "worker",
+                        "step.failed",
+                        f"{request.id}/{step.id}",
+                        {"error": redact(failure_text(exc), secrets)},
+                    )
                 error = f"step '{step.id}' failed: {redact(failure_text(exc), secrets)}"
                 if template.document.spec.rollback:
                     self._roll_back(request, error)
@@ -179,6 +186,13 @@ class Runner:
                 started_at=queries.now(),
                 error=None,
             )
+            queries.record_event(
+                conn,
+                "worker",
+                "step.started",
+                f"{request.id}/{step_id}",
+                {"action": action.id, "resource": resource_id, "attempt": request.attempts + 1},
+            )
         ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
         outputs = action.apply(ctx)
         secret_names = action.secret_outputs | ctx.declared_secrets
@@ -197,6 +211,13 @@ class Runner:
             )
             if resource_id is not None:
                 queries.update_resource(conn, resource_id, state="active", outputs=plain_part)
+            queries.record_event(
+                conn,
+                "worker",
+                "step.succeeded",
+                f"{request.id}/{step_id}",
+                {"outputs": sorted(plain_part), "secret_outputs": sorted(secret_part)},
+            )
         return outputs
 
     def _catalog_entry(

@@ -135,7 +135,7 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
 def _kept(form: list[Page], parameters: dict[str, Any]) -> list[tuple[str, str]]:
     """The validated values as hidden fields, to submit from the preview; never a secret
     (the preview asks for those again rather than put them in the page)."""
-    kept = []
+    kept: list[tuple[str, str]] = []
     for item in fields_of(form):
         if item.secret or item.name not in parameters:
             continue

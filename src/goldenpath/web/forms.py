@@ -285,7 +285,7 @@ class _Declared:
 
     def fields(self) -> list[tuple[str, Mapping[str, Any], list[Any] | None]]:
         """(name, schema, enum) of each property worth a field; a lone constant is not one."""
-        result = []
+        result: list[tuple[str, Mapping[str, Any], list[Any] | None]] = []
         for name, prop in self.properties.items():
             choices = self.choices.get(name)
             if isinstance(prop.get("enum"), list):

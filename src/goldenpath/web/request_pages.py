@@ -37,8 +37,16 @@ def request_router(platform: Platform, pages: Pages) -> APIRouter:
     @router.get("/requests/{request_id}")
     def show(request: Request, request_id: str, actor: SignedIn) -> Response:
         record = service.request(request_id, actor)
-        logs = service.logs(request_id, actor)
-        context = {"r": record, "logs": logs, "may_decide": may_decide(actor, record)}
+        context = {
+            "r": record,
+            "logs": service.logs(request_id, actor),
+            "may_decide": may_decide(actor, record),
+            "resources": [
+                r
+                for r in service.resources(actor, include_destroyed=True)
+                if r.request_id == record.id
+            ],
+        }
         return pages.render(request, "request.html", context)
 
     @router.post("/requests/{request_id}/secrets")

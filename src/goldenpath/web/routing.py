@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, Request, Response
@@ -16,6 +16,9 @@ from goldenpath.api.errors import status_for
 from goldenpath.errors import Conflict, GoldenPathError, InvalidInput, InvalidInputs
 from goldenpath.identity.actor import Actor
 from goldenpath.web.session import Session
+
+if TYPE_CHECKING:
+    from goldenpath.web.rendering import Pages
 
 MAX_FORM_BYTES = 256 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -47,7 +50,7 @@ class PortalRoute(APIRoute):
                     back += "?" + request.url.query
                 return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
             except GoldenPathError as error:
-                pages = request.app.state.portal_pages
+                pages: Pages = request.app.state.portal_pages
                 status = 403 if isinstance(error, StaleForm) else status_for(error)
                 return pages.render(
                     request, "error.html", {"error": error, "status": status}, status=status
