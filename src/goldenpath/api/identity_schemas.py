@@ -86,7 +86,8 @@ class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=63, pattern=TEAM_NAME, examples=["payments"])
-    monthly_budget_usd: float | None = Field(default=None, ge=0)
+    # The column is NUMERIC(12, 2): below ten billion, in cents.
+    monthly_budget_usd: float | None = Field(default=None, ge=0, lt=10**10, allow_inf_nan=False)
 
 
 class MemberAdd(BaseModel):

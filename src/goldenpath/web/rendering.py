@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from goldenpath import __version__
-from goldenpath.web.forms import as_text
+from goldenpath.web.forms import Field, as_text
 from goldenpath.web.session import Session
 
 PAGES = Path(__file__).parent / "pages"
@@ -34,7 +34,7 @@ def environment() -> Environment:
         usd=usd,
         pretty=pretty,
         safe_url=safe_url,
-        field_text=as_text,
+        field_text=field_text,
     )
     env.globals.update(version=__version__, FINISHED=FINISHED)
     return env
@@ -66,6 +66,10 @@ class Pages:
         html = self.env.get_template(name).render(values)
         sent = {"Cache-Control": "private, no-cache", **(headers or {})}
         return HTMLResponse(html, status_code=status, headers=sent)
+
+
+def field_text(value: Any, item: Field) -> str:
+    return as_text(item, value)
 
 
 def when(value: datetime | None) -> str:
