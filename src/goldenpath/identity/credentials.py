@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
-_TOKEN = re.compile(r"^gp_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"gp_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
 
 
 def hash_password(password: str) -> str:
@@ -54,7 +54,8 @@ def token_from_parts(token_id: str, secret: str) -> NewToken:
 
 
 def parse_token(token: str) -> tuple[str, str] | None:
-    match = _TOKEN.match(token)
+    # fullmatch: ``$`` would let a trailing newline through.
+    match = _TOKEN.fullmatch(token)
     return (match.group(1), match.group(2)) if match else None
 
 

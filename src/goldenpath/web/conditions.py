@@ -39,18 +39,29 @@ class Condition:
         return {"all": [c.as_dict() for c in self.clauses]}
 
 
-Adder = Callable[[set[str], list[Condition]], None]
+@dataclass(frozen=True)
+class Conditional:
+    """The fields of a page that apply only under conditions, and those of them that are
+    required whenever they apply."""
+
+    shown_when: dict[str, tuple[Condition, ...]]
+    required: frozenset[str]
 
 
-def conditions_of(page: Mapping[str, Any]) -> dict[str, tuple[Condition, ...]]:
+def conditions_of(page: Mapping[str, Any]) -> Conditional:
     found: dict[str, list[Condition]] = {}
+    required: set[str] = set()
 
-    def add(names: set[str], conditions: list[Condition]) -> None:
+    def add(branch: Any, conditions: list[Condition], skip: set[str] | None = None) -> None:
+        names = _names(branch) - (skip or set())
         for name in names:
             found.setdefault(name, []).extend(conditions)
+        if isinstance(branch, Mapping) and isinstance(branch.get("required"), list):
+            required.update(n for n in branch["required"] if n in names)
 
     _collect(page, add)
-    return {name: tuple(conditions) for name, conditions in found.items()}
+    shown_when = {name: tuple(conditions) for name, conditions in found.items()}
+    return Conditional(shown_when=shown_when, required=frozenset(required))
 
 
 def form_text(value: Any) -> str:
@@ -62,22 +73,22 @@ def form_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _collect(node: Mapping[str, Any], add: Adder) -> None:
+def _collect(node: Mapping[str, Any], add: Callable[..., None]) -> None:
     clauses = _clauses(node.get("if"))
     if clauses:
         tested = {c.field for c in clauses}
-        add(_names(node.get("then")) - tested, [Condition(clauses)])
+        add(node.get("then"), [Condition(clauses)], tested)
         negated = [Condition((Clause(c.field, c.values, negate=True),)) for c in clauses]
-        add(_names(node.get("else")) - tested, negated)
+        add(node.get("else"), negated, tested)
     dependent = node.get("dependentSchemas", {})
     for trigger, branch in dependent.items() if isinstance(dependent, Mapping) else ():
-        add(_names(branch) - {trigger}, [Condition((Clause(str(trigger)),))])
+        add(branch, [Condition((Clause(str(trigger)),))], {str(trigger)})
     for keyword in ("oneOf", "anyOf"):
         branches = node.get(keyword)
         for branch in branches if isinstance(branches, list) else []:
             chosen = _discriminators(branch)
             if chosen:
-                add(_names(branch) - {c.field for c in chosen}, [Condition(chosen)])
+                add(branch, [Condition(chosen)], {c.field for c in chosen})
     all_of = node.get("allOf")
     for part in all_of if isinstance(all_of, list) else []:
         if isinstance(part, Mapping):

@@ -71,9 +71,10 @@ def form_pages(parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> l
     result = []
     for index, page in enumerate(pages(parameters)):
         required = set(_strings(page.get("required")))
-        shown_when = conditions_of(page)
+        conditional = conditions_of(page)
+        required |= conditional.required
         fields = tuple(
-            _field(name, prop, enum, name in required, shown_when.get(name, ()))
+            _field(name, prop, enum, name in required, conditional.shown_when.get(name, ()))
             for name, prop, enum in _Declared.of(page).fields()
         )
         title = str(page.get("title") or ("Parameters" if index == 0 else f"Step {index + 1}"))

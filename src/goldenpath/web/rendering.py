@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.filters.update(
         when=when,
         age=age,
+        ago=ago,
         usd=usd,
         pretty=pretty,
         safe_url=safe_url,
@@ -87,6 +88,11 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def ago(value: datetime | None) -> str:
+    text = age(value)
+    return text if text in ("—", "just now") else f"{text} ago"
 
 
 def usd(value: float | None) -> str:

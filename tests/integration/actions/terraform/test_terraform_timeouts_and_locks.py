@@ -37,9 +37,9 @@ def context(database_url: str, tmp_path: Path) -> Any:
     return make
 
 
-def pause() -> str:
+def pause(seconds: int = 30) -> str:
     """A sleep length no other process on the machine has in its command line."""
-    return f"30.{random.randrange(10**6):06d}"
+    return f"{seconds}.{random.randrange(10**6):06d}"
 
 
 def wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
@@ -75,12 +75,12 @@ def test_a_held_state_lock_is_reported_after_a_few_retries(
         "-no-color",
         "-replace=terraform_data.slow",
         "-var=name=slow",
-        f"-var=pause={pause()}",
+        f"-var=pause={pause(90)}",  # holds the lock longer than the apply below may wait
         log=log,
     )
     try:
         wait_for_text(log, "Provisioning with 'local-exec'")
-        ctx = context(variables={"name": "slow", "pause": "0"}, timeout_seconds=8)
+        ctx = context(variables={"name": "slow", "pause": "0"}, timeout_seconds=45)
         with pytest.raises(ActionError, match=r"state of workspace 'slow-one' is locked") as caught:
             TerraformApply().apply(ctx)
         assert "Who:" in caught.value.message
