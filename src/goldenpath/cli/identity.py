@@ -8,7 +8,14 @@ import typer
 from rich.text import Text
 
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient, segment, token_file
+from goldenpath.cli.client import (
+    DEFAULT_URL,
+    ApiClient,
+    CliError,
+    current_token,
+    segment,
+    token_file,
+)
 from goldenpath.cli.options import AsJson, Url
 
 users_app = typer.Typer(help="Manage users (platform admins).", no_args_is_help=True)
@@ -17,6 +24,19 @@ tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(
     help="The tamper-evident audit log (platform admins).", no_args_is_help=True
 )
+
+
+SIGN_IN = (
+    "Not signed in: run `goldenpath login` with an API token (an admin makes one with "
+    "`goldenpath tokens create`), or set GOLDENPATH_TOKEN."
+)
+
+
+def _client(url: str) -> ApiClient:
+    """A client with the saved or exported token; without one, say how to sign in."""
+    if not current_token():
+        raise CliError(SIGN_IN, code="not_authenticated", status=401)
+    return ApiClient(url)
 
 
 def _show(data: Any, as_json: bool, columns: tuple[str, ...] = ()) -> None:
@@ -53,7 +73,7 @@ def login(
 
 def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
     """Who your token belongs to: teams, roles, scopes."""
-    with ApiClient(url) as client:
+    with _client(url) as client:
         _show(client.call("GET", "/api/v1/me"), as_json, ("user", "teams", "roles", "scopes"))
 
 
@@ -62,7 +82,7 @@ def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 
 @users_app.command("list")
 def list_users(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         _show(
             client.call("GET", "/api/v1/users"),
             as_json,
@@ -84,7 +104,7 @@ def create_user(
     body: dict[str, Any] = {"name": name, "display_name": display_name, "is_admin": admin}
     if password:
         body["password"] = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with ApiClient(url) as client:
+    with _client(url) as client:
         _show(client.call("POST", "/api/v1/users", json=body), as_json, ("name", "is_admin"))
 
 
@@ -92,14 +112,14 @@ def create_user(
 def set_password(name: str, url: Url = DEFAULT_URL) -> None:
     """Set a user's portal password (your own, or anyone's as an admin)."""
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    with ApiClient(url) as client:
+    with _client(url) as client:
         client.call("PUT", f"/api/v1/users/{segment(name)}/password", json={"password": password})
     output.out.print(f"Password of {name} set.")
 
 
 @users_app.command("disable")
 def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         client.call("POST", f"/api/v1/users/{segment(name)}/disable")
     output.out.print(f"User {name} disabled; their tokens no longer work.")
 
@@ -109,7 +129,7 @@ def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
 
 @teams_app.command("list")
 def list_teams(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         _show(
             client.call("GET", "/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members")
         )
@@ -123,7 +143,7 @@ def create_team(
     as_json: AsJson = False,
 ) -> None:
     body = {"name": name, "monthly_budget_usd": budget}
-    with ApiClient(url) as client:
+    with _client(url) as client:
         _show(
             client.call("POST", "/api/v1/teams", json=body), as_json, ("name", "monthly_budget_usd")
         )
@@ -137,7 +157,7 @@ def add_member(
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         team_view = client.call(
             "POST", f"/api/v1/teams/{segment(team)}/members", json={"user": user, "role": role}
         )
@@ -151,7 +171,7 @@ def remove_member(
     role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
     url: Url = DEFAULT_URL,
 ) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         params = {"role": role} if role else {}
         client.call(
             "DELETE", f"/api/v1/teams/{segment(team)}/members/{segment(user)}", params=params
@@ -168,7 +188,7 @@ def list_tokens(
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         found = client.call("GET", "/api/v1/tokens", params={"user": user} if user else {})
     _show(
         found, as_json, ("id", "user", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
@@ -193,7 +213,7 @@ def create_token(
         "scopes": scope or ["read", "write"],
         "expires_in_days": expires_in_days,
     }
-    with ApiClient(url) as client:
+    with _client(url) as client:
         issued = client.call("POST", "/api/v1/tokens", json=body)
     if as_json:
         output.print_json(issued)
@@ -207,7 +227,7 @@ def create_token(
 
 @tokens_app.command("revoke")
 def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
-    with ApiClient(url) as client:
+    with _client(url) as client:
         client.call("DELETE", f"/api/v1/tokens/{segment(token_id)}")
     output.out.print(f"Token {token_id} revoked.")
 
@@ -218,7 +238,7 @@ def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
 @audit_app.command("verify")
 def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
     """Check the hash chain; exit 1 and name the event if anything was edited or removed."""
-    with ApiClient(url) as client:
+    with _client(url) as client:
         report = client.call("GET", "/api/v1/audit/verify")
     if as_json:
         output.print_json(report)
@@ -237,7 +257,7 @@ def export_audit(
     """Every event as JSON lines, with their hashes, on stdout."""
     if format_ != "jsonl":
         raise typer.BadParameter("only jsonl is supported", param_hint="--format")
-    with ApiClient(url) as client:
+    with _client(url) as client:
         text = client.call("GET", "/api/v1/audit/export")
     typer.echo(text, nl=False)
 
@@ -252,6 +272,6 @@ def list_events(
     as_json: AsJson = False,
 ) -> None:
     params = {k: v for k, v in {"who": who, "action": action, "target": target}.items() if v}
-    with ApiClient(url) as client:
+    with _client(url) as client:
         events = client.call("GET", "/api/v1/audit/events", params={**params, "limit": limit})
     _show(events, as_json, ("id", "at", "actor", "action", "target"))

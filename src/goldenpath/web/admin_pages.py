@@ -43,14 +43,14 @@ def admin_router(platform: Platform, pages: Pages) -> APIRouter:
             "filters": {"who": who, "action": action, "target": target, "since": since},
             "next_after": events[-1]["id"] if len(events) == PAGE_SIZE else None,
         }
-        return pages.render(request, "audit.html", context)
+        return pages.render(request, "admin_audit.html", context)
 
     @router.get("/admin/templates")
     def templates(request: Request, actor: SignedIn) -> Response:
         authorize(actor, "identity.manage")
         catalog = platform.catalog
         context = {"templates": list(catalog), "problems": catalog.problems}
-        return pages.render(request, "templates.html", context)
+        return pages.render(request, "admin_templates.html", context)
 
     return router
 

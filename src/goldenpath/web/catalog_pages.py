@@ -100,6 +100,7 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
             "values": {k: v for k, v in values.items() if k not in secret},
             "errors": errors,
             "general": general,
+            "labels": {f.name: f.label for f in fields_of(form)} | {"_team": "Owner team"},
             "teams": actor.teams if len(actor.teams) > 1 else (),
             "team": team,
         }

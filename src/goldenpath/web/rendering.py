@@ -18,6 +18,14 @@ from goldenpath.web.session import Session
 
 PAGES = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
+# Pages load only this site's own files, cannot be framed, and post only to this site.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 FINISHED = frozenset({"succeeded", "failed", "cancelled", "rejected"})
 
 
@@ -65,7 +73,7 @@ class Pages:
             **(context or {}),
         }
         html = self.env.get_template(name).render(values)
-        sent = {"Cache-Control": "private, no-cache", **(headers or {})}
+        sent = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", **(headers or {})}
         return HTMLResponse(html, status_code=status, headers=sent)
 
 

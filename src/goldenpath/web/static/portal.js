@@ -143,6 +143,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form").forEach(enhanceForm);
+    var summary = document.getElementById("form-errors");
+    if (summary) summary.focus();  // a screen reader hears what was refused first
     var detail = document.getElementById("request-detail");
     if (detail) followRequest(detail);
     var settling = document.querySelector("[data-refresh]");

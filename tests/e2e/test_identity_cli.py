@@ -1,0 +1,145 @@
+"""Identity through the real CLI against the running server: users, teams, tokens (shown once,
+never listed, revocable), who may do what, the audit log, and signing in."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import secrets
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ADMIN_TOKEN, Cli, Server, make_user
+
+TOKEN = re.compile(r"gp_[a-z0-9]{12}_[A-Za-z0-9_-]{43}")
+NOT_AUTHENTICATED = 9
+ACCESS_DENIED = 8
+
+
+@pytest.fixture
+def admin(cli: Cli) -> Cli:
+    return cli.as_user(ADMIN_TOKEN)
+
+
+@pytest.fixture
+def unique() -> str:
+    return secrets.token_hex(3)
+
+
+@pytest.fixture
+def no_saved_token(tmp_path: Path) -> dict[str, str]:
+    """Environment for a CLI that has no token: none in the environment, none saved."""
+    return {"GOLDENPATH_TOKEN": "", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+
+def test_an_admin_makes_a_user_a_team_and_a_token_that_works_until_revoked(
+    admin: Cli, unique: str
+) -> None:
+    user, team = f"cli-user-{unique}", f"cli-team-{unique}"
+
+    created = admin("users", "create", user, "--display-name", "CLI User", "--json").json()
+    assert created["name"] == user and created["is_admin"] is False
+    made_team = admin("teams", "create", team, "--budget", "250", "--json").json()
+    assert made_team == {"name": team, "monthly_budget_usd": 250.0, "members": []}
+    joined = admin("teams", "add-member", team, user, "--role", "approver", "--json").json()
+    assert {"user": user, "role": "approver"} in joined["members"]
+
+    issued = admin("tokens", "create", "laptop", "--user", user, "--scope", "read", "--json")
+    token = issued.json()["token"]
+    token_id = issued.json()["id"]
+    assert TOKEN.fullmatch(token)
+    assert issued.json()["scopes"] == ["read"]
+
+    listed = admin("tokens", "list", "--user", user, "--json")
+    assert [t["id"] for t in listed.json()] == [token_id]
+    assert all("token" not in t for t in listed.json())
+    assert token.split("_", 2)[2] not in listed.stdout
+    assert token.split("_", 2)[2] not in admin("tokens", "list", "--user", user).stdout
+
+    me = admin.as_user(token)("whoami", "--json").json()
+    assert me["user"] == user
+    assert me["memberships"] == [{"team": team, "role": "approver"}]
+    assert me["scopes"] == ["read"]
+    # A read token reads, but does not change anything.
+    assert admin.as_user(token)("teams", "list", "--json").json()[0]["name"] == team
+    assert admin.as_user(token)("tokens", "create", "more").code == ACCESS_DENIED
+
+    revoked = admin("tokens", "revoke", token_id)
+    assert revoked.code == 0, revoked.stderr
+    after = admin.as_user(token)("whoami")
+    assert after.code == NOT_AUTHENTICATED
+    assert "revoked" in after.stderr
+    assert admin("tokens", "list", "--user", user, "--json").json()[0]["revoked_at"]
+
+
+def test_a_token_is_printed_once_in_plain_output(admin: Cli, unique: str) -> None:
+    result = admin("tokens", "create", f"plain-{unique}")
+
+    assert result.code == 0, result.stderr
+    assert "shown once" in result.stdout
+    assert len(TOKEN.findall(result.stdout)) == 1
+
+
+def test_a_developer_cannot_manage_identity_or_read_the_audit_log(cli: Cli, unique: str) -> None:
+    create = cli("users", "create", f"intruder-{unique}")
+    verify = cli("audit", "verify")
+    export = cli("audit", "export", "--format", "jsonl")
+
+    assert create.code == ACCESS_DENIED, create.stderr
+    assert verify.code == ACCESS_DENIED, verify.stderr
+    assert export.code == ACCESS_DENIED, export.stderr
+    assert export.stdout == ""
+
+
+def test_the_admin_verifies_and_exports_the_audit_log(admin: Cli, unique: str) -> None:
+    admin("teams", "create", f"audited-{unique}")
+
+    verified = admin("audit", "verify")
+    exported = admin("audit", "export", "--format", "jsonl")
+
+    assert verified.code == 0, verified.stderr
+    assert "intact" in verified.stdout
+    assert exported.code == 0, exported.stderr
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert events and all(re.fullmatch(r"[0-9a-f]{64}", e["hash"]) for e in events)
+    assert all(e["prev_hash"] == before["hash"] for before, e in itertools.pairwise(events))
+    assert any(e["action"] == "team.saved" and e["target"] == f"audited-{unique}" for e in events)
+    assert admin("audit", "export", "--format", "csv").code == 2
+
+
+def test_login_saves_the_token_for_later_commands(
+    cli: Cli, server: Server, unique: str, no_saved_token: dict[str, str]
+) -> None:
+    token = make_user(server, f"login-{unique}", "e2e")
+
+    signed_in = cli("login", "--token", token, **no_saved_token)
+
+    assert signed_in.code == 0, signed_in.stderr
+    assert f"Signed in as login-{unique}" in signed_in.stdout
+    saved = Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "token"
+    assert saved.read_text().strip() == token
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    me = cli("whoami", "--json", **no_saved_token).json()
+    assert me["user"] == f"login-{unique}"
+
+
+def test_a_refused_login_saves_nothing(cli: Cli, no_saved_token: dict[str, str]) -> None:
+    forged = "gp_aaaaaaaaaaaa_" + "B" * 43
+
+    result = cli("login", "--token", forged, **no_saved_token)
+
+    assert result.code == NOT_AUTHENTICATED
+    assert not (Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "token").exists()
+
+
+def test_without_a_token_the_cli_says_how_to_sign_in(
+    cli: Cli, no_saved_token: dict[str, str]
+) -> None:
+    result = cli("whoami", **no_saved_token)
+
+    assert result.code == NOT_AUTHENTICATED
+    assert "goldenpath login" in result.stderr
+    assert "GOLDENPATH_TOKEN" in result.stderr
