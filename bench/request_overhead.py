@@ -30,8 +30,8 @@ import psycopg
 from psycopg import sql
 
 from goldenpath.app import Platform, build_platform
-from goldenpath.execution.planner import Requester
 from goldenpath.execution.worker_thread import WorkerThread
+from goldenpath.identity.actor import Actor, system_actor
 from goldenpath.settings import Settings
 from goldenpath.store.database import libpq_conninfo
 from goldenpath.store.embedded import SUPERUSER
@@ -39,7 +39,8 @@ from goldenpath.store.records import TERMINAL_STATUSES
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPLATE = "postgres-database"
-REQUESTER = Requester(user="bench", team="bench")
+REQUESTER = Actor("bench", frozenset({("bench", "developer")}))
+READER = system_actor("bench-reader")
 STATUS_QUERY = "SELECT status FROM gp_requests WHERE id = %s"
 
 
@@ -155,9 +156,9 @@ def golden_path_once(platform: Platform, watcher: StatusWatcher, name: str) -> G
     submitted, wall_submitted = time.perf_counter(), time.time()
     status, seen, wall_seen = watcher.wait_finished(record.id)
     if status != "succeeded":
-        final = platform.service.request(record.id)
+        final = platform.service.request(record.id, READER)
         raise RuntimeError(f"golden path request {record.id} {status}: {final.error}")
-    final = platform.service.request(record.id)
+    final = platform.service.request(record.id, READER)
     assert final.started_at is not None and final.finished_at is not None
     step = final.steps[0]
     assert step.started_at is not None and step.finished_at is not None

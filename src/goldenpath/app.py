@@ -138,8 +138,13 @@ def load_org_policies(settings: Settings) -> PolicySet:
 
 
 def _backends(settings: Settings, database: Database) -> dict[str, BackendSettings]:
-    """Configured backends, plus the platform's own PostgreSQL as ``postgres`` by default."""
+    """Configured backends, plus two that need nothing outside the platform: its own
+    PostgreSQL as ``postgres``, and local git repositories it serves itself as ``git``."""
     backends = dict(settings.backends)
+    if "git" not in backends:
+        backends["git"] = BackendSettings(
+            kind="git", provider="local", public_url=settings.url.rstrip("/") + "/git"
+        )
     if PLATFORM_POSTGRES_BACKEND not in backends:
         url: sa.URL = database.url
         embedded = database.embedded

@@ -92,18 +92,16 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
 
 
 def mount_extras(api: FastAPI, platform: Platform) -> None:
-    """Faces that live beside the API (the git server for local repositories, the portal)."""
+    """Faces that live beside the API: the portal, and the git server for local repositories
+    (HTTP Basic with an API token as the password, like any git host)."""
+    from goldenpath.gitserver import mount
+    from goldenpath.gitserver.routes import served_root
     from goldenpath.web import mount_portal
 
     mount_portal(api, platform)
-    try:
-        from goldenpath.gitserver import mount
-    except ImportError:
-        return
-    root = platform.settings.data_dir.resolve() / "git"
-    git = platform.backends.get("git")
-    if git is not None and git.option("root"):
-        from pathlib import Path
-
-        root = Path(str(git.option("root")))
-    mount(api, root)
+    directory = platform.directory
+    mount(
+        api,
+        served_root(platform.settings),
+        authenticate=lambda token: directory.authenticate(token).user,
+    )

@@ -175,7 +175,9 @@ def resolve_plan(
     if declared and resources and all(r["monthly_cost_usd"] is None for r in resources):
         # The template's declared cost is booked on its first resource, so team spend adds up.
         resources[0]["monthly_cost_usd"] = declared
-    total = declared or sum(r["monthly_cost_usd"] or 0.0 for r in resources)
+    # What the actions price (a t3.medium) beats the template's flat estimate: the budget
+    # guardrail must judge what will really be spent.
+    total = sum(r["monthly_cost_usd"] or 0.0 for r in resources) or declared
     return {
         "steps": steps,
         "resources": resources,

@@ -136,6 +136,10 @@ def _unsafe_value(field: str, value: Any, prop: Mapping[str, Any]) -> Iterable[I
             yield InvalidInput(field=field, rule=f"must be at most {limit} characters")
         if _CONTROL.search(value):
             yield InvalidInput(field=field, rule="must not contain control characters")
+        elif "pattern" in prop and ("\n" in value or "\r" in value):
+            # A field with a pattern is a name or an identifier, and Python's `$` would let a
+            # trailing newline through the pattern itself.
+            yield InvalidInput(field=field, rule="must be a single line")
         # NFC first, so an accent typed as a combining mark (``e`` + U+0301) is not called a
         # look-alike; only compatibility characters (fullwidth letters, ligatures) differ after it.
         elif unicodedata.normalize("NFKC", value) != unicodedata.normalize("NFC", value):
