@@ -75,7 +75,9 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     )
 
     def housekeeping() -> None:
-        service.expire_approvals()  # bound late: `service` is built just below
+        # Bound late: `service` is built just below.
+        service.expire_approvals()
+        service.sweep_drift()
 
     queue = Queue(
         libpq_conninfo(database.url),
@@ -96,6 +98,8 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         default_team=settings.default_team,
         approval_expiry=timedelta(hours=settings.approval_expiry_hours),
         webhooks=webhook is not None,
+        runner=runner,
+        drift_interval=timedelta(minutes=settings.drift_check_minutes),
     )
     directory = Directory(database=database, oidc=_oidc(settings))
     return Platform(

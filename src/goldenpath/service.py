@@ -3,6 +3,7 @@ call these and nothing below them."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from goldenpath import notifications
+from goldenpath.actions.base import Observation
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import (
     AccessDenied,
@@ -29,6 +31,7 @@ from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.journal import MASK, masked
 from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
+from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize, visible_teams
 from goldenpath.policy import Verdict, Violation
@@ -41,6 +44,7 @@ from goldenpath.templates import parameters as params
 from goldenpath.templates.loader import Template, TemplateCatalog
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class Service:
     default_team: str = "default"
     approval_expiry: timedelta = timedelta(hours=72)
     webhooks: bool = False
+    runner: Runner | None = None
+    drift_interval: timedelta = timedelta(hours=1)
+    _last_drift_sweep: datetime | None = None
 
     # --- templates ------------------------------------------------------------------------
 
@@ -440,6 +447,34 @@ class Service:
                 conn, actor.user, "secret.revealed", resource_id, {"request": resource.request_id}
             )
         return dict(self.box.open(sealed)) if sealed else {}
+
+    def check(self, resource_id: str, actor: Actor) -> Observation:
+        """Compare the resource's live state with what was made (``drifted`` when they differ)."""
+        resource = self.resource(resource_id, actor)
+        if resource.state not in ("active", "drifted"):
+            raise Conflict(problem=f"resource {resource_id} is {resource.state}; nothing to check")
+        assert self.runner is not None
+        return self.runner.observe_resource(resource, actor=actor.user)
+
+    def sweep_drift(self) -> int:
+        """Check every live resource, at most once per drift interval (worker housekeeping)."""
+        now = datetime.now(UTC)
+        if self._last_drift_sweep and now - self._last_drift_sweep < self.drift_interval:
+            return 0
+        self._last_drift_sweep = now
+        assert self.runner is not None
+        with self.database.begin() as conn:
+            live = [
+                r
+                for r in queries.list_resources(conn, limit=10_000)
+                if r.state in ("active", "drifted")
+            ]
+        for resource in live:
+            try:
+                self.runner.observe_resource(resource, actor="drift-check")
+            except Exception as exc:  # one unreachable backend must not stop the sweep
+                logger.warning("drift check of %s failed: %s", resource.id, exc)
+        return len(live)
 
     def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
         """Queue the destruction of a resource; its state becomes ``destroying`` at once."""

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     approval_expiry_hours: float = Field(
         default=72, gt=0, description="A request waiting this long for approval is rejected."
     )
+    drift_check_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="How often the worker compares live resources with the catalog.",
+    )
     webhook_url: str | None = Field(
         default=None, description="Where announcements of approvals and decisions are POSTed."
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import ErrorResponse, ResourceView, SecretsView
+from goldenpath.api.schemas import CheckView, DriftView, ErrorResponse, ResourceView, SecretsView
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME
 
@@ -42,6 +42,20 @@ def resource_router(platform: Platform) -> APIRouter:
         found = service.reveal_resource_secrets(resource_id, actor)
         return SecretsView(
             request_id=service.resource(resource_id, actor).request_id, secrets=found
+        )
+
+    @router.post("/resources/{resource_id}/check")
+    def check_resource(resource_id: str, actor: CurrentActor) -> CheckView:
+        """Read the live state now: does it exist, and what drifted from what was made?"""
+        observation = service.check(resource_id, actor)
+        return CheckView(
+            resource_id=resource_id,
+            exists=observation.exists,
+            in_sync=observation.in_sync,
+            drift=[
+                DriftView(field=d.field, expected=d.expected, actual=d.actual)
+                for d in observation.drift
+            ],
         )
 
     @router.delete("/resources/{resource_id}", status_code=202)

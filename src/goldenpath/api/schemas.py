@@ -269,6 +269,19 @@ class ResourceView(BaseModel):
         )
 
 
+class DriftView(BaseModel):
+    field: str
+    expected: Any
+    actual: Any
+
+
+class CheckView(BaseModel):
+    resource_id: str
+    exists: bool
+    in_sync: bool
+    drift: list[DriftView]
+
+
 class ErrorField(BaseModel):
     field: str
     rule: str

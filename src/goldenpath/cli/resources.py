@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.client import DEFAULT_URL, ApiClient, segment
 from goldenpath.cli.exit_codes import OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.watch import follow_resource
@@ -44,6 +44,30 @@ def show_resource(resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJs
         output.print_json(found)
     else:
         output.resource_detail(found)
+
+
+@app.command("check")
+def check_resource(
+    resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJson = False
+) -> None:
+    """Compare the live resource with what was made; exit 1 when it drifted or is gone."""
+    with ApiClient(url) as client:
+        found = client.call("POST", f"/api/v1/resources/{segment(resource_id)}/check")
+    if as_json:
+        output.print_json(found)
+    elif not found["exists"]:
+        output.out.print("The resource is gone from its backend.", style="bold red")
+    elif found["in_sync"]:
+        output.out.print("In sync: the live resource is as it was made.", style="green")
+    else:
+        output.out.print("Drifted:", style="bold yellow")
+        for drift in found["drift"]:
+            output.out.print(
+                f"  {drift['field']}: expected {drift['expected']!r}, found {drift['actual']!r}",
+                markup=False,
+            )
+    if not found["in_sync"]:
+        raise typer.Exit(1)
 
 
 @app.command("destroy")

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, SecretBytes, SecretStr
 
-from goldenpath.actions.base import Action, ActionInputs, Context, ResourceRef
+from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
@@ -351,25 +351,8 @@ class Runner:
             if not acquired:
                 raise GoldenPathError(f"resource {resource.id} is busy with another operation")
             with self.database.begin() as conn:
-                request = queries.get_request(conn, resource.request_id)
-                stored = queries.get_checkpoint(
-                    conn, resource.request_id, resource.step_id, INPUT_CHECKPOINT
-                )
                 queries.update_resource(conn, resource.id, state="destroying", error=None)
-            template = template or Template.from_snapshot(request.template_snapshot)
-            step = next(s for s in template.document.spec.steps if s.id == resource.step_id)
-            action = self.registry.get(step.action)
-            raw_input = self.box.open(stored) if stored else {"name": resource.name}
-            inputs = action.Inputs.model_validate(raw_input)
-            ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
-            ref = ResourceRef(
-                id=resource.id,
-                type=resource.kind,
-                name=resource.name,
-                backend=resource.backend,
-                config=resource.config,
-                outputs=resource.outputs or {},
-            )
+            action, ctx, ref = self._resource_handles(resource, template)
             try:
                 action.destroy(ctx, ref)
             except Exception as exc:
@@ -390,6 +373,54 @@ class Runner:
                     conn, resource.id, state="destroyed", destroyed_at=queries.now()
                 )
                 queries.record_event(conn, actor, "resource.destroyed", resource.id, {})
+
+    def observe_resource(self, resource: ResourceRecord, *, actor: str = "worker") -> Observation:
+        """Compare a resource's live state with what was made; mark it drifted or active."""
+        action, ctx, ref = self._resource_handles(resource, None)
+        observation = action.observe(ctx, ref)
+        state = "active" if observation.in_sync else "drifted"
+        drift = [
+            {"field": d.field, "expected": d.expected, "actual": d.actual}
+            for d in observation.drift
+        ]
+        with self.database.begin() as conn:
+            current = queries.get_resource(conn, resource.id)
+            if current.state in ("active", "drifted"):  # never over a destroy in progress
+                error = None if observation.exists else "not found on its backend"
+                queries.update_resource(conn, resource.id, state=state, error=error)
+            queries.record_event(
+                conn,
+                actor,
+                "resource.checked",
+                resource.id,
+                {"exists": observation.exists, "drift": drift},
+            )
+        return observation
+
+    def _resource_handles(
+        self, resource: ResourceRecord, template: Template | None
+    ) -> tuple[Action[Any], Context[Any], ResourceRef]:
+        """The action, a context and a reference for working on a catalogued resource."""
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, resource.request_id)
+            stored = queries.get_checkpoint(
+                conn, resource.request_id, resource.step_id, INPUT_CHECKPOINT
+            )
+        template = template or Template.from_snapshot(request.template_snapshot)
+        step = next(s for s in template.document.spec.steps if s.id == resource.step_id)
+        action = self.registry.get(step.action)
+        raw_input = self.box.open(stored) if stored else {"name": resource.name}
+        inputs = action.Inputs.model_validate(raw_input)
+        ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
+        ref = ResourceRef(
+            id=resource.id,
+            type=resource.kind,
+            name=resource.name,
+            backend=resource.backend,
+            config=resource.config,
+            outputs=resource.outputs or {},
+        )
+        return action, ctx, ref
 
     # --- helpers --------------------------------------------------------------------------
 
