@@ -336,3 +336,27 @@ def test_an_oidc_user_has_no_more_rights_than_their_groups(
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "access_denied"
+
+
+def test_a_provider_cannot_claim_a_local_account_by_name(
+    oidc_platform: Platform, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """`preferred_username` is the provider's to choose: it must not open the local admin."""
+    oidc_platform.directory.bootstrap(team="default")
+    with pytest.raises(NotAuthenticated, match="belongs to another account"):
+        oidc_platform.directory.authenticate(
+            mint(signing_key, sub="attacker-1", preferred_username="admin")
+        )
+    # And a second subject cannot take the name of the first one either.
+    oidc_platform.directory.authenticate(mint(signing_key))
+    with pytest.raises(NotAuthenticated, match="belongs to another account"):
+        oidc_platform.directory.authenticate(mint(signing_key, sub="someone-else"))
+
+
+def test_memberships_follow_the_providers_groups(
+    oidc_platform: Platform, signing_key: rsa.RSAPrivateKey
+) -> None:
+    directory = oidc_platform.directory
+    assert directory.authenticate(mint(signing_key)).has_role("payments", "approver")
+    demoted = directory.authenticate(mint(signing_key, groups=["payments"]))
+    assert demoted.memberships == {("payments", "developer")}

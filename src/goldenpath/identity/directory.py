@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from goldenpath.errors import AccessDenied, InvalidInput, NotAuthenticated, TokenNotFound
+from goldenpath.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    TokenNotFound,
+)
 from goldenpath.identity import credentials
 from goldenpath.identity.actor import ROLES, Actor
 from goldenpath.identity.oidc import OidcVerifier
@@ -145,26 +151,48 @@ class Directory:
         )
 
     def _from_oidc(self, token: str) -> Actor:
+        """An identity provider's user: bound by issuer and subject, created on first sign-in,
+        with the provider's groups as their memberships (added and removed to match)."""
         assert self.oidc is not None
         identity = self.oidc.verify(token)
+        subject = identity.claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise NotAuthenticated(problem="token has no 'sub' claim")
+        external_id = f"{self.oidc.issuer}#{subject}"
         user = identity.user.lower()
         if not re.match(USER_NAME, user):
             raise NotAuthenticated(problem=f"user name '{identity.user}' is not usable here")
         with self.database.begin() as conn:
-            try:
-                record = store.get_user(conn, user)
-            except Exception:
-                store.create_user(conn, user, display_name=identity.claims.get("name"))
+            record = store.user_by_external_id(conn, external_id)
+            if record is None:
+                try:
+                    store.create_user(
+                        conn,
+                        user,
+                        display_name=identity.claims.get("name"),
+                        external_id=external_id,
+                    )
+                except Conflict:
+                    # A local account (the bootstrap admin, say) or another subject has the
+                    # name: the provider does not get to take it over.
+                    raise NotAuthenticated(
+                        problem=f"the user name '{user}' belongs to another account"
+                    ) from None
                 queries.record_event(conn, user, "user.created", user, {"via": "oidc"})
                 record = store.get_user(conn, user)
-            # The identity provider is the source of truth for memberships of OIDC users.
-            for team, role in identity.memberships:
-                if re.match(TEAM_NAME, team) and role in ROLES:
-                    store.ensure_team(conn, team)
-                    store.add_member(conn, user, team, role)
-            record = store.get_user(conn, user)
+            wanted = {
+                (team, role)
+                for team, role in identity.memberships
+                if re.match(TEAM_NAME, team) and role in ROLES
+            }
+            for team, role in set(record.memberships) - wanted:
+                store.remove_member(conn, record.name, team, role)
+            for team, role in wanted - set(record.memberships):
+                store.ensure_team(conn, team)
+                store.add_member(conn, record.name, team, role)
+            record = store.get_user(conn, record.name)
         if not record.active:
-            raise NotAuthenticated(problem=f"user '{user}' is disabled")
+            raise NotAuthenticated(problem=f"user '{record.name}' is disabled")
         return Actor(
             user=record.name, memberships=frozenset(record.memberships), is_admin=record.is_admin
         )

@@ -49,6 +49,8 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
     scope = SCOPE_OF.get(action)
     if scope is None:
         raise AccessDenied(problem=f"unknown action '{action}'")
+    if action in ("identity.manage", "audit.read") and not actor.is_admin:
+        raise AccessDenied(problem=f"only a {ADMIN_ROLE} may do {action}")
     if not (actor.allows(scope) or (scope == "read" and actor.allows("write"))):
         raise AccessDenied(problem=f"this token's scopes do not allow {action}")
     target = target or Target()

@@ -23,6 +23,7 @@ class UserRecord:
     disabled_at: datetime | None
     memberships: tuple[tuple[str, str], ...]
     password_hash: str | None = None
+    external_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -60,15 +61,22 @@ def create_user(
     display_name: str | None = None,
     password_hash: str | None = None,
     is_admin: bool = False,
+    external_id: str | None = None,
 ) -> None:
     done = conn.execute(
         insert(tables.users)
         .values(
-            name=name, display_name=display_name, password_hash=password_hash, is_admin=is_admin
+            name=name,
+            display_name=display_name,
+            password_hash=password_hash,
+            is_admin=is_admin,
+            external_id=external_id,
         )
         .on_conflict_do_nothing()
+        # RETURNING, not rowcount: with SQLAlchemy's implicit RETURNING, rowcount is -1.
+        .returning(tables.users.c.name)
     )
-    if done.rowcount == 0:
+    if done.first() is None:
         raise Conflict(problem=f"a user named '{name}' already exists")
 
 
@@ -85,6 +93,17 @@ def get_user(conn: sa.Connection, name: str) -> UserRecord:
     if row is None:
         raise UserNotFound(name=name)
     return _user(row, _memberships_of(conn, [name]).get(name, ()))
+
+
+def user_by_external_id(conn: sa.Connection, external_id: str) -> UserRecord | None:
+    row = (
+        conn.execute(sa.select(tables.users).where(tables.users.c.external_id == external_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return _user(row, _memberships_of(conn, [row["name"]]).get(row["name"], ()))
 
 
 def list_users(conn: sa.Connection) -> list[UserRecord]:
@@ -235,6 +254,7 @@ def _user(row: sa.RowMapping, memberships: tuple[tuple[str, str], ...]) -> UserR
         disabled_at=row["disabled_at"],
         memberships=memberships,
         password_hash=row["password_hash"],
+        external_id=row["external_id"],
     )
 
 

@@ -152,6 +152,10 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
     sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+    # "<issuer>#<subject>" for users of an identity provider: the provider's stable key for
+    # them. A name alone could be claimed by anyone the provider lets pick one.
+    sa.Column("external_id", sa.String(500), nullable=True),
+    sa.Index("uq_gp_users_external_id", "external_id", unique=True),
 )
 
 teams = sa.Table(
