@@ -71,6 +71,14 @@ class Runner:
     def _run_steps(self, request: RequestRecord) -> None:
         template = Template.from_snapshot(request.template_snapshot)
         if not any(s.status != "pending" for s in request.steps):
+            if template.bundle_changed():
+                self._finish(
+                    request.id,
+                    "failed",
+                    error=f"the files of golden path '{template.name}' changed since this "
+                    "request was submitted; nothing was run: submit it again to use them",
+                )
+                return
             refused = self._still_denied(request, template)
             if refused:
                 self._finish(request.id, "rejected", error=refused)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ class Template:
     version: str
     schema: dict[str, Any]
     guardrails: dict[str, str] = field(default_factory=dict)
+    # A digest of the files the template ships (a skeleton, a Terraform module): a queued
+    # request must run the files it was judged with, even under an unchanged version.
+    bundle: str = ""
 
     @property
     def name(self) -> str:
@@ -44,6 +48,7 @@ class Template:
             "version": self.version,
             "source": str(self.source),
             "guardrails": self.guardrails,
+            "bundle": self.bundle,
         }
 
     @classmethod
@@ -57,7 +62,12 @@ class Template:
             version=str(snapshot["version"]),
             schema=parameters.merged_schema(document.spec.parameters),
             guardrails=dict(snapshot.get("guardrails", {})),
+            bundle=str(snapshot.get("bundle", "")),
         )
+
+    def bundle_changed(self) -> bool:
+        """Whether the files beside the template differ from when it was loaded."""
+        return bool(self.bundle) and bundle_digest(self.source) != self.bundle
 
 
 @dataclass(frozen=True)
@@ -151,7 +161,10 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
     schema = _parameter_schema(path, node, document)
     _check_steps(path, node, document, known_actions)
     guardrails = _read_guardrails(path, node, document)
-    version = document.metadata.version or content_version({"raw": raw, "guardrails": guardrails})
+    bundle = bundle_digest(path.resolve())
+    version = document.metadata.version or content_version(
+        {"raw": raw, "guardrails": guardrails, "bundle": bundle}
+    )
     return Template(
         document=document,
         raw=raw,
@@ -159,7 +172,26 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
         version=version,
         schema=schema,
         guardrails=guardrails,
+        bundle=bundle,
     )
+
+
+def bundle_digest(template_file: Path) -> str:
+    """A digest of every file in a folder template (``<name>/template.yaml``). A lone YAML file
+    ships nothing more than what a request's snapshot already holds: its digest is empty."""
+    if template_file.name not in TEMPLATE_FILE_NAMES:
+        return ""
+    root = template_file.parent
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(root)).encode() + b"\0")
+        try:
+            digest.update(file.read_bytes())
+        except OSError:
+            digest.update(b"(unreadable)")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _compose(path: Path) -> yaml.Node | None:
