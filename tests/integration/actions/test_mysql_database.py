@@ -13,6 +13,7 @@ import pytest
 
 from goldenpath.actions.base import Context, ResourceRef
 from goldenpath.actions.mysql.database import MysqlDatabase, MysqlDatabaseInputs
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError, BackendUnavailable, ResourceTaken
 from goldenpath.settings import BackendSettings
 
@@ -20,22 +21,6 @@ ADMIN_DSN = os.environ.get("GOLDENPATH_TEST_MYSQL", "mysql://root:@127.0.0.1:330
 TEST_PREFIX = "gpt_"
 
 Admin: TypeAlias = "pymysql.connections.Connection[pymysql.cursors.Cursor]"
-
-
-class MemoryJournal:
-    """Keeps checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        if key not in self.values:
-            self.values[key] = produce()
-        return self.values[key]
 
 
 def context(

@@ -11,26 +11,11 @@ import pytest
 
 from goldenpath.actions.base import Context, ResourceRef
 from goldenpath.actions.postgres.database import PostgresDatabase, PostgresDatabaseInputs
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError, BackendUnavailable
 from goldenpath.settings import BackendSettings
 from goldenpath.store.embedded import start_embedded
 from tests.conftest import ADMIN_URL
-
-
-class MemoryJournal:
-    """Keeps checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        return (
-            self.values.setdefault(key, produce()) if key not in self.values else self.values[key]
-        )
 
 
 def context(

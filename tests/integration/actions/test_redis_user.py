@@ -13,26 +13,11 @@ from redis.exceptions import AuthenticationError, NoPermissionError
 
 from goldenpath.actions.base import Context, ResourceRef
 from goldenpath.actions.redis.user import RedisUser, RedisUserInputs
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError, BackendUnavailable, ResourceTaken
 from goldenpath.settings import BackendSettings
 
 ADMIN_DSN = os.environ.get("GOLDENPATH_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-class MemoryJournal:
-    """Keeps checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        if key not in self.values:
-            self.values[key] = produce()
-        return self.values[key]
 
 
 def context(

@@ -10,9 +10,10 @@ import boto3
 import pytest
 
 from goldenpath.actions.base import ActionInputs, Context
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.settings import BackendSettings
 
-from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MemoryJournal
+from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 
 @pytest.fixture(scope="module")

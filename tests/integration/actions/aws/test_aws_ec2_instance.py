@@ -11,11 +11,12 @@ from pydantic import ValidationError
 
 from goldenpath.actions.aws.ec2_instance import Ec2Instance, Ec2InstanceInputs, client_token
 from goldenpath.actions.base import Context, PlanContext, ResourceRef
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError
 from goldenpath.policy import PolicySet
 from goldenpath.settings import BackendSettings
 
-from .moto_support import REGION, MemoryJournal
+from .moto_support import REGION
 
 STARTER_POLICIES = Path(__file__).parents[4] / "starter" / "policies"
 AL2023 = "al2023-ami-2023.*-kernel-6.1-x86_64"

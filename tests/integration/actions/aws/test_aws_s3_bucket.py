@@ -14,11 +14,12 @@ from pydantic import ValidationError
 
 from goldenpath.actions.aws.s3_bucket import CREATE_STARTED, S3Bucket, S3BucketInputs
 from goldenpath.actions.base import Context, PlanContext, ResourceRef
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError, BackendUnavailable
 from goldenpath.policy import PolicySet
 from goldenpath.settings import BackendSettings
 
-from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MemoryJournal
+from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 STARTER_POLICIES = Path(__file__).parents[4] / "starter" / "policies"
 MakeContext = Callable[..., Context[Any]]

@@ -12,7 +12,7 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from nacl.public import PrivateKey, SealedBox
 
 from goldenpath.actions.base import ActionInputs, Context, ResourceRef
 from goldenpath.actions.ci.secret import CiSecret
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.settings import BackendSettings
 
 GITHUB_TOKEN = "gh-test-token"
@@ -31,22 +32,6 @@ GITLAB_TOKEN = "gl-test-token"
 MASKABLE = re.compile(r"\A[a-zA-Z0-9_+=/@:.~-]{8,}\Z")
 
 Reply = tuple[int, Any]
-
-
-class MemoryJournal:
-    """Keeps log lines, and checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        if key not in self.values:
-            self.values[key] = produce()
-        return self.values[key]
 
 
 @dataclass

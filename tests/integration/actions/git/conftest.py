@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,25 +18,10 @@ from fastapi import FastAPI
 
 from goldenpath.actions.base import Context, ResourceRef
 from goldenpath.actions.git.repo import GitRepoInputs
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.settings import BackendSettings
 
 NEW_REPO_TEMPLATE = Path(__file__).resolve().parents[4] / "starter" / "templates" / "new-repo"
-
-
-class MemoryJournal:
-    """Keeps checkpoints like the store does: the first value stored wins."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.values: dict[str, str] = {}
-
-    def log(self, message: str, level: str) -> None:
-        self.lines.append(message)
-
-    def checkpoint(self, key: str, produce: Callable[[], str]) -> str:
-        if key not in self.values:
-            self.values[key] = produce()
-        return self.values[key]
 
 
 def git_context(
