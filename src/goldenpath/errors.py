@@ -92,6 +92,10 @@ class PolicyDenied(GoldenPathError):
     """Denied by guardrail: {summary}"""
 
 
+class Cancelled(GoldenPathError):
+    """The request was cancelled ({detail})."""
+
+
 class StepFailed(GoldenPathError):
     """Step '{step}' failed: {problem}"""
 

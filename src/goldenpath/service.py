@@ -311,23 +311,27 @@ class Service:
         return expired
 
     def cancel(self, request_id: str, actor: Actor) -> RequestRecord:
-        """Cancel a request that has not started (queued or waiting for approval)."""
+        """Cancel a request. Not started yet: at once. Running: the worker stops the current
+        step (a Terraform run is interrupted), rolls back what was done, and ends it
+        ``cancelled``."""
         _check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
             _authorize(actor, "request.cancel", _target(request), RequestNotFound, request_id)
-            if request.status not in ("queued", "pending_approval"):
-                raise Conflict(
-                    problem=f"request {request_id} is {request.status}; only a queued or waiting "
-                    "request can be cancelled"
+            if request.status in ("queued", "pending_approval"):
+                queries.update_request(
+                    conn,
+                    request_id,
+                    status="cancelled",
+                    finished_at=queries.now(),
+                    error=f"cancelled by {actor.user}",
                 )
-            queries.update_request(
-                conn,
-                request_id,
-                status="cancelled",
-                finished_at=queries.now(),
-                error=f"cancelled by {actor.user}",
-            )
+            elif request.status == "running":
+                queries.update_request(conn, request_id, status="cancelling")
+            else:
+                raise Conflict(
+                    problem=f"request {request_id} is {request.status}; it cannot be cancelled"
+                )
             queries.record_event(conn, actor.user, "request.cancelled", request_id, {})
             return queries.get_request(conn, request_id)
 

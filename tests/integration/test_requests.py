@@ -177,3 +177,27 @@ def test_logs_and_inputs_never_show_secrets(
     [resource] = platform.service.resources(ADMIN)
     platform.service.destroy(resource.id, ALICE)
     wait_for_resource_state(platform, resource.id, {"destroyed"})
+
+
+def test_a_running_request_can_be_cancelled_and_is_rolled_back(
+    platform: Platform,
+    worker: BackgroundWorker,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    name = unique_name("cancel")
+    request = platform.service.submit("slow-database", {"name": name, "pause": 30}, ALICE)
+    wait_for_request(
+        platform,
+        request.id,
+        until=lambda r: any(s.step_id == "pause" and s.status == "running" for s in r.steps),
+    )
+    assert platform.service.cancel(request.id, ALICE).status == "cancelling"
+    done = wait_for_request(platform, request.id, timeout=20)  # well before the 30 s pause ends
+    assert done.status == "cancelled"
+    assert {s.step_id: s.status for s in done.steps} == {
+        "db": "rolled_back",
+        "pause": "failed",
+        "token": "pending",
+    }
+    assert not database_exists(pg_admin, name)

@@ -7,6 +7,7 @@ inputs, its backend's settings, a log, and a checkpoint helper that makes retrie
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,9 @@ class Context(PlanContext[InputsT]):
     # Output names the action decides at run time are secret (Terraform's `sensitive`
     # outputs), besides its class's `secret_outputs`.
     declared_secrets: set[str] = field(default_factory=set)
+    # Set when the request is cancelled while this step runs: long actions (Terraform) stop
+    # what they are doing; the runner then rolls back.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     def declare_secret(self, output: str) -> None:
         self.declared_secrets.add(output)

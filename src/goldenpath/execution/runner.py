@@ -8,6 +8,7 @@ action finds what it made before, and an interrupted rollback carries on.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pydantic import BaseModel, SecretBytes, SecretStr
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import GoldenPathError, ResourceTaken
+from goldenpath.errors import Cancelled, GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import Requester, render_context, validated_inputs
@@ -33,6 +34,7 @@ from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import Renderer
 
 logger = logging.getLogger(__name__)
+CANCEL_POLL_SECONDS = 1.0
 PENDING_MARK = "(known after apply"
 INPUT_CHECKPOINT = "_input"
 
@@ -62,6 +64,9 @@ class Runner:
             with self.database.begin() as conn:
                 request = queries.get_request(conn, request_id)
             if request.finished or request.status == "pending_approval":
+                return
+            if request.status == "cancelling":  # cancelled while its worker was gone
+                self._roll_back(request, "cancelled", final="cancelled")
                 return
             if request.status == "rolling_back":
                 self._roll_back(request, request.error or "rollback resumed")
@@ -113,11 +118,14 @@ class Runner:
                         queries.update_step(conn, request.id, step.id, status="skipped")
                     context["steps"][step.id] = {"output": {}}
                     continue
+                self._raise_if_cancelled(request.id)
                 action = self.registry.get(step.action)
                 rendered = renderer.render(step.input, f"spec.steps.{step.id}.input")
                 inputs = validated_inputs(action, step.input, rendered, step.id)
                 outputs = self._apply_step(request, template, step.id, action, inputs, secrets)
             except Exception as exc:
+                if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
+                    exc = Cancelled(detail=failure_text(exc))
                 logger.info("request %s step %s failed: %s", request.id, step.id, exc)
                 with self.database.begin() as conn:
                     if isinstance(exc, ResourceTaken):
@@ -143,10 +151,11 @@ class Runner:
                         {"error": redact(failure_text(exc), secrets)},
                     )
                 error = f"step '{step.id}' failed: {redact(failure_text(exc), secrets)}"
+                final = "cancelled" if isinstance(exc, Cancelled) else "failed"
                 if template.document.spec.rollback:
-                    self._roll_back(request, error)
+                    self._roll_back(request, error, final=final)
                 else:
-                    self._finish(request.id, "failed", error=error)
+                    self._finish(request.id, final, error=error)
                 return
             context["steps"][step.id] = {"output": outputs}
         self._finish_with_outputs(request, template, renderer, secrets)
@@ -202,7 +211,8 @@ class Runner:
                 {"action": action.id, "resource": resource_id, "attempt": request.attempts + 1},
             )
         ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
-        outputs = action.apply(ctx)
+        with self._watch_for_cancel(request.id, ctx.cancelled):
+            outputs = action.apply(ctx)
         secret_names = action.secret_outputs | ctx.declared_secrets
         secret_part = {k: v for k, v in outputs.items() if k in secret_names}
         plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
@@ -314,7 +324,7 @@ class Runner:
 
     # --- rollback and destroy -------------------------------------------------------------
 
-    def _roll_back(self, request: RequestRecord, error: str) -> None:
+    def _roll_back(self, request: RequestRecord, error: str, *, final: str = "failed") -> None:
         with self.database.begin() as conn:
             queries.update_request(conn, request.id, status="rolling_back", error=error)
             resources = {r.step_id: r for r in queries.resources_of_request(conn, request.id)}
@@ -349,7 +359,7 @@ class Runner:
                     queries.update_step(conn, request.id, step.step_id, status="rolled_back")
         if incomplete:
             error += "; rollback incomplete: " + "; ".join(incomplete)
-        self._finish(request.id, "failed", error=error)
+        self._finish(request.id, final, error=error)
 
     def destroy_resource(
         self, resource: ResourceRecord, *, template: Template | None = None, actor: str = "worker"
@@ -455,6 +465,36 @@ class Runner:
             resource_id=resource_id,
             journal=StepJournal(self.database, self.box, request.id, step_id, secrets),
         )
+
+    def _cancel_asked(self, request_id: str) -> bool:
+        with self.database.begin() as conn:
+            return queries.get_request(conn, request_id).status == "cancelling"
+
+    def _raise_if_cancelled(self, request_id: str) -> None:
+        if self._cancel_asked(request_id):
+            raise Cancelled(detail="before the step started")
+
+    @contextmanager
+    def _watch_for_cancel(self, request_id: str, cancelled: threading.Event) -> Iterator[None]:
+        """Set ``cancelled`` as soon as someone cancels the request while the step runs."""
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(CANCEL_POLL_SECONDS):
+                try:
+                    if self._cancel_asked(request_id):
+                        cancelled.set()
+                        return
+                except Exception:  # a failed poll is retried at the next tick
+                    logger.debug("cancellation poll failed", exc_info=True)
+
+        watcher = threading.Thread(target=watch, name=f"cancel-watch-{request_id}", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join(timeout=5)
 
     def _plan_guard(
         self, request: RequestRecord, template: Template

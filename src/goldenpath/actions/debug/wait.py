@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import Field
 
 from goldenpath.actions.base import Action, ActionInputs, Context
+from goldenpath.errors import Cancelled
 
 
 class DebugWaitInputs(ActionInputs):
@@ -22,5 +22,6 @@ class DebugWait(Action[DebugWaitInputs]):
 
     def apply(self, ctx: Context[DebugWaitInputs]) -> dict[str, Any]:
         ctx.log(f"waiting {ctx.inputs.seconds:g} s")
-        time.sleep(ctx.inputs.seconds)
+        if ctx.cancelled.wait(ctx.inputs.seconds):
+            raise Cancelled(detail="while waiting")
         return {"waited_seconds": ctx.inputs.seconds}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -195,6 +196,7 @@ def _cli(
     log: Log,
     conninfo: str | None,
     var_files: list[Path],
+    cancel: threading.Event | None = None,
 ) -> TerraformCli:
     env = dict(backend.env)
     if conninfo is not None:
@@ -207,6 +209,7 @@ def _cli(
         log=log,
         env=env,
         var_files=var_files,
+        cancel=cancel,
     )
 
 
@@ -234,7 +237,16 @@ def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
             state_backend="pg" if backend.state == "pg" else None,
         )
         pg_conninfo = conninfo if backend.state == "pg" else None
-        yield _cli(backend, workdir, inputs.workspace, deadline, ctx.log, pg_conninfo, var_files)
+        yield _cli(
+            backend,
+            workdir,
+            inputs.workspace,
+            deadline,
+            ctx.log,
+            pg_conninfo,
+            var_files,
+            cancel=ctx.cancelled,
+        )
 
 
 def _platform_dsn(ctx: PlanContext[Any]) -> str | None:
