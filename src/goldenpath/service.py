@@ -452,6 +452,16 @@ class Service:
             )
         return dict(self.box.open(sealed)) if sealed else {}
 
+    def authorize_repository(self, actor: Actor, name: str) -> None:
+        """Whether ``actor`` may clone from and push to the platform's local repository
+        ``name``: members of the team that owns it, and platform admins."""
+        with self.database.begin() as conn:
+            owners = queries.live_owners(conn, "git:repo", name)
+        if not owners:
+            raise Hidden()
+        for team in owners:
+            authorize(actor, "resource.read", Target(team=team))
+
     def check(self, resource_id: str, actor: Actor) -> Observation:
         """Compare the resource's live state with what was made (``drifted`` when they differ)."""
         resource = self.resource(resource_id, actor)

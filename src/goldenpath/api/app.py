@@ -93,15 +93,18 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
 
 def mount_extras(api: FastAPI, platform: Platform) -> None:
     """Faces that live beside the API: the portal, and the git server for local repositories
-    (HTTP Basic with an API token as the password, like any git host)."""
+    (HTTP Basic with an API token as the password, like any git host; only the owning team's
+    members and platform admins reach a repository)."""
     from goldenpath.gitserver import mount
     from goldenpath.gitserver.routes import served_root
     from goldenpath.web import mount_portal
 
     mount_portal(api, platform)
-    directory = platform.directory
-    mount(
-        api,
-        served_root(platform.settings),
-        authenticate=lambda token: directory.authenticate(token).user,
-    )
+    directory, service = platform.directory, platform.service
+
+    def may_use(token: str, repository: str) -> str:
+        actor = directory.authenticate(token)
+        service.authorize_repository(actor, repository)
+        return actor.user
+
+    mount(api, served_root(platform.settings), authenticate=may_use)

@@ -30,8 +30,9 @@ SERVICES = ("git-upload-pack", "git-receive-pack")
 USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 ANONYMOUS = "anonymous"
 
-# A platform credential (the Basic password) → the user's name; raises GoldenPathError if refused.
-Authenticate = Callable[[str], str]
+# (a platform credential — the Basic password —, the repository's name) → the user's name;
+# raises GoldenPathError when the credential is refused or the user may not use that repository.
+Authenticate = Callable[[str, str], str]
 
 
 def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRouter:
@@ -77,7 +78,7 @@ async def _serve(
 ) -> Response:
     if not REPOSITORY.fullmatch(repository):
         return _plain(404, "not found\n")
-    user = await _caller(request, authenticate)
+    user = await _caller(request, authenticate, repository.removesuffix(".git"))
     if user is None:
         return Response(
             "sign in: user name and an API token as the password\n",
@@ -91,7 +92,9 @@ async def _serve(
     return CgiResponse(cgi_environment(root, f"/{repository}/{path}", request, user))
 
 
-async def _caller(request: Request, authenticate: Authenticate | None) -> str | None:
+async def _caller(
+    request: Request, authenticate: Authenticate | None, repository: str
+) -> str | None:
     """The user for REMOTE_USER; None when credentials are required and missing or refused."""
     user, password = _basic_credentials(request)
     if authenticate is None:
@@ -100,7 +103,7 @@ async def _caller(request: Request, authenticate: Authenticate | None) -> str | 
     if not password:
         return None
     try:
-        name = await run_in_threadpool(authenticate, password)
+        name = await run_in_threadpool(authenticate, password, repository)
     except GoldenPathError:
         return None
     return name if USER.fullmatch(name) else None

@@ -199,6 +199,18 @@ def release_step_resource(conn: sa.Connection, request_id: str, step_id: str) ->
     )
 
 
+def live_owners(conn: sa.Connection, kind: str, name: str) -> set[str]:
+    """The teams owning a live resource of this kind and name (on any backend)."""
+    rows = conn.execute(
+        sa.select(tables.resources.c.owner_team).where(
+            tables.resources.c.kind == kind,
+            tables.resources.c.name == name,
+            tables.resources.c.state.in_(("active", "drifted")),
+        )
+    )
+    return {row[0] for row in rows}
+
+
 def name_taken(conn: sa.Connection, kind: str, backend: str, name: str) -> bool:
     return (
         conn.execute(
