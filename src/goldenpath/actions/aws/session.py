@@ -18,8 +18,10 @@ error codes they expect (``NoSuchBucket``) and let everything else through it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +148,25 @@ def _region_list(value: Any) -> list[str]:
     return [str(r) for r in value or () if r]
 
 
+# A boto3 session parses the service models on its first client: 150-550 ms. Sessions are kept
+# per credentials and region; a session is not thread-safe, so clients are made under a lock
+# (the clients themselves are).
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=32)
+def _session(
+    access_key: str | None, secret_key: str | None, token: str | None, region: str
+) -> boto3.session.Session:
+    with _SESSION_LOCK:
+        return boto3.session.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=token,
+            region_name=region,
+        )
+
+
 @dataclass(frozen=True)
 class AwsBackend:
     """One configured ``aws`` backend and the region an action works in."""
@@ -171,11 +192,11 @@ class AwsBackend:
             )
         settings = ctx.backend(BACKEND_KIND, name)
         access_key = settings.option("access_key_id")
-        session = boto3.session.Session(
-            aws_access_key_id=access_key,
-            aws_secret_access_key=settings.option("secret_access_key") if access_key else None,
-            aws_session_token=settings.option("session_token") if access_key else None,
-            region_name=chosen,
+        session = _session(
+            access_key,
+            settings.option("secret_access_key") if access_key else None,
+            settings.option("session_token") if access_key else None,
+            str(chosen),
         )
         return cls(
             name=name,
@@ -189,10 +210,14 @@ class AwsBackend:
         if self.endpoint_url:
             # Custom endpoints (moto, LocalStack, MinIO) rarely have DNS for bucket sub-domains.
             config = config.merge(Config(s3={"addressing_style": "path"}))
-        return self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        with _SESSION_LOCK:
+            return self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
 
     def ec2(self) -> EC2Client:
-        return self._session.client("ec2", endpoint_url=self.endpoint_url, config=self._config())
+        with _SESSION_LOCK:
+            return self._session.client(
+                "ec2", endpoint_url=self.endpoint_url, config=self._config()
+            )
 
     def _config(self) -> Config:
         return Config(
