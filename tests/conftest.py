@@ -31,19 +31,21 @@ from tests.integration.actions.aws.moto_support import (
 
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures"
-# Every role and database a test creates on the shared server starts with this.
-TEST_PREFIX = "gpt_"
+# Every role and database a test creates on the shared server starts with this. It is new for
+# each test run, so the sweep at the end of one run never drops what another run (a second
+# checkout, CI beside a developer) is still using.
+TEST_PREFIX = f"gpt{secrets.token_hex(2)}_"
 
 
 def _drop_test_objects(conn: psycopg.Connection[Any]) -> None:
     for (name,) in conn.execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEST_PREFIX + "%",)
+        "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (TEST_PREFIX,)
     ).fetchall():
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
     for (name,) in conn.execute(
-        "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (TEST_PREFIX + "%",)
+        "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (TEST_PREFIX,)
     ).fetchall():
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
@@ -80,7 +82,7 @@ def embedded_dir() -> Iterator[Path]:
 @pytest.fixture
 def unique_name() -> Callable[[str], str]:
     def make(stem: str = "db") -> str:
-        return f"{TEST_PREFIX}{stem}_{secrets.token_hex(3)}"
+        return f"{TEST_PREFIX}{stem}_{secrets.token_hex(2)}"
 
     return make
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,17 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from goldenpath import notifications
-from goldenpath.actions.base import Observation
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import (
     AccessDenied,
     Conflict,
-    GoldenPathError,
-    Hidden,
     InvalidInput,
     PolicyDenied,
     RequestNotFound,
-    ResourceNotFound,
 )
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.journal import MASK, masked
@@ -33,17 +28,26 @@ from goldenpath.execution.planner import Requester, input_field, resolve_plan
 from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
-from goldenpath.identity.permissions import Target, authorize, visible_teams
+from goldenpath.identity.permissions import Target, authorize
 from goldenpath.policy import Verdict, Violation
+from goldenpath.resource_service import ResourceUseCases
 from goldenpath.secretbox import SecretBox
+from goldenpath.service_rules import (
+    TEAM_PATTERN,
+    authorize_or_hide,
+    check_justification,
+    check_uuid,
+    denial_text,
+    request_target,
+    visible,
+)
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
-from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord
+from goldenpath.store.records import LogLine, RequestRecord
 from goldenpath.templates import parameters as params
 from goldenpath.templates.loader import Template, TemplateCatalog
 
-TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 logger = logging.getLogger(__name__)
 
 
@@ -60,7 +64,9 @@ class DryRun:
 
 
 @dataclass
-class Service:
+class Service(ResourceUseCases):
+    """Every use case; requests here, resources in `ResourceUseCases`."""
+
     database: Database
     catalog: TemplateCatalog
     registry: ActionRegistry
@@ -165,7 +171,7 @@ class Service:
         that waits in ``pending_approval`` for someone else to decide.
         """
         if justification is not None:
-            justification = _check_justification(justification)
+            justification = check_justification(justification)
         preview = self.dry_run(
             template_name, parameters, actor, team=team, exception=justification is not None
         )
@@ -191,7 +197,7 @@ class Service:
                     "verdict": verdict.as_dict(),
                     "is_exception": not verdict.allowed and justification is not None,
                     "justification": justification,
-                    "error": _denial_text(verdict) if status == "rejected" else None,
+                    "error": denial_text(verdict) if status == "rejected" else None,
                     "finished_at": queries.now() if status == "rejected" else None,
                     "job_id": job_id,
                 },
@@ -226,7 +232,7 @@ class Service:
                 self._announce(conn, "request.pending_approval", record)
         if status == "rejected":
             raise PolicyDenied(
-                summary=_denial_text(verdict),
+                summary=denial_text(verdict),
                 request_id=request_id,
                 violations=[v.as_dict() for v in verdict.violations],
             )
@@ -242,12 +248,14 @@ class Service:
     def _decide(
         self, request_id: str, actor: Actor, comment: str | None, *, approved: bool
     ) -> RequestRecord:
-        _check_uuid("request_id", request_id)
+        check_uuid("request_id", request_id)
         if comment is not None:
-            comment = _check_justification(comment, field="comment", shortest=1)
+            comment = check_justification(comment, field="comment", shortest=1)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
-            _authorize(actor, "request.decide", _target(request), RequestNotFound, request_id)
+            authorize_or_hide(
+                actor, "request.decide", request_target(request), RequestNotFound, request_id
+            )
             if request.status != "pending_approval":
                 raise Conflict(
                     problem=f"request {request_id} is {request.status}, not waiting for approval"
@@ -314,10 +322,12 @@ class Service:
         """Cancel a request. Not started yet: at once. Running: the worker stops the current
         step (a Terraform run is interrupted), rolls back what was done, and ends it
         ``cancelled``."""
-        _check_uuid("request_id", request_id)
+        check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
-            _authorize(actor, "request.cancel", _target(request), RequestNotFound, request_id)
+            authorize_or_hide(
+                actor, "request.cancel", request_target(request), RequestNotFound, request_id
+            )
             if request.status in ("queued", "pending_approval"):
                 queries.update_request(
                     conn,
@@ -341,10 +351,12 @@ class Service:
         Steps that succeeded (and were kept: the template turned rollback off) are not run
         again; rolled-back and failed steps run again, reusing what they checkpointed.
         """
-        _check_uuid("request_id", request_id)
+        check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id, for_update=True)
-            _authorize(actor, "request.retry", _target(request), RequestNotFound, request_id)
+            authorize_or_hide(
+                actor, "request.retry", request_target(request), RequestNotFound, request_id
+            )
             if request.status != "failed":
                 raise Conflict(
                     problem=f"request {request_id} is {request.status}; only a failed request "
@@ -378,10 +390,12 @@ class Service:
         return "queued"
 
     def request(self, request_id: str, actor: Actor) -> RequestRecord:
-        _check_uuid("request_id", request_id)
+        check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id)
-        _authorize(actor, "request.read", _target(request), RequestNotFound, request_id)
+        authorize_or_hide(
+            actor, "request.read", request_target(request), RequestNotFound, request_id
+        )
         return request
 
     def requests(
@@ -393,7 +407,7 @@ class Service:
         team: str | None = None,
         limit: int = 50,
     ) -> list[RequestRecord]:
-        teams = _visible(actor, team)
+        teams = visible(actor, team)
         with self.database.begin() as conn:
             return queries.list_requests(
                 conn, status=status, template=template, teams=teams, limit=limit
@@ -406,10 +420,12 @@ class Service:
 
     def reveal_secrets(self, request_id: str, actor: Actor) -> dict[str, Any]:
         """The request's secret outputs, in clear, to members of the owning team; audited."""
-        _check_uuid("request_id", request_id)
+        check_uuid("request_id", request_id)
         with self.database.begin() as conn:
             request = queries.get_request(conn, request_id)
-            _authorize(actor, "secret.reveal", _target(request), RequestNotFound, request_id)
+            authorize_or_hide(
+                actor, "secret.reveal", request_target(request), RequestNotFound, request_id
+            )
             if request.status != "succeeded":
                 raise Conflict(problem=f"request {request_id} has not succeeded; no secrets")
             queries.record_event(
@@ -420,91 +436,6 @@ class Service:
                 {"names": request.outputs and request.outputs.get("secrets")},
             )
         return dict(self.box.open(request.secret_outputs)) if request.secret_outputs else {}
-
-    # --- resources ------------------------------------------------------------------------
-
-    def resources(
-        self, actor: Actor, *, team: str | None = None, include_destroyed: bool = False
-    ) -> list[ResourceRecord]:
-        teams = _visible(actor, team)
-        with self.database.begin() as conn:
-            return queries.list_resources(conn, teams=teams, include_destroyed=include_destroyed)
-
-    def resource(self, resource_id: str, actor: Actor) -> ResourceRecord:
-        _check_uuid("resource_id", resource_id)
-        with self.database.begin() as conn:
-            resource = queries.get_resource(conn, resource_id)
-        target = Target(team=resource.owner_team)
-        _authorize(actor, "resource.read", target, ResourceNotFound, resource_id)
-        return resource
-
-    def reveal_resource_secrets(self, resource_id: str, actor: Actor) -> dict[str, Any]:
-        """The secret outputs of the step that made a resource, to its team; audited."""
-        _check_uuid("resource_id", resource_id)
-        with self.database.begin() as conn:
-            resource = queries.get_resource(conn, resource_id)
-            target = Target(team=resource.owner_team)
-            _authorize(actor, "secret.reveal", target, ResourceNotFound, resource_id)
-            step = queries.get_request(conn, resource.request_id).step(resource.step_id)
-            sealed = step.secret_outputs if step else None
-            queries.record_event(
-                conn, actor.user, "secret.revealed", resource_id, {"request": resource.request_id}
-            )
-        return dict(self.box.open(sealed)) if sealed else {}
-
-    def authorize_repository(self, actor: Actor, name: str) -> None:
-        """Whether ``actor`` may clone from and push to the platform's local repository
-        ``name``: members of the team that owns it, and platform admins."""
-        with self.database.begin() as conn:
-            owners = queries.live_owners(conn, "git:repo", name)
-        if not owners:
-            raise Hidden()
-        for team in owners:
-            authorize(actor, "resource.read", Target(team=team))
-
-    def check(self, resource_id: str, actor: Actor) -> Observation:
-        """Compare the resource's live state with what was made (``drifted`` when they differ)."""
-        resource = self.resource(resource_id, actor)
-        if resource.state not in ("active", "drifted"):
-            raise Conflict(problem=f"resource {resource_id} is {resource.state}; nothing to check")
-        assert self.runner is not None
-        return self.runner.observe_resource(resource, actor=actor.user)
-
-    def sweep_drift(self) -> int:
-        """Check every live resource, at most once per drift interval (worker housekeeping)."""
-        now = datetime.now(UTC)
-        if self._last_drift_sweep and now - self._last_drift_sweep < self.drift_interval:
-            return 0
-        self._last_drift_sweep = now
-        assert self.runner is not None
-        with self.database.begin() as conn:
-            live = [
-                r
-                for r in queries.list_resources(conn, limit=10_000)
-                if r.state in ("active", "drifted")
-            ]
-        for resource in live:
-            try:
-                self.runner.observe_resource(resource, actor="drift-check")
-            except Exception as exc:  # one unreachable backend must not stop the sweep
-                logger.warning("drift check of %s failed: %s", resource.id, exc)
-        return len(live)
-
-    def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
-        """Queue the destruction of a resource; its state becomes ``destroying`` at once."""
-        _check_uuid("resource_id", resource_id)
-        with self.database.begin() as conn:
-            resource = queries.get_resource(conn, resource_id)
-            target = Target(team=resource.owner_team)
-            _authorize(actor, "resource.destroy", target, ResourceNotFound, resource_id)
-            if resource.state == "destroyed":
-                raise Conflict(problem=f"resource {resource_id} is already destroyed")
-            if resource.state in ("creating",):
-                raise Conflict(problem=f"resource {resource_id} is still being created")
-            queries.update_resource(conn, resource_id, state="destroying", error=None)
-            queries.record_event(conn, actor.user, "resource.destroy_requested", resource_id, {})
-            self.queue.defer_destroy(conn, resource_id)
-            return queries.get_resource(conn, resource_id)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -547,53 +478,3 @@ class Service:
                 problem="; ".join(f"{t.field}: {t.details['rule']}" for t in taken),
                 fields=[{"field": t.field, "rule": t.details["rule"]} for t in taken],
             )
-
-
-def _denial_text(verdict: Verdict) -> str:
-    return "; ".join(f"{v.policy}: {v.message}" for v in verdict.violations)
-
-
-def _check_justification(text: str, field: str = "justification", shortest: int = 10) -> str:
-    text = text.strip()
-    if not shortest <= len(text) <= 2000:
-        raise InvalidInput(field=field, rule=f"must be {shortest} to 2000 characters")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise InvalidInput(field=field, rule="must not contain control characters")
-    return text
-
-
-def _target(request: RequestRecord) -> Target:
-    return Target(team=request.owner_team, requested_by=request.requested_by)
-
-
-def _authorize(
-    actor: Actor,
-    action: str,
-    target: Target,
-    not_found: type[GoldenPathError],
-    identifier: str,
-) -> None:
-    """`authorize`, answering "not found" (with the id) where the actor may not even look."""
-    try:
-        authorize(actor, action, target)
-    except Hidden:
-        key = "request_id" if not_found is RequestNotFound else "resource_id"
-        raise not_found(**{key: identifier}) from None
-
-
-def _visible(actor: Actor, team: str | None) -> list[str] | None:
-    """The teams a listing covers: the one asked for (if the actor may see it), else all the
-    actor may see; None means every team (platform admins)."""
-    allowed = visible_teams(actor)
-    if team is None:
-        return None if allowed is None else list(allowed)
-    if allowed is not None and team not in allowed:
-        return []
-    return [team]
-
-
-def _check_uuid(field: str, value: str) -> None:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput(field=field, rule="must be a UUID") from None

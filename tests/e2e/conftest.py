@@ -29,7 +29,8 @@ from psycopg import sql
 from tests.conftest import SERVER_LOGS
 
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-NAME_PREFIX = "gpe2e_"
+# New for each test run: the sweep at the end never drops another run's objects.
+NAME_PREFIX = f"gpe{secrets.token_hex(2)}_"
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 120.0
@@ -114,13 +115,13 @@ def e2e_admin() -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         yield conn
         for (name,) in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", (NAME_PREFIX + "%",)
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (NAME_PREFIX,)
         ).fetchall():
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
         for (name,) in conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (NAME_PREFIX + "%",)
+            "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (NAME_PREFIX,)
         ).fetchall():
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 

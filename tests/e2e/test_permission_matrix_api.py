@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, Server, make_user
+from tests.e2e.conftest import ADMIN_TOKEN, NAME_PREFIX, Server, make_user
 
 ACTORS = ("dev_a", "dev_b", "lead_a", "admin")
 
@@ -51,7 +51,7 @@ def world(server: Server) -> World:
     def new_pending() -> str:
         body = {
             "template": "postgres-database",
-            "parameters": {"name": f"gpe2e_{secrets.token_hex(4)}"},
+            "parameters": {"name": f"{NAME_PREFIX}{secrets.token_hex(4)}"},
         }
         made = call(server, tokens["dev_a"], "POST", "/api/v1/requests", json=body)
         assert made.status_code == 202 and made.json()["status"] == "pending_approval", made.text

@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import remember_secrets
-from tests.e2e.conftest import Cli, Result, exists_in_postgres
+from tests.e2e.conftest import NAME_PREFIX, Cli, Result, exists_in_postgres
 
 DSN_LINE = re.compile(r"^dsn: (postgresql://\S+)$", re.MULTILINE)
 
@@ -29,7 +29,7 @@ class Provisioned:
 @pytest.fixture(scope="module")
 def provisioned(cli: Cli) -> Provisioned:
     """One database requested with --wait, shared by the read-only tests below."""
-    name = f"gpe2e_{secrets.token_hex(5)}"
+    name = f"{NAME_PREFIX}{secrets.token_hex(5)}"
     result = cli("request", "postgres-database", "-p", f"name={name}", "--wait")
     assert result.code == 0, f"{result.stdout}\n{result.stderr}"
     found = DSN_LINE.search(result.stdout)

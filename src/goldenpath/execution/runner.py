@@ -10,20 +10,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, SecretBytes, SecretStr
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import Cancelled, GoldenPathError, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
-from goldenpath.execution.planner import Requester, render_context, validated_inputs
+from goldenpath.execution.planner import render_context, validated_inputs
+from goldenpath.execution.steps import (
+    planned_cost,
+    requester_of,
+    revealed,
+    secret_inputs,
+    watch_for_cancel,
+)
 from goldenpath.policy import Verdict
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
@@ -34,7 +40,6 @@ from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import Renderer
 
 logger = logging.getLogger(__name__)
-CANCEL_POLL_SECONDS = 1.0
 PENDING_MARK = "(known after apply"
 INPUT_CHECKPOINT = "_input"
 
@@ -96,7 +101,7 @@ class Runner:
                 started_at=request.started_at or queries.now(),
                 attempts=request.attempts + 1,
             )
-        requester = _requester(request)
+        requester = requester_of(request)
         hidden = self._open(request.secret_parameters)
         context = render_context(template, {**request.parameters, **hidden}, requester)
         secrets: set[str] = {str(v) for v in hidden.values()}
@@ -192,7 +197,7 @@ class Runner:
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
             if stored_input is None:
                 queries.put_checkpoint(
-                    conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(_revealed(inputs))
+                    conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(revealed(inputs))
                 )
             queries.update_step(
                 conn,
@@ -257,7 +262,7 @@ class Runner:
         if not planned:
             return None
         entry = planned[0].as_dict()
-        entry["monthly_cost_usd"] = _planned_cost(request, step_id, planned[0].monthly_cost_usd)
+        entry["monthly_cost_usd"] = planned_cost(request, step_id, planned[0].monthly_cost_usd)
         return entry
 
     def _finish_with_outputs(
@@ -307,7 +312,7 @@ class Runner:
         Org policies may have changed since submission. Violations an approver accepted as an
         exception stay accepted; any other deny refuses the request before it touches anything.
         """
-        requester = _requester(request)
+        requester = requester_of(request)
         verdict = self.guardrails.judge_request(
             self.database,
             template,
@@ -474,27 +479,10 @@ class Runner:
         if self._cancel_asked(request_id):
             raise Cancelled(detail="before the step started")
 
-    @contextmanager
-    def _watch_for_cancel(self, request_id: str, cancelled: threading.Event) -> Iterator[None]:
-        """Set ``cancelled`` as soon as someone cancels the request while the step runs."""
-        done = threading.Event()
-
-        def watch() -> None:
-            while not done.wait(CANCEL_POLL_SECONDS):
-                try:
-                    if self._cancel_asked(request_id):
-                        cancelled.set()
-                        return
-                except Exception:  # a failed poll is retried at the next tick
-                    logger.debug("cancellation poll failed", exc_info=True)
-
-        watcher = threading.Thread(target=watch, name=f"cancel-watch-{request_id}", daemon=True)
-        watcher.start()
-        try:
-            yield
-        finally:
-            done.set()
-            watcher.join(timeout=5)
+    def _watch_for_cancel(
+        self, request_id: str, cancelled: threading.Event
+    ) -> AbstractContextManager[None]:
+        return watch_for_cancel(lambda: self._cancel_asked(request_id), cancelled)
 
     def _plan_guard(
         self, request: RequestRecord, template: Template
@@ -539,56 +527,3 @@ class Runner:
                 if acquired:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
                     conn.commit()
-
-
-def _requester(request: RequestRecord) -> Requester:
-    roles = tuple(request.plan.get("requested_roles") or ("developer",))
-    return Requester(user=request.requested_by, team=request.owner_team, roles=roles)
-
-
-def _planned_cost(request: RequestRecord, step_id: str, fallback: float | None) -> float | None:
-    """The cost the submitted plan booked on this step's resource (it may carry the template's)."""
-    for resource in request.plan.get("resources", []):
-        if resource.get("step") == step_id:
-            cost = resource.get("monthly_cost_usd")
-            return fallback if cost is None else float(cost)
-    return fallback
-
-
-def _revealed(inputs: ActionInputs) -> Any:
-    """The inputs as JSON data with secret fields in clear (for the sealed checkpoint only)."""
-    return _plain(inputs.model_dump(mode="python"))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, SecretStr | SecretBytes):
-        secret = value.get_secret_value()
-        return secret.decode() if isinstance(secret, bytes) else secret
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def secret_inputs(inputs: ActionInputs) -> set[str]:
-    """Values of the inputs declared secret (SecretStr): masked wherever they might show."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, SecretStr):
-            found.add(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            for item in value.__dict__.values():
-                walk(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-
-    walk(inputs)
-    return found

@@ -1,0 +1,117 @@
+"""Use cases on what requests created: the catalog, secrets, drift, destruction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from goldenpath.actions.base import Observation
+from goldenpath.errors import Conflict, Hidden, ResourceNotFound
+from goldenpath.execution.queue import Queue
+from goldenpath.execution.runner import Runner
+from goldenpath.identity.actor import Actor
+from goldenpath.identity.permissions import Target, authorize
+from goldenpath.secretbox import SecretBox
+from goldenpath.service_rules import authorize_or_hide, check_uuid, visible
+from goldenpath.store import queries
+from goldenpath.store.database import Database
+from goldenpath.store.records import ResourceRecord
+
+logger = logging.getLogger(__name__)
+
+
+class ResourceUseCases:
+    """Part of `Service`: its fields are declared there."""
+
+    database: Database
+    queue: Queue
+    box: SecretBox
+    runner: Runner | None
+    drift_interval: timedelta
+    _last_drift_sweep: datetime | None
+
+    # --- resources ------------------------------------------------------------------------
+
+    def resources(
+        self, actor: Actor, *, team: str | None = None, include_destroyed: bool = False
+    ) -> list[ResourceRecord]:
+        teams = visible(actor, team)
+        with self.database.begin() as conn:
+            return queries.list_resources(conn, teams=teams, include_destroyed=include_destroyed)
+
+    def resource(self, resource_id: str, actor: Actor) -> ResourceRecord:
+        check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+        target = Target(team=resource.owner_team)
+        authorize_or_hide(actor, "resource.read", target, ResourceNotFound, resource_id)
+        return resource
+
+    def reveal_resource_secrets(self, resource_id: str, actor: Actor) -> dict[str, Any]:
+        """The secret outputs of the step that made a resource, to its team; audited."""
+        check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+            target = Target(team=resource.owner_team)
+            authorize_or_hide(actor, "secret.reveal", target, ResourceNotFound, resource_id)
+            step = queries.get_request(conn, resource.request_id).step(resource.step_id)
+            sealed = step.secret_outputs if step else None
+            queries.record_event(
+                conn, actor.user, "secret.revealed", resource_id, {"request": resource.request_id}
+            )
+        return dict(self.box.open(sealed)) if sealed else {}
+
+    def authorize_repository(self, actor: Actor, name: str) -> None:
+        """Whether ``actor`` may clone from and push to the platform's local repository
+        ``name``: members of the team that owns it, and platform admins."""
+        with self.database.begin() as conn:
+            owners = queries.live_owners(conn, "git:repo", name)
+        if not owners:
+            raise Hidden()
+        for team in owners:
+            authorize(actor, "resource.read", Target(team=team))
+
+    def check(self, resource_id: str, actor: Actor) -> Observation:
+        """Compare the resource's live state with what was made (``drifted`` when they differ)."""
+        resource = self.resource(resource_id, actor)
+        if resource.state not in ("active", "drifted"):
+            raise Conflict(problem=f"resource {resource_id} is {resource.state}; nothing to check")
+        assert self.runner is not None
+        return self.runner.observe_resource(resource, actor=actor.user)
+
+    def sweep_drift(self) -> int:
+        """Check every live resource, at most once per drift interval (worker housekeeping)."""
+        now = datetime.now(UTC)
+        if self._last_drift_sweep and now - self._last_drift_sweep < self.drift_interval:
+            return 0
+        self._last_drift_sweep = now
+        assert self.runner is not None
+        with self.database.begin() as conn:
+            live = [
+                r
+                for r in queries.list_resources(conn, limit=10_000)
+                if r.state in ("active", "drifted")
+            ]
+        for resource in live:
+            try:
+                self.runner.observe_resource(resource, actor="drift-check")
+            except Exception as exc:  # one unreachable backend must not stop the sweep
+                logger.warning("drift check of %s failed: %s", resource.id, exc)
+        return len(live)
+
+    def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
+        """Queue the destruction of a resource; its state becomes ``destroying`` at once."""
+        check_uuid("resource_id", resource_id)
+        with self.database.begin() as conn:
+            resource = queries.get_resource(conn, resource_id)
+            target = Target(team=resource.owner_team)
+            authorize_or_hide(actor, "resource.destroy", target, ResourceNotFound, resource_id)
+            if resource.state == "destroyed":
+                raise Conflict(problem=f"resource {resource_id} is already destroyed")
+            if resource.state in ("creating",):
+                raise Conflict(problem=f"resource {resource_id} is still being created")
+            queries.update_resource(conn, resource_id, state="destroying", error=None)
+            queries.record_event(conn, actor.user, "resource.destroy_requested", resource_id, {})
+            self.queue.defer_destroy(conn, resource_id)
+            return queries.get_resource(conn, resource_id)
