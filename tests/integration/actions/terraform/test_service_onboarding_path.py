@@ -198,3 +198,31 @@ def test_a_worker_killed_mid_apply_leaves_no_stuck_request_or_workspace(
     assert state_of(tmp_path, database_url, "crashy", module) == []
     again = platform.service.submit("slow-terraform", {"name": "crashy", "pause": "0"}, ALICE)
     assert wait_for_request(platform, again.id, timeout=120).status == "succeeded"
+
+
+def test_cancelling_a_running_apply_stops_terraform_and_rolls_back(
+    make_platform: Callable[..., Platform], tmp_path: Path, database_url: str
+) -> None:
+    platform = make_platform(template_dirs=[TEMPLATES])
+    with BackgroundWorker(platform):
+        request = platform.service.submit(
+            "slow-terraform", {"name": "cancelled", "pause": "60"}, ALICE
+        )
+        wait_for_request(
+            platform,
+            request.id,
+            until=lambda r: any(
+                line.message.endswith("Provisioning with 'local-exec'...")
+                for line in platform.service.logs(r.id, ADMIN)
+            ),
+            timeout=60,
+        )
+        assert platform.service.cancel(request.id, ALICE).status == "cancelling"
+        done = wait_for_request(platform, request.id, timeout=90)
+    assert done.status == "cancelled", done.error
+    [step] = done.steps
+    # Terraform was stopped in the middle of its 60 s provisioner, not waited out.
+    assert step.status == "failed" and step.error is not None and "cancelled" in step.error
+    assert processes_in(Path(platform.settings.data_dir)) == []
+    module = TEMPLATES / "slow-terraform" / "module"
+    assert state_of(tmp_path, database_url, "cancelled", module) == []
