@@ -51,11 +51,10 @@ def wait_for_text(path: Path, text: str, timeout: float = 30) -> None:
 
 def test_a_timeout_stops_terraform_and_everything_it_started(context: Any, tmp_path: Path) -> None:
     ctx = context(variables={"name": "slow", "pause": pause()}, timeout_seconds=3)
-    started = time.monotonic()
     with pytest.raises(ActionError, match=r"terraform apply timed out after 3 s"):
         TerraformApply().apply(ctx)
 
-    assert time.monotonic() - started < 20
+    # Nothing it started lives on: not Terraform, not the provisioner's 30 s sleep.
     assert processes_in(tmp_path / "data") == []
     # Terraform stopped cleanly: the state is unlocked and the next run completes.
     done = TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
@@ -108,7 +107,6 @@ def test_a_lock_left_by_a_killed_terraform_does_not_block_the_next_apply(
     os.killpg(crashed.pid, signal.SIGKILL)  # no chance to save state or unlock
     crashed.wait()
 
-    started = time.monotonic()
+    # The dead session's lock is gone: this apply gets it (a held lock fails after its retries).
     outputs = TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
     assert outputs == {"name": "slow"}
-    assert time.monotonic() - started < 30
