@@ -203,3 +203,38 @@ def test_a_running_request_can_be_cancelled_and_is_rolled_back(
         "token": "pending",
     }
     assert not database_exists(pg_admin, name)
+
+
+def test_a_failed_request_is_retried_after_the_fault_is_fixed(
+    make_platform: Callable[..., Platform],
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    from tests.conftest import ADMIN_URL
+
+    name = unique_name("retry")
+    broken = BackendSettings(kind="postgres", dsn="postgresql://postgres@127.0.0.1:1/postgres")
+    failing = make_platform(backends={"broken": broken})
+    with BackgroundWorker(failing):
+        request = failing.service.submit(
+            "two-databases", {"name": name, "second_backend": "broken"}, ALICE
+        )
+        assert wait_for_request(failing, request.id).status == "failed"
+    assert not database_exists(pg_admin, f"{name}_a")  # rolled back
+
+    # The operator points the backend at a server that answers; the developer retries.
+    fixed = make_platform(backends={"broken": BackendSettings(kind="postgres", dsn=ADMIN_URL)})
+    with BackgroundWorker(fixed):
+        assert fixed.service.retry(request.id, ALICE).status == "queued"
+        done = wait_for_request(fixed, request.id)
+    assert done.status == "succeeded", done.error
+    assert [s.status for s in done.steps] == ["succeeded", "succeeded", "succeeded"]
+    assert database_exists(pg_admin, f"{name}_a") and database_exists(pg_admin, f"{name}_b")
+    with pytest.raises(Conflict, match="only a failed request"):
+        fixed.service.retry(request.id, ALICE)
+    states = {r.name: r.state for r in fixed.service.resources(ALICE)}
+    assert states[f"{name}_a"] == "active" and states[f"{name}_b"] == "active"
+    with BackgroundWorker(fixed):
+        for resource in fixed.service.resources(ALICE):
+            fixed.service.destroy(resource.id, ALICE)
+            wait_for_resource_state(fixed, resource.id, {"destroyed"})

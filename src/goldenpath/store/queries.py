@@ -165,13 +165,25 @@ def reserve_resource(conn: sa.Connection, values: Mapping[str, Any]) -> str:
     the same kind, backend and name fails here, before anything is created.
     """
     existing = conn.execute(
-        sa.select(tables.resources.c.id).where(
+        sa.select(tables.resources.c.id, tables.resources.c.state).where(
             tables.resources.c.request_id == values["request_id"],
             tables.resources.c.step_id == values["step_id"],
         )
-    ).scalar()
+    ).first()
     if existing is not None:
-        return str(existing)
+        if existing.state == "destroyed":
+            # A retried request makes it again: the name must be reserved again too.
+            try:
+                with conn.begin_nested():
+                    update_resource(
+                        conn, str(existing.id), state="creating", destroyed_at=None, error=None
+                    )
+            except IntegrityError as exc:
+                raise Conflict(
+                    problem=f"a {values['kind']} named '{values['name']}' was made by someone "
+                    "else since this request failed"
+                ) from exc
+        return str(existing.id)
     resource_id = new_id()
     try:
         with conn.begin_nested():
