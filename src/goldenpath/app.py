@@ -77,6 +77,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     def housekeeping() -> None:
         # Bound late: `service` is built just below.
         service.expire_approvals()
+        service.expire_resources()
         service.sweep_drift()
 
     queue = Queue(

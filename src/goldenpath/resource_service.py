@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from goldenpath.actions.base import Observation
-from goldenpath.errors import Conflict, Hidden, ResourceNotFound
+from goldenpath.errors import Conflict, Hidden, InvalidInput, ResourceNotFound
 from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
@@ -17,6 +17,8 @@ from goldenpath.service_rules import authorize_or_hide, check_uuid, visible
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import ResourceRecord
+from goldenpath.templates.loader import Template
+from goldenpath.templates.model import parse_duration
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,57 @@ class ResourceUseCases:
             except Exception as exc:  # one unreachable backend must not stop the sweep
                 logger.warning("drift check of %s failed: %s", resource.id, exc)
         return len(live)
+
+    def extend(self, resource_id: str, actor: Actor, ttl: str) -> ResourceRecord:
+        """Push a resource's expiry to ``ttl`` from now, within its template's ``max``."""
+        resource = self.resource(resource_id, actor)
+        authorize_or_hide(
+            actor,
+            "resource.destroy",
+            Target(team=resource.owner_team),
+            ResourceNotFound,
+            resource_id,
+        )
+        if resource.state not in ("active", "drifted"):
+            raise Conflict(problem=f"resource {resource_id} is {resource.state}")
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, resource.request_id)
+            template = Template.from_snapshot(request.template_snapshot)
+            try:
+                wanted = datetime.now(UTC) + parse_duration(ttl)
+            except ValueError:
+                raise InvalidInput(
+                    field="ttl", rule="must be a duration like 12h, 30d or 2w"
+                ) from None
+            longest = template.document.spec.lifecycle.ttl.max
+            if longest is not None and wanted > resource.created_at + parse_duration(longest):
+                raise InvalidInput(
+                    field="ttl",
+                    rule=f"would outlive the {longest} this golden path allows from creation",
+                )
+            queries.update_resource(conn, resource_id, expires_at=wanted)
+            queries.record_event(
+                conn, actor.user, "resource.extended", resource_id, {"expires_at": wanted}
+            )
+            return queries.get_resource(conn, resource_id)
+
+    def expire_resources(self, now: datetime | None = None) -> list[str]:
+        """Queue the destruction of every live resource whose time is over (worker housekeeping)."""
+        moment = now or datetime.now(UTC)
+        expired = []
+        with self.database.begin() as conn:
+            for resource in queries.expired_resources(conn, moment):
+                queries.update_resource(conn, resource.id, state="destroying", error=None)
+                queries.record_event(
+                    conn,
+                    "lifecycle",
+                    "resource.expired",
+                    resource.id,
+                    {"expires_at": resource.expires_at},
+                )
+                self.queue.defer_destroy(conn, resource.id)
+                expired.append(resource.id)
+        return expired
 
     def destroy(self, resource_id: str, actor: Actor) -> ResourceRecord:
         """Queue the destruction of a resource; its state becomes ``destroying`` at once."""

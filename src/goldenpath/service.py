@@ -38,6 +38,7 @@ from goldenpath.service_rules import (
     check_justification,
     check_uuid,
     denial_text,
+    lifetime_seconds,
     request_target,
     visible,
 )
@@ -102,6 +103,7 @@ class Service(ResourceUseCases):
         *,
         team: str | None = None,
         exception: bool = False,
+        ttl: str | None = None,
     ) -> DryRun:
         template = self.catalog.get(template_name)
         requester = self._requester(actor, team)
@@ -134,6 +136,7 @@ class Service(ResourceUseCases):
         )
         # The worker judges the plan again before applying: it needs the requester's roles.
         plan["requested_roles"] = list(requester.roles)
+        plan["ttl_seconds"] = lifetime_seconds(template, ttl)
         shown = {k: MASK if k in hidden else v for k, v in values.items()}
         self._check_names_free(template, plan)
         verdict = self.guardrails.judge_request(
@@ -163,6 +166,7 @@ class Service(ResourceUseCases):
         *,
         team: str | None = None,
         justification: str | None = None,
+        ttl: str | None = None,
     ) -> RequestRecord:
         """Record a request and queue it, or hold it for approval, or reject it.
 
@@ -173,7 +177,12 @@ class Service(ResourceUseCases):
         if justification is not None:
             justification = check_justification(justification)
         preview = self.dry_run(
-            template_name, parameters, actor, team=team, exception=justification is not None
+            template_name,
+            parameters,
+            actor,
+            team=team,
+            exception=justification is not None,
+            ttl=ttl,
         )
         template, verdict, requester = preview.template, preview.verdict, preview.requester
         status = self._initial_status(template, verdict, justification)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from goldenpath.errors import GoldenPathError, Hidden, InvalidInput, RequestNotFound
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize, visible_teams
 from goldenpath.policy import Verdict
 from goldenpath.store.records import RequestRecord
+from goldenpath.templates.loader import Template
+from goldenpath.templates.model import parse_duration
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 
@@ -61,3 +64,24 @@ def check_uuid(field: str, value: str) -> None:
         uuid.UUID(value)
     except ValueError:
         raise InvalidInput(field=field, rule="must be a UUID") from None
+
+
+def lifetime_seconds(template: Template, ttl: str | None) -> int | None:
+    """How long a request's resources may live: the asked ``ttl`` (at most the template's
+    ``max``), else the template's default; None means until someone destroys them."""
+    policy = template.document.spec.lifecycle.ttl
+    chosen = ttl if ttl is not None else policy.default
+    if chosen is None:
+        return None
+    seconds = int(duration_input(chosen).total_seconds())
+    if policy.max is not None and seconds > parse_duration(policy.max).total_seconds():
+        raise InvalidInput(field="ttl", rule=f"must be at most {policy.max} for this golden path")
+    return seconds
+
+
+def duration_input(text: str) -> timedelta:
+    """A duration a user typed (``ttl``), or the error naming the field and the rule."""
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise InvalidInput(field="ttl", rule="must be a duration like 12h, 30d or 2w") from None

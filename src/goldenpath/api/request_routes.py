@@ -87,6 +87,7 @@ def request_router(platform: Platform) -> APIRouter:
                     actor,
                     team=body.team,
                     exception=body.justification is not None,
+                    ttl=body.ttl,
                 )
             )
             response.status_code = 200
@@ -104,6 +105,7 @@ def request_router(platform: Platform) -> APIRouter:
                 actor,
                 team=body.team,
                 justification=body.justification,
+                ttl=body.ttl,
             )
         )
         response.headers["Location"] = f"/api/v1/requests/{record.id}"

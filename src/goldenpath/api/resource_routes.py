@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import CheckView, DriftView, ErrorResponse, ResourceView, SecretsView
+from goldenpath.api.schemas import (
+    CheckView,
+    DriftView,
+    ErrorResponse,
+    Extend,
+    ResourceView,
+    SecretsView,
+)
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME
 
@@ -57,6 +64,11 @@ def resource_router(platform: Platform) -> APIRouter:
                 for d in observation.drift
             ],
         )
+
+    @router.post("/resources/{resource_id}/extend")
+    def extend_resource(resource_id: ResourceId, body: Extend, actor: CurrentActor) -> ResourceView:
+        """Push the expiry to ``ttl`` from now, within the template's ``lifecycle.ttl.max``."""
+        return ResourceView.of(service.extend(resource_id, actor, body.ttl))
 
     @router.delete("/resources/{resource_id}", status_code=202)
     def destroy_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:

@@ -92,6 +92,12 @@ class RequestCreate(BaseModel):
         max_length=2000,
         description="Ask for an exception: a request the guardrails deny then waits for approval.",
     )
+    ttl: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,5}[hdw]$",
+        description="How long what it makes may live (12h, 30d, 2w); default: the template's.",
+        examples=["30d"],
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -267,6 +273,14 @@ class ResourceView(BaseModel):
             expires_at=resource.expires_at,
             error=resource.error,
         )
+
+
+class Extend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ttl: str = Field(
+        pattern=r"^[1-9][0-9]{0,5}[hdw]$", description="From now: 12h, 30d, 2w.", examples=["7d"]
+    )
 
 
 class DriftView(BaseModel):

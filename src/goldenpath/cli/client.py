@@ -113,6 +113,7 @@ class ApiClient:
         team: str | None = None,
         dry_run: bool = False,
         justification: str | None = None,
+        ttl: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"template": template, "parameters": parameters}
         if team:
@@ -121,6 +122,8 @@ class ApiClient:
             body["dry_run"] = True
         if justification is not None:
             body["justification"] = justification
+        if ttl is not None:
+            body["ttl"] = ttl
         return dict(self._call("POST", "/api/v1/requests", json=body))
 
     def decide(self, request_id: str, *, approve: bool, comment: str | None) -> dict[str, Any]:

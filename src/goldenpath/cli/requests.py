@@ -60,6 +60,10 @@ def request(
             help="Ask for an exception: a request the guardrails deny then waits for an approver."
         ),
     ] = None,
+    ttl: Annotated[
+        str | None,
+        typer.Option(help="How long it may live: 12h, 30d, 2w (default: the golden path's)."),
+    ] = None,
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
@@ -75,7 +79,9 @@ def request(
             else:
                 output.plan(preview)
             return
-        submitted = client.submit(template, parameters, team=team, justification=justification)
+        submitted = client.submit(
+            template, parameters, team=team, justification=justification, ttl=ttl
+        )
         if submitted["status"] == "pending_approval":
             if as_json:
                 output.print_json(submitted)

@@ -70,6 +70,24 @@ def check_resource(
         raise typer.Exit(1)
 
 
+@app.command("extend")
+def extend_resource(
+    resource_id: ResourceId,
+    ttl: Annotated[str, typer.Option(help="From now: 12h, 30d, 2w.")],
+    url: Url = DEFAULT_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Push a resource's expiry further, within what its golden path allows."""
+    with ApiClient(url) as client:
+        found = client.call(
+            "POST", f"/api/v1/resources/{segment(resource_id)}/extend", json={"ttl": ttl}
+        )
+    if as_json:
+        output.print_json(found)
+    else:
+        output.out.print(f"{found['kind']} '{found['name']}' now expires {found['expires_at']}.")
+
+
 @app.command("destroy")
 def destroy_resource(
     resource_id: ResourceId,

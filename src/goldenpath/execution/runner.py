@@ -24,6 +24,7 @@ from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import render_context, validated_inputs
 from goldenpath.execution.steps import (
+    expiry,
     planned_cost,
     requester_of,
     revealed,
@@ -192,6 +193,7 @@ class Runner:
                         "step_id": step_id,
                         "config": dict(first["config"]),
                         "monthly_cost_usd": first["monthly_cost_usd"],
+                        "expires_at": expiry(request),
                     },
                 )
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,9 @@ def secret_inputs(inputs: ActionInputs) -> set[str]:
 
     walk(inputs)
     return found
+
+
+def expiry(request: RequestRecord) -> datetime | None:
+    """When what this request makes expires, counted from now (its creation)."""
+    seconds = request.plan.get("ttl_seconds")
+    return None if seconds is None else datetime.now(UTC) + timedelta(seconds=int(seconds))

@@ -211,6 +211,20 @@ def release_step_resource(conn: sa.Connection, request_id: str, step_id: str) ->
     )
 
 
+def expired_resources(conn: sa.Connection, moment: datetime) -> list[ResourceRecord]:
+    """Live resources whose expiry has passed, locked for the caller's update."""
+    rows = conn.execute(
+        sa.select(tables.resources)
+        .where(
+            tables.resources.c.expires_at.is_not(None),
+            tables.resources.c.expires_at <= moment,
+            tables.resources.c.state.in_(("active", "drifted")),
+        )
+        .with_for_update(skip_locked=True)
+    ).mappings()
+    return [_resource(row) for row in rows]
+
+
 def live_owners(conn: sa.Connection, kind: str, name: str) -> set[str]:
     """The teams owning a live resource of this kind and name (on any backend)."""
     rows = conn.execute(

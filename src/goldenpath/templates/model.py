@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -74,6 +75,10 @@ class Access(Strict):
 
 
 class Ttl(Strict):
+    """How long what a request makes may live: ``default`` when the developer asks for nothing
+    (null: until destroyed), ``max`` the longest anyone may ask for or extend to, counted from
+    creation (null: no limit)."""
+
     default: str | None = Field(default=None, pattern=DURATION_PATTERN)
     max: str | None = Field(default=None, pattern=DURATION_PATTERN)
 
@@ -125,3 +130,15 @@ def content_version(document: dict[str, Any]) -> str:
     """A stable short hash of a template's content, its version when none is declared."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return "sha-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def parse_duration(text: str) -> timedelta:
+    """``12h``, ``30d`` or ``2w`` as a timedelta (the template format's durations)."""
+    if not re.match(DURATION_PATTERN, text):
+        raise ValueError(f"'{text}' is not a duration like 12h, 30d or 2w")
+    amount, unit = int(text[:-1]), text[-1]
+    return (
+        timedelta(hours=amount)
+        if unit == "h"
+        else timedelta(days=amount * (7 if unit == "w" else 1))
+    )
