@@ -133,6 +133,44 @@ def worker(platform: Platform) -> Iterator[BackgroundWorker]:
     running.stop()
 
 
+@pytest.fixture
+def start_worker_process(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> Iterator[Callable[[Path], subprocess.Popen[bytes]]]:
+    """Start `goldenpath worker` as a separate process (one an operator could SIGKILL), on
+    this test's platform database, loading the golden paths in the folder given."""
+    settings = make_settings()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(template_dir: Path) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "GOLDENPATH_DATABASE_URL": str(settings.database_url),
+            "GOLDENPATH_DATA_DIR": str(settings.data_dir),
+            "GOLDENPATH_TEMPLATE_DIRS": str(template_dir),
+            "GOLDENPATH_WORKER_HEARTBEAT_SECONDS": "0.5",
+            "GOLDENPATH_STALLED_AFTER_SECONDS": "3",
+        }
+        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "goldenpath.cli.main", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def run_goldenpath(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The CLI as a platform engineer runs it locally (`templates verify`, `policies ...`)."""
     return subprocess.run(

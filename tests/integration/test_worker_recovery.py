@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import psycopg
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.settings import Settings
 from tests.conftest import (
     ADMIN,
     FIXTURES,
@@ -29,39 +27,9 @@ ALICE = member("alice", "payments")
 
 @pytest.fixture
 def start_worker(
-    make_settings: Callable[..., Settings], tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """Start `goldenpath worker` as a separate process, as an operator would."""
-    settings = make_settings()
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "GOLDENPATH_DATABASE_URL": str(settings.database_url),
-            "GOLDENPATH_DATA_DIR": str(settings.data_dir),
-            "GOLDENPATH_TEMPLATE_DIRS": str(FIXTURES / "templates"),
-            "GOLDENPATH_WORKER_HEARTBEAT_SECONDS": "0.5",
-            "GOLDENPATH_STALLED_AFTER_SECONDS": "3",
-        }
-        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "goldenpath.cli.main", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    start_worker_process: Callable[[Path], subprocess.Popen[bytes]],
+) -> Callable[[], subprocess.Popen[bytes]]:
+    return lambda: start_worker_process(FIXTURES / "templates")
 
 
 def test_a_request_survives_its_worker_being_killed(

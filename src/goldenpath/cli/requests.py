@@ -187,11 +187,12 @@ def reveal_secrets(
 
 @app.command("cancel")
 def cancel_request(
-    request_id: Annotated[str, typer.Argument(metavar="ID", help="A queued or waiting request.")],
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="A request not finished yet.")],
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
-    """Cancel a request that has not started yet."""
+    """Cancel a request: at once if it has not started; a running one is stopped and what it
+    made is rolled back (it ends `cancelled`)."""
     with ApiClient(url) as client:
         _print_state(client.cancel(request_id), as_json)
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from goldenpath.app import Platform
 from goldenpath.errors import InvalidInputs, PolicyDenied
-from goldenpath.settings import Settings
 from tests.conftest import (
     ADMIN,
     BackgroundWorker,
@@ -126,38 +124,9 @@ def test_a_terraform_guardrail_refuses_the_request_at_submit(
 
 @pytest.fixture
 def start_worker(
-    make_settings: Callable[..., Settings], tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    settings = make_settings(template_dirs=[TEMPLATES])
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "GOLDENPATH_DATABASE_URL": str(settings.database_url),
-            "GOLDENPATH_DATA_DIR": str(settings.data_dir),
-            "GOLDENPATH_TEMPLATE_DIRS": str(TEMPLATES),
-            "GOLDENPATH_WORKER_HEARTBEAT_SECONDS": "0.5",
-            "GOLDENPATH_STALLED_AFTER_SECONDS": "3",
-        }
-        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "goldenpath.cli.main", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    start_worker_process: Callable[[Path], subprocess.Popen[bytes]],
+) -> Callable[[], subprocess.Popen[bytes]]:
+    return lambda: start_worker_process(TEMPLATES)
 
 
 def test_a_worker_killed_mid_apply_leaves_no_stuck_request_or_workspace(
