@@ -30,6 +30,11 @@ def test_the_owning_team_clones_and_pushes_others_cannot(
     made = cli("request", "new-repo", "-p", f"name={name}", "--wait")
     assert made.code == 0, made.stdout + made.stderr
     assert re.search(rf"/git/{name}\.git", made.stdout)
+    # The output states what main enforces; the pushes below check exactly that statement.
+    said = " ".join(made.stdout.split())
+    assert "main refuses force-pushes and deletion" in said
+    assert "direct (fast-forward) pushes to main are allowed" in said
+    assert "pull request" not in said
     host = server.url.removeprefix("http://")
 
     work = tmp_path / "work"

@@ -28,6 +28,7 @@ from goldenpath.actions.git.spec import (
 from goldenpath.errors import ActionError, ResourceTaken
 from goldenpath.settings import BackendSettings
 
+PROTECTION_TEXT = "main takes no direct or force pushes; merges need 1 approval"
 PROTECTION = {
     "enable_push": False,
     "enable_force_push": False,
@@ -84,7 +85,11 @@ class GiteaHost:
                 api.call("PATCH", self._repo(spec.name), json={"private": spec.private})
             self._protect(api, spec.name)
             log("protected main: no direct or force pushes, 1 approval required")
-        return RepoOutputs(clone_url=str(repo["clone_url"]), web_url=str(repo["html_url"]))
+        return RepoOutputs(
+            clone_url=str(repo["clone_url"]),
+            web_url=str(repo["html_url"]),
+            protection=PROTECTION_TEXT,
+        )
 
     def destroy(self, name: str, marker: str, log: Log) -> None:
         with self._api() as api:

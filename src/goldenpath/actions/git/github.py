@@ -32,6 +32,9 @@ from goldenpath.errors import ActionError, ResourceTaken
 from goldenpath.settings import BackendSettings
 
 DEFAULT_API_URL = "https://api.github.com"
+PROTECTION_TEXT = (
+    "main takes changes through pull requests with 1 review; no force-pushes, no deletion"
+)
 PROTECTION = {
     "required_status_checks": None,
     "enforce_admins": True,
@@ -84,7 +87,11 @@ class GitHubHost:
                 api.call("PATCH", self._repo(spec.name), json=settings)
             api.call("PUT", self._protection(spec.name), json=PROTECTION)
             log("protected main: 1 review required, no force-pushes, no deletion")
-        return RepoOutputs(clone_url=str(repo["clone_url"]), web_url=str(repo["html_url"]))
+        return RepoOutputs(
+            clone_url=str(repo["clone_url"]),
+            web_url=str(repo["html_url"]),
+            protection=PROTECTION_TEXT,
+        )
 
     def destroy(self, name: str, marker: str, log: Log) -> None:
         with self._api() as api:

@@ -34,6 +34,10 @@ from goldenpath.settings import BackendSettings
 MARKER_KEY = "goldenpath.marker"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/git"
 GIT_TIMEOUT_SECONDS = 60
+# Exactly what the hook below enforces: the platform's git server has no pull requests.
+PROTECTION_TEXT = (
+    "main refuses force-pushes and deletion; direct (fast-forward) pushes to main are allowed"
+)
 
 # Runs inside `git receive-pack`, so `git` is on PATH and the repository is the current one.
 # All-zero ids (any hash length) mean "created" (old) or "deleted" (new).
@@ -98,7 +102,7 @@ class LocalHost:
                 _initial_commit(repo, spec)
                 log(f"committed {len(spec.files)} skeleton files on main")
         url = f"{self._public_url}/{spec.name}.git"
-        return RepoOutputs(clone_url=url, web_url=url)
+        return RepoOutputs(clone_url=url, web_url=url, protection=PROTECTION_TEXT)
 
     def destroy(self, name: str, marker: str, log: Log) -> None:
         repo = self.path(name)

@@ -46,12 +46,15 @@ class RepoSpec:
 class RepoOutputs:
     clone_url: str
     web_url: str
+    # What the provider really enforces on the default branch, in words for the developer.
+    protection: str
     default_branch: str = DEFAULT_BRANCH
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "clone_url": self.clone_url,
             "default_branch": self.default_branch,
+            "protection": self.protection,
             "web_url": self.web_url,
         }
 

@@ -59,6 +59,7 @@ def test_creates_a_private_repository_in_one_commit_with_protected_main(
     assert outputs == {
         "clone_url": "http://gitea.example:3000/acme/orders-service.git",
         "default_branch": "main",
+        "protection": "main takes no direct or force pushes; merges need 1 approval",
         "web_url": "http://gitea.example:3000/acme/orders-service",
     }
     repo = gitea.repos["orders-service"]

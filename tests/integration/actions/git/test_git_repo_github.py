@@ -62,6 +62,9 @@ def test_creates_a_private_repository_with_the_skeleton_and_protected_main(
     assert outputs == {
         "clone_url": "https://github.example/acme/orders-service.git",
         "default_branch": "main",
+        "protection": (
+            "main takes changes through pull requests with 1 review; no force-pushes, no deletion"
+        ),
         "web_url": "https://github.example/acme/orders-service",
     }
     repo = github.repos["orders-service"]

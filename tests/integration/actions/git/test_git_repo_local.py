@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from goldenpath import gitserver
 from goldenpath.actions.base import Context, Drift
+from goldenpath.actions.git.local import PROTECTION_TEXT
 from goldenpath.actions.git.repo import GitRepo, GitRepoInputs
 from goldenpath.errors import ActionError, ConfigurationError, NotAuthenticated, ResourceTaken
 from goldenpath.settings import BackendSettings, Settings
@@ -64,7 +65,12 @@ def test_creates_a_repository_that_clones_over_http_and_protects_main(
     outputs = GitRepo().apply(make_context())
 
     url = f"{server_url}/git/orders-service.git"
-    assert outputs == {"clone_url": url, "default_branch": "main", "web_url": url}
+    assert outputs == {
+        "clone_url": url,
+        "default_branch": "main",
+        "protection": PROTECTION_TEXT,
+        "web_url": url,
+    }
     work = tmp_path / "work"
     git("clone", "--quiet", url, str(work))
     assert "# orders-service" in (work / "README.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from goldenpath.actions.git.local import PROTECTION_TEXT
 from goldenpath.app import Platform
 from goldenpath.settings import BackendSettings
 from tests.conftest import BackgroundWorker, member, wait_for_request, wait_for_resource_state
@@ -33,7 +34,9 @@ def test_a_new_repo_request_creates_the_repository_and_destroy_removes_it(
             "clone_url": "http://git.example/git/orders-service.git",
             "web_url": "http://git.example/git/orders-service.git",
             "default_branch": "main",
+            "protection": PROTECTION_TEXT,
         }
+        assert done.outputs["text"].endswith(PROTECTION_TEXT + ".")
         repo = str(root / "orders-service.git")
         assert "* @payments" in git("--git-dir", repo, "show", "main:CODEOWNERS").stdout
         assert "Main language: python" in git("--git-dir", repo, "show", "main:README.md").stdout
