@@ -64,15 +64,17 @@ class ResourceUseCases:
             )
         return dict(self.box.open(sealed)) if sealed else {}
 
-    def authorize_repository(self, actor: Actor, name: str) -> None:
-        """Whether ``actor`` may clone from and push to the platform's local repository
-        ``name``: members of the team that owns it, and platform admins."""
+    def authorize_repository(self, actor: Actor, name: str, *, push: bool) -> None:
+        """Whether ``actor`` may clone from (or, with ``push``, push to) the platform's local
+        repository ``name``: members of the team that owns it, and platform admins, with a
+        token whose scopes cover it (a read token clones, never pushes)."""
         with self.database.begin() as conn:
             owners = queries.live_owners(conn, "git:repo", name)
         if not owners:
             raise Hidden()
+        action = "repository.push" if push else "repository.read"
         for team in owners:
-            authorize(actor, "resource.read", Target(team=team))
+            authorize(actor, action, Target(team=team))
 
     def check(self, resource_id: str, actor: Actor) -> Observation:
         """Compare the resource's live state with what was made (``drifted`` when they differ)."""

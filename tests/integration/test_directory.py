@@ -30,8 +30,18 @@ def test_tokens_work_until_revoked_and_never_grant_more_than_their_maker(
     read_only = directory.create_token(bob, name="ro", scopes=("read",))
     with pytest.raises(AccessDenied, match="admin tokens"):
         directory.create_token(bob, name="sneaky", scopes=("admin",))
+    write_only = directory.create_token(bob, name="wo", scopes=("write",))
     with pytest.raises(AccessDenied, match="more than the token"):
-        directory.create_token(directory.authenticate(read_only.token), name="x", scopes=("write",))
+        directory.create_token(
+            directory.authenticate(write_only.token), name="x", scopes=("read", "write")
+        )
+    # A read token reads: it neither makes nor revokes tokens, its own user's included.
+    reader = directory.authenticate(read_only.token)
+    with pytest.raises(AccessDenied, match=r"scopes do not allow token\.manage"):
+        directory.create_token(reader, name="x", scopes=("read",))
+    with pytest.raises(AccessDenied, match=r"scopes do not allow token\.manage"):
+        directory.revoke_token(reader, write_only.id)
+    assert directory.authenticate(write_only.token).user == "bob"
     directory.revoke_token(bob, issued.id)
     with pytest.raises(NotAuthenticated, match="revoked"):
         directory.authenticate(issued.token)

@@ -102,9 +102,9 @@ def mount_extras(api: FastAPI, platform: Platform) -> None:
     mount_portal(api, platform)
     directory, service = platform.directory, platform.service
 
-    def may_use(token: str, repository: str) -> str:
+    def may_use(token: str, repository: str, push: bool) -> str:
         actor = directory.authenticate(token)
-        service.authorize_repository(actor, repository)
+        service.authorize_repository(actor, repository, push=push)
         return actor.user
 
     mount(api, served_root(platform.settings), authenticate=may_use)

@@ -20,7 +20,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from goldenpath.errors import ConfigurationError, GoldenPathError
+from goldenpath.errors import AccessDenied, ConfigurationError, GoldenPathError
 from goldenpath.gitserver.cgi import CgiResponse, cgi_environment
 from goldenpath.settings import Settings
 
@@ -30,9 +30,10 @@ SERVICES = ("git-upload-pack", "git-receive-pack")
 USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 ANONYMOUS = "anonymous"
 
-# (a platform credential — the Basic password —, the repository's name) → the user's name;
-# raises GoldenPathError when the credential is refused or the user may not use that repository.
-Authenticate = Callable[[str, str], str]
+# (a platform credential — the Basic password —, the repository's name, whether it is a push)
+# → the user's name; raises GoldenPathError when the credential is refused or may not do that.
+Authenticate = Callable[[str, str, bool], str]
+PUSH_SERVICE = "git-receive-pack"
 
 
 def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRouter:
@@ -44,13 +45,17 @@ def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRoute
         if service not in SERVICES:
             # The dumb protocol would serve raw files from the repository; we offer smart only.
             return _plain(403, "only git's smart HTTP protocol is served\n")
-        return await _serve(root, repository, "info/refs", request, authenticate)
+        return await _serve(
+            root, repository, "info/refs", request, authenticate, push=service == PUSH_SERVICE
+        )
 
     @router.post("/{repository}/{service}")
     async def pack(repository: str, service: str, request: Request) -> Response:
         if service not in SERVICES:
             return _plain(404, "not found\n")
-        return await _serve(root, repository, service, request, authenticate)
+        return await _serve(
+            root, repository, service, request, authenticate, push=service == PUSH_SERVICE
+        )
 
     return router
 
@@ -75,10 +80,16 @@ async def _serve(
     path: str,
     request: Request,
     authenticate: Authenticate | None,
+    *,
+    push: bool,
 ) -> Response:
     if not REPOSITORY.fullmatch(repository):
         return _plain(404, "not found\n")
-    user = await _caller(request, authenticate, repository.removesuffix(".git"))
+    try:
+        user = await _caller(request, authenticate, repository.removesuffix(".git"), push)
+    except AccessDenied as exc:
+        # Signed in and a member, but the token's scopes do not cover this (a read token pushing).
+        return _plain(403, f"{exc}\n")
     if user is None:
         return Response(
             "sign in: user name and an API token as the password\n",
@@ -93,7 +104,7 @@ async def _serve(
 
 
 async def _caller(
-    request: Request, authenticate: Authenticate | None, repository: str
+    request: Request, authenticate: Authenticate | None, repository: str, push: bool
 ) -> str | None:
     """The user for REMOTE_USER; None when credentials are required and missing or refused."""
     user, password = _basic_credentials(request)
@@ -103,7 +114,9 @@ async def _caller(
     if not password:
         return None
     try:
-        name = await run_in_threadpool(authenticate, password, repository)
+        name = await run_in_threadpool(authenticate, password, repository, push)
+    except AccessDenied:
+        raise
     except GoldenPathError:
         return None
     return name if USER.fullmatch(name) else None

@@ -297,6 +297,7 @@ class Directory:
         expires_in_days: int | None = 90,
     ) -> IssuedToken:
         owner = user or actor.user
+        authorize(actor, "token.manage")
         if owner != actor.user:
             authorize(actor, "identity.manage")
         _check(name, TOKEN_NAME, "name")
@@ -337,6 +338,7 @@ class Directory:
     def revoke_token(self, actor: Actor, token_id: str) -> None:
         with self.database.begin() as conn:
             token = store.get_token(conn, token_id)
+            authorize(actor, "token.manage")
             if token.user_name != actor.user:
                 authorize(actor, "identity.manage")
             store.revoke_token(conn, token_id)

@@ -28,6 +28,9 @@ SCOPE_OF = {
     "resource.read": "read",
     "resource.destroy": "write",
     "secret.reveal": "write",
+    "repository.read": "read",
+    "repository.push": "write",
+    "token.manage": "write",
     "identity.manage": "admin",
     "audit.read": "admin",
     "metrics.read": "read",
@@ -63,7 +66,8 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
         if not actor.is_admin:
             raise AccessDenied(problem=f"only a {ADMIN_ROLE} may do {action}")
         return
-    if action == "metrics.read":
+    if action in ("metrics.read", "token.manage"):
+        # token.manage is one's own tokens; someone else's also need identity.manage.
         return
     if action == "secret.reveal":
         if target.team is None or not actor.member_of(target.team):
@@ -72,7 +76,8 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
     if action == "request.decide":
         _may_decide(actor, target)
         return
-    # request.read / cancel / retry, resource.read / destroy: the owning team, or an admin.
+    # request.read / cancel / retry, resource.read / destroy, repository.read / push:
+    # the owning team, or an admin.
     if actor.is_admin or (target.team is not None and actor.member_of(target.team)):
         return
     raise Hidden()

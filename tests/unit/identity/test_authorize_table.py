@@ -109,6 +109,16 @@ CASES: list[tuple[str, str, Actor, Target | None, type[Exception] | None, str]] 
     ("retry, read token", "request.retry", READ_ONLY, DANAS_REQUEST, AccessDenied, "scopes"),
     ("read a resource", "resource.read", DEV, DANAS_REQUEST, ALLOWED, ""),
     ("read other team's resource", "resource.read", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),
+    # the platform's git server: the owning team clones with any token, pushes with a write one
+    ("clone a repository", "repository.read", READ_ONLY, DANAS_REQUEST, ALLOWED, ""),
+    ("push, write token", "repository.push", WRITE_ONLY, DANAS_REQUEST, ALLOWED, ""),
+    ("push, read token", "repository.push", READ_ONLY, DANAS_REQUEST, AccessDenied, "scopes"),
+    ("push to another team's", "repository.push", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),
+    ("clone another team's", "repository.read", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),
+    ("admin pushes anywhere", "repository.push", ADMIN, DANAS_REQUEST, ALLOWED, ""),
+    # one's own tokens: made and revoked with a write token, never with a read one
+    ("manage own tokens", "token.manage", WRITE_ONLY, None, ALLOWED, ""),
+    ("manage tokens, read token", "token.manage", READ_ONLY, None, AccessDenied, "scopes"),
     ("destroy own team's", "resource.destroy", DEV, DANAS_REQUEST, ALLOWED, ""),
     ("destroy, read token", "resource.destroy", READ_ONLY, DANAS_REQUEST, AccessDenied, "scopes"),
     ("destroy other team's", "resource.destroy", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),

@@ -223,7 +223,7 @@ def test_the_served_root_is_the_local_backends_root(tmp_path: Path) -> None:
 def test_with_an_authenticator_the_server_wants_a_valid_token(
     make_context: Any, data_dir: Path, tmp_path: Path
 ) -> None:
-    def authenticate(token: str, repository: str) -> str:
+    def authenticate(token: str, repository: str, push: bool) -> str:
         if token != "gp_valid" or repository != "orders-service":
             raise NotAuthenticated(problem="unknown token")
         return "alice"
