@@ -43,6 +43,7 @@ from goldenpath.service_rules import (
     visible,
 )
 from goldenpath.settings import BackendSettings
+from goldenpath.store import identity as identity_store
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import LogLine, RequestRecord
@@ -470,6 +471,13 @@ class Service(ResourceUseCases):
             team = self.default_team
         else:
             raise AccessDenied(problem=f"'{actor.user}' is not a member of any team")
+        if actor.is_admin and not actor.member_of(team) and team != self.default_team:
+            # Only an admin gets here with a team they are not in: it must exist (or at least be
+            # configured with a budget), or nobody could reveal the resource's secrets and no
+            # budget would judge it. The default team is the platform's own, made at bootstrap.
+            if team not in self.guardrails.teams:
+                with self.database.begin() as conn:
+                    identity_store.get_team(conn, team)
         return Requester(user=actor.user, team=team, roles=actor.roles)
 
     def _check_names_free(self, template: Template, plan: Mapping[str, Any]) -> None:

@@ -14,6 +14,7 @@ from goldenpath.errors import (
     Conflict,
     InvalidInput,
     InvalidInputs,
+    TeamNotFound,
     TemplateNotFound,
 )
 from goldenpath.settings import BackendSettings
@@ -101,6 +102,17 @@ def test_unknown_template_and_bad_team_are_refused(platform: Platform) -> None:
         platform.service.submit("no-such-path", {}, ALICE)
     with pytest.raises(InvalidInput, match="team"):
         platform.service.submit("postgres-database", {"name": "abc"}, ALICE, team="Team; rm")
+
+
+def test_a_request_for_a_team_that_does_not_exist_is_refused_and_creates_nothing(
+    platform: Platform, pg_admin: psycopg.Connection[Any], unique_name: Callable[[str], str]
+) -> None:
+    name = unique_name("ghost")
+    for submit in (platform.service.dry_run, platform.service.submit):
+        with pytest.raises(TeamNotFound, match="ghost-team"):
+            submit("postgres-database", {"name": name}, ADMIN, team="ghost-team")
+    assert platform.service.requests(ADMIN) == []
+    assert not database_exists(pg_admin, name)
 
 
 def test_access_list_is_enforced(platform: Platform) -> None:
@@ -221,6 +233,8 @@ def test_a_failed_request_is_retried_after_the_fault_is_fixed(
         )
         assert wait_for_request(failing, request.id).status == "failed"
     assert not database_exists(pg_admin, f"{name}_a")  # rolled back
+    before = failing.service.resources(ALICE, include_destroyed=True)
+    assert any(r.error for r in before), [(r.name, r.state, r.error) for r in before]
 
     # The operator points the backend at a server that answers; the developer retries.
     fixed = make_platform(backends={"broken": BackendSettings(kind="postgres", dsn=ADMIN_URL)})
@@ -234,6 +248,8 @@ def test_a_failed_request_is_retried_after_the_fault_is_fixed(
         fixed.service.retry(request.id, ALICE)
     states = {r.name: r.state for r in fixed.service.resources(ALICE)}
     assert states[f"{name}_a"] == "active" and states[f"{name}_b"] == "active"
+    # What the failed attempt said about them is history now, not the resources' state.
+    assert [r.error for r in fixed.service.resources(ALICE)] == [None, None]
     with BackgroundWorker(fixed):
         for resource in fixed.service.resources(ALICE):
             fixed.service.destroy(resource.id, ALICE)

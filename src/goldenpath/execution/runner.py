@@ -235,7 +235,9 @@ class Runner:
                 finished_at=queries.now(),
             )
             if resource_id is not None:
-                queries.update_resource(conn, resource_id, state="active", outputs=plain_part)
+                queries.update_resource(
+                    conn, resource_id, state="active", outputs=plain_part, error=None
+                )
             queries.record_event(
                 conn,
                 "worker",
