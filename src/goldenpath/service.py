@@ -471,14 +471,17 @@ class Service(ResourceUseCases):
             team = self.default_team
         else:
             raise AccessDenied(problem=f"'{actor.user}' is not a member of any team")
-        if actor.is_admin and not actor.member_of(team) and team != self.default_team:
-            # Only an admin gets here with a team they are not in: it must exist (or at least be
-            # configured with a budget), or nobody could reveal the resource's secrets and no
-            # budget would judge it. The default team is the platform's own, made at bootstrap.
-            if team not in self.guardrails.teams:
-                with self.database.begin() as conn:
-                    identity_store.get_team(conn, team)
+        if actor.is_admin and not actor.member_of(team) and not self._known_team(team):
+            # Only an admin gets here with a team they are not in: it must exist, or nobody
+            # could reveal the resource's secrets and no budget would judge it.
+            with self.database.begin() as conn:
+                identity_store.get_team(conn, team)
         return Requester(user=actor.user, team=team, roles=actor.roles)
+
+    def _known_team(self, team: str) -> bool:
+        """The platform's own default team (made at bootstrap) and teams configured with a
+        budget in the settings count as existing without a look-up."""
+        return team == self.default_team or team in self.guardrails.teams
 
     def _check_names_free(self, template: Template, plan: Mapping[str, Any]) -> None:
         with self.database.begin() as conn:

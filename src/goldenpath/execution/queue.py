@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import procrastinate
+import psycopg
 import sqlalchemy as sa
 from procrastinate import RetryStrategy
+from procrastinate.exceptions import ConnectorException
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +109,24 @@ class Queue:
         stalled = await self.app.job_manager.get_stalled_jobs(
             seconds_since_heartbeat=stalled_after_seconds
         )
+        return await self.requeue(stalled)
+
+    async def requeue(self, stalled: Iterable[Any]) -> int:
+        """Put these stalled jobs back in the queue; returns how many this call moved.
+
+        Several workers recover at once: a job another worker has already put back is not an
+        error, and never stops the rest of the round.
+        """
         count = 0
         for job in stalled:
-            logger.warning("recovering job %s (%s) of a dead worker", job.id, job.task_name)
-            await self.app.job_manager.retry_job(job)
+            try:
+                await self.app.job_manager.retry_job(job)
+            except ConnectorException as exc:
+                if not _moved_meanwhile(exc):
+                    raise
+                logger.info("job %s was already recovered by another worker", job.id)
+                continue
+            logger.warning("recovered job %s (%s) of a dead worker", job.id, job.task_name)
             count += 1
         return count
 
@@ -124,3 +140,10 @@ class Queue:
             except Exception:
                 logger.exception("stalled job recovery or housekeeping failed; will try again")
             await asyncio.sleep(interval)
+
+
+def _moved_meanwhile(exc: ConnectorException) -> bool:
+    """Whether Procrastinate refused to retry a job because it is no longer ``doing`` (its
+    SQL function raises "Job was not found or has an invalid status to retry")."""
+    cause = exc.__cause__
+    return isinstance(cause, psycopg.errors.RaiseException) and "Job was not found" in str(cause)

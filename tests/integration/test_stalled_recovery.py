@@ -1,0 +1,94 @@
+"""Stalled-job recovery run by several workers at once: each job is put back exactly once, a
+job another worker already moved is no error, and the rest of the round still happens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import psycopg
+import pytest
+
+from goldenpath.app import Platform
+from goldenpath.execution.queue import QUEUE, RUN_REQUEST
+
+
+def stalled_jobs(database_url: str, count: int) -> list[int]:
+    """``count`` jobs in ``doing`` held by a worker whose last heartbeat is an hour old."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '1 hour') RETURNING id"
+        ).fetchone()
+        assert row is not None
+        ids = []
+        for number in range(count):
+            job = conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id)"
+                " VALUES (%s, %s, %s, 'doing', %s) RETURNING id",
+                (
+                    QUEUE,
+                    RUN_REQUEST,
+                    psycopg.types.json.Jsonb({"request_id": f"r{number}"}),
+                    row[0],
+                ),
+            ).fetchone()
+            assert job is not None
+            ids.append(int(job[0]))
+    return ids
+
+
+def statuses(database_url: str, ids: list[int]) -> list[str]:
+    with psycopg.connect(database_url) as conn:
+        return [
+            str(
+                conn.execute(
+                    "SELECT status FROM procrastinate_jobs WHERE id = %s", (i,)
+                ).fetchone()[0]
+            )  # type: ignore[index]
+            for i in ids
+        ]
+
+
+def test_a_job_recovered_by_another_worker_does_not_stop_the_round(
+    platform: Platform, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = stalled_jobs(database_url, 3)
+
+    async def scenario() -> tuple[int, int]:
+        async with platform.queue.app.open_async():
+            seen: list[Any] = list(
+                await platform.queue.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=1)
+            )
+            assert sorted(job.id for job in seen) == ids
+            # Another worker got to the first job between this one's listing and its retries.
+            first = await platform.queue.requeue([j for j in seen if j.id == ids[0]])
+            rest = await platform.queue.requeue(seen)
+            return first, rest
+
+    with caplog.at_level(logging.INFO, logger="goldenpath.execution.queue"):
+        first, rest = asyncio.run(scenario())
+    assert (first, rest) == (1, 2)
+    assert statuses(database_url, ids) == ["todo", "todo", "todo"]
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a benign race"
+    assert any("already recovered by another worker" in r.getMessage() for r in caplog.records)
+
+
+def test_two_workers_recovering_at_once_move_each_job_once(
+    make_platform: Any, database_url: str
+) -> None:
+    one, two = make_platform(), make_platform()
+    ids = stalled_jobs(database_url, 5)
+
+    async def both() -> list[int]:
+        async with one.queue.app.open_async(), two.queue.app.open_async():
+            return list(
+                await asyncio.gather(
+                    one.queue.recover_stalled_jobs(1), two.queue.recover_stalled_jobs(1)
+                )
+            )
+
+    moved = asyncio.run(both())
+    assert sum(moved) == 5
+    assert statuses(database_url, ids) == ["todo"] * 5
