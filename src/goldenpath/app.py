@@ -20,7 +20,7 @@ from goldenpath.policy import PolicySet
 from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
 from goldenpath.settings import BackendSettings, Settings
-from goldenpath.store import queries
+from goldenpath.store import audit_keys, queries
 from goldenpath.store.database import Database, libpq_conninfo, open_database
 from goldenpath.templates.loader import TemplateCatalog, load_catalog
 
@@ -51,6 +51,7 @@ class Platform:
 def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     database = open_database(settings, migrate=migrate)
     box = load_secret_box(settings.secret_key, settings.data_dir)
+    audit_keys.attach(database.engine, box.audit_keys)
     registry = default_registry()
     catalog = load_catalog(settings.template_folders, registry.classes())
     backends = _backends(settings, database)
@@ -74,11 +75,14 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         Webhook(settings.webhook_url, settings.webhook_secret) if settings.webhook_url else None
     )
 
+    audit_log = AuditLog(database, box.audit_keys, settings.data_dir)
+
     def housekeeping() -> None:
         # Bound late: `service` is built just below.
         service.expire_approvals()
         service.expire_resources()
         service.sweep_drift()
+        audit_log.checkpoint_if_moved()
 
     queue = Queue(
         libpq_conninfo(database.url),
@@ -115,7 +119,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         guardrails=guardrails,
         service=service,
         directory=directory,
-        audit=AuditLog(database),
+        audit=audit_log,
     )
 
 

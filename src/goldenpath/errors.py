@@ -113,6 +113,10 @@ class BackendUnavailable(GoldenPathError):
     """Backend '{backend}' is unreachable: {problem}"""
 
 
+class AuditAnchorCorrupt(GoldenPathError):
+    """The audit anchor file {path} has a line that is not an anchor (line {line})."""
+
+
 class AccessDenied(GoldenPathError):
     """{problem}"""
 

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from goldenpath.errors import ConfigurationError
+from goldenpath.store.audit_keys import AuditKeys
 
 KEY_FILE = "secret.key"
 
@@ -31,6 +32,12 @@ class SecretBox:
                 raise ConfigurationError(problem="secret keys must be 32 bytes (AES-256)")
         self._keys = {_key_id(k): AESGCM(k) for k in keys}
         self._current = _key_id(keys[0])
+        self._audit_keys = AuditKeys.derive(keys)
+
+    @property
+    def audit_keys(self) -> AuditKeys:
+        """The audit chain's signing keys, derived from these keys (newest first)."""
+        return self._audit_keys
 
     def seal(self, value: Any) -> bytes:
         nonce = os.urandom(12)

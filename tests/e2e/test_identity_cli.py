@@ -10,6 +10,7 @@ import secrets
 import stat
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.e2e.conftest import ADMIN_TOKEN, Cli, Server, make_user
@@ -143,3 +144,25 @@ def test_without_a_token_the_cli_says_how_to_sign_in(
     assert result.code == NOT_AUTHENTICATED
     assert "goldenpath login" in result.stderr
     assert "GOLDENPATH_TOKEN" in result.stderr
+
+
+def test_a_tampered_audit_log_exits_10_and_checkpoints_anchor_the_head(
+    admin: Cli, unique: str, platform_database: str
+) -> None:
+    admin("teams", "create", f"anchored-{unique}")
+    anchored = admin("audit", "checkpoint", "--json")
+    assert anchored.code == 0, anchored.stderr
+    assert anchored.json()["count"] > 0
+    with psycopg.connect(platform_database, autocommit=True) as conn:
+        row = conn.execute("SELECT id, actor FROM gp_events ORDER BY id DESC LIMIT 1").fetchone()
+        assert row is not None
+        conn.execute("UPDATE gp_events SET actor = 'mallory' WHERE id = %s", (row[0],))
+        try:
+            tampered = admin("audit", "verify")
+        finally:
+            conn.execute("UPDATE gp_events SET actor = %s WHERE id = %s", (row[1], row[0]))
+    assert tampered.code == 10, tampered.stdout + tampered.stderr
+    assert "TAMPERED" in tampered.stdout
+    restored = admin("audit", "verify")
+    assert restored.code == 0, restored.stdout
+    assert "anchors held" in restored.stdout

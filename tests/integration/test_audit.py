@@ -1,4 +1,6 @@
-"""The audit log's hash chain on a real history: it verifies, and any tampering is named."""
+"""The audit log's keyed hash chain and its anchors on a real history: it verifies, and every
+tamper is named — edits, deletions, reordering, deleting the newest events and fixing the head,
+deleting everything, and recomputing the whole chain with the public (unkeyed) hash."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 from goldenpath import audit
 from goldenpath.app import Platform
 from goldenpath.store import queries
-from tests.conftest import member
+from tests.conftest import ADMIN, member
 
 ALICE = member("alice", "payments")
 
@@ -27,8 +29,18 @@ def history(platform: Platform, unique_name: Callable[[str], str]) -> Platform:
 
 
 def verify(platform: Platform) -> audit.AuditReport:
+    return platform.audit.verify(ADMIN)
+
+
+def fix_head(platform: Platform) -> None:
+    """What an attacker does after deleting the newest events: point the head at what is left."""
     with platform.database.begin() as conn:
-        return audit.verify(conn)
+        rows = queries.events(conn)
+        last = rows[-1]["hash"] if rows else queries.GENESIS_HASH
+        conn.execute(
+            sa.text("UPDATE gp_audit_head SET hash = :h, count = :c WHERE id = 1"),
+            {"h": last, "c": len(rows)},
+        )
 
 
 def ids(platform: Platform) -> list[int]:
@@ -93,6 +105,98 @@ def test_reordered_events_are_detected(history: Platform) -> None:
     report = verify(history)
     assert not report.ok
     assert report.event_id == first
+
+
+def test_deleting_the_newest_events_and_fixing_the_head_is_caught_by_the_anchor(
+    history: Platform,
+) -> None:
+    anchored = history.audit.checkpoint(ADMIN)
+    assert anchored.count == 5
+    with history.database.begin() as conn:
+        conn.execute(sa.text("DELETE FROM gp_events WHERE id >= :id"), {"id": ids(history)[-2]})
+    fix_head(history)
+    report = verify(history)
+    assert not report.ok
+    assert "the anchor of" in report.summary and "saw 5" in report.summary, report.summary
+
+
+def test_deleting_everything_and_the_head_is_caught_by_the_anchor(history: Platform) -> None:
+    history.audit.checkpoint(ADMIN)
+    with history.database.begin() as conn:
+        conn.execute(sa.text("DELETE FROM gp_events"))
+        conn.execute(sa.text("DELETE FROM gp_audit_head"))
+    report = verify(history)
+    assert not report.ok
+    assert report.events == 0
+    assert "saw 5" in report.summary, report.summary
+
+
+def test_recomputing_the_chain_with_the_public_hash_is_detected(history: Platform) -> None:
+    """The attacker has the database and this project's code, but not the platform's key."""
+
+    def rewrite() -> None:
+        with history.database.begin() as conn:
+            prev = queries.GENESIS_HASH
+            for row in queries.events(conn):
+                actor = "mallory" if row["actor"] == "bob" else row["actor"]
+                digest = queries.event_hash(
+                    prev, row["at"], actor, row["action"], row["target"], row["details"]
+                )
+                conn.execute(
+                    sa.text(
+                        "UPDATE gp_events SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id"
+                    ),
+                    {"a": actor, "p": prev, "h": digest, "id": row["id"]},
+                )
+                prev = digest
+        fix_head(history)
+
+    rewrite()  # the hashes no longer match the key they name
+    report = verify(history)
+    assert not report.ok and report.event_id == ids(history)[0], report.summary
+    assert "changed" in report.summary
+
+
+def test_a_chain_passed_off_as_unkeyed_is_caught_by_the_anchor(history: Platform) -> None:
+    history.audit.checkpoint(ADMIN)
+    with history.database.begin() as conn:
+        prev = queries.GENESIS_HASH
+        for row in queries.events(conn):
+            actor = "mallory" if row["actor"] == "bob" else row["actor"]
+            digest = queries.event_hash(
+                prev, row["at"], actor, row["action"], row["target"], row["details"]
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE gp_events SET actor = :a, prev_hash = :p, hash = :h, key_id = NULL "
+                    "WHERE id = :id"
+                ),
+                {"a": actor, "p": prev, "h": digest, "id": row["id"]},
+            )
+            prev = digest
+    fix_head(history)
+    report = verify(history)
+    assert not report.ok
+    assert "rewritten" in report.summary, report.summary
+
+
+def test_housekeeping_anchors_the_head_when_it_moved(history: Platform) -> None:
+    first = history.audit.checkpoint_if_moved()
+    assert first is not None and first.count == 5
+    assert history.audit.checkpoint_if_moved() is None  # nothing new: no new anchor
+    report = verify(history)
+    assert report.ok and report.anchors == 1, report.summary
+    assert "keyed hash chain verified, 1 anchors held" in report.summary
+    assert oct(history.audit.anchor_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_key_never_reaches_the_database(history: Platform) -> None:
+    keys = history.box.audit_keys
+    with history.database.begin() as conn:
+        dump = " ".join(str(dict(r)) for r in queries.events(conn))
+    for key in keys.keys.values():
+        assert key.hex() not in dump
+    assert keys.current in dump  # only the key's id is stored
 
 
 def test_export_is_one_json_line_per_event_with_hashes(history: Platform) -> None:

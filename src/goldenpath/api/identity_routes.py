@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.identity_schemas import (
+    AuditAnchorView,
     AuditVerifyView,
     EventView,
     IssuedTokenView,
@@ -162,8 +163,15 @@ def audit_router(platform: Platform) -> APIRouter:
             events=report.events,
             problem=report.problem,
             event_id=report.event_id,
+            anchors=report.anchors,
             summary=report.summary,
         )
+
+    @router.post("/checkpoint")
+    def checkpoint(actor: CurrentActor) -> AuditAnchorView:
+        """Anchor the chain's head outside the database (the data dir's anchor file)."""
+        anchor = log.checkpoint(actor)
+        return AuditAnchorView(count=anchor.count, hash=anchor.hash, at=anchor.at)
 
     # `Response` has no media type of its own, so the errors stay documented as JSON.
     @router.get(

@@ -168,4 +168,13 @@ class AuditVerifyView(BaseModel):
     events: int
     problem: str | None
     event_id: int | None
+    anchors: int = Field(description="How many anchors outside the database the chain held to.")
     summary: str
+
+
+class AuditAnchorView(BaseModel):
+    """The chain's head, as appended to the anchor file; give it to an external witness."""
+
+    count: int
+    hash: str
+    at: str

@@ -13,6 +13,7 @@
   7     the Golden Path API is unreachable
   8     access denied (HTTP 403, any other code)
   9     not signed in: no token, or the token is unknown, expired or revoked (HTTP 401)
+ 10     the audit log was tampered with (``audit verify``)
  130    interrupted (Ctrl-C)
 ======  ==============================================================================
 """
@@ -34,12 +35,13 @@ CONFLICT = 6
 API_UNREACHABLE = 7
 ACCESS_DENIED = 8
 NOT_AUTHENTICATED = 9
+AUDIT_TAMPERED = 10
 INTERRUPTED = 130
 
 EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
     "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
-    "9 not signed in."
+    "9 not signed in; 10 the audit log was tampered with."
 )
 
 _BAD_INPUT_CODES = frozenset(

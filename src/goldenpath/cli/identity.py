@@ -16,6 +16,7 @@ from goldenpath.cli.client import (
     segment,
     token_file,
 )
+from goldenpath.cli.exit_codes import AUDIT_TAMPERED
 from goldenpath.cli.options import AsJson, Url
 
 users_app = typer.Typer(help="Manage users (platform admins).", no_args_is_help=True)
@@ -237,7 +238,8 @@ def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
 
 @audit_app.command("verify")
 def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
-    """Check the hash chain; exit 1 and name the event if anything was edited or removed."""
+    """Check the keyed hash chain and its anchors; exit 10 naming the event if anything was
+    edited, removed, reordered or recomputed."""
     with _client(url) as client:
         report = client.call("GET", "/api/v1/audit/verify")
     if as_json:
@@ -246,7 +248,18 @@ def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
         style = "green" if report["ok"] else "bold red"
         output.out.print(Text(report["summary"], style=style), soft_wrap=True)
     if not report["ok"]:
-        raise typer.Exit(1)
+        raise typer.Exit(AUDIT_TAMPERED)
+
+
+@audit_app.command("checkpoint")
+def checkpoint_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Anchor the chain's head outside the database, and print it for an external witness."""
+    with _client(url) as client:
+        anchor = client.call("POST", "/api/v1/audit/checkpoint")
+    if as_json:
+        output.print_json(anchor)
+    else:
+        output.out.print(f"Anchored event {anchor['count']}: {anchor['hash']} at {anchor['at']}")
 
 
 @audit_app.command("export")

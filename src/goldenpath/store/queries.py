@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from goldenpath.errors import Conflict, RequestNotFound, ResourceNotFound
 from goldenpath.store import tables
+from goldenpath.store.audit_keys import AuditKeys, keys_of
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
 
 
@@ -312,9 +313,19 @@ _AUDIT_LOCK = 74110002
 
 
 def event_hash(
-    prev_hash: str, at: datetime, actor: str, action: str, target: str, details: Mapping[str, Any]
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str,
+    details: Mapping[str, Any],
+    *,
+    keys: AuditKeys | None = None,
+    key_id: str | None = None,
 ) -> str:
-    """The hash an audit event carries: its own content and the hash of the event before it."""
+    """The hash an audit event carries: its own content and the hash of the event before it,
+    signed (HMAC-SHA256) with the audit key ``key_id``. Events written before the chain was
+    keyed (no ``key_id``) carry a plain SHA-256, which anyone can recompute."""
     body = json.dumps(
         {
             "prev": prev_hash,
@@ -327,8 +338,12 @@ def event_hash(
         sort_keys=True,
         separators=(",", ":"),
         default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    ).encode()
+    if key_id is None:
+        return hashlib.sha256(body).hexdigest()
+    if keys is None:
+        raise ValueError("a keyed event hash needs the audit keys")
+    return keys.sign(key_id, body)
 
 
 def record_event(
@@ -341,12 +356,13 @@ def record_event(
     """
     from sqlalchemy.dialects.postgresql import insert
 
+    keys = keys_of(conn)
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
     head = conn.execute(sa.select(tables.audit_head).where(tables.audit_head.c.id == 1)).first()
     prev, count = (head.hash, int(head._mapping["count"])) if head else (GENESIS_HASH, 0)
     at = datetime.now(UTC)
     clean = json.loads(json.dumps(dict(details), default=str))
-    digest = event_hash(prev, at, actor, action, target, clean)
+    digest = event_hash(prev, at, actor, action, target, clean, keys=keys, key_id=keys.current)
     conn.execute(
         tables.events.insert().values(
             at=at,
@@ -356,6 +372,7 @@ def record_event(
             details=clean,
             prev_hash=prev,
             hash=digest,
+            key_id=keys.current,
         )
     )
     conn.execute(

@@ -131,6 +131,8 @@ events = sa.Table(
     # event breaks every hash after it (`goldenpath audit verify`).
     sa.Column("prev_hash", sa.String(64), nullable=True),
     sa.Column("hash", sa.String(64), nullable=True),
+    # The audit key that signed the hash (HMAC); NULL for events from before the chain was keyed.
+    sa.Column("key_id", sa.String(16), nullable=True),
 )
 
 # The chain's head: the last event's hash and the count, so removing the newest events is
