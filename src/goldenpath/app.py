@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from goldenpath.store.database import Database, libpq_conninfo, open_database
 from goldenpath.templates.loader import TemplateCatalog, load_catalog
 
 PLATFORM_POSTGRES_BACKEND = "postgres"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -157,6 +159,12 @@ def _backends(settings: Settings, database: Database) -> dict[str, BackendSettin
     if PLATFORM_POSTGRES_BACKEND not in backends:
         url: sa.URL = database.url
         embedded = database.embedded
+        if embedded is None:
+            logger.warning(
+                "no 'postgres' backend is configured: developers' databases are created on the "
+                "platform's own PostgreSQL server; in production give them a server of their own "
+                "(backends.postgres in goldenpath.yaml, see docs/golden-paths.md)"
+            )
         backends[PLATFORM_POSTGRES_BACKEND] = BackendSettings(
             kind="postgres",
             dsn=libpq_conninfo(url),

@@ -92,6 +92,14 @@ class PolicyDenied(GoldenPathError):
     """Denied by guardrail: {summary}"""
 
 
+class AuditLogBusy(GoldenPathError):
+    """The audit log is locked by another session; nothing was changed, try again shortly."""
+
+
+class RequestBusy(GoldenPathError):
+    """Request {request_id} is locked by another session; its job is retried later."""
+
+
 class Cancelled(GoldenPathError):
     """The request was cancelled ({detail})."""
 

@@ -29,6 +29,7 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.PolicyDenied, 403),
     (errors.Conflict, 409),
     (errors.BackendUnavailable, 503),
+    (errors.AuditLogBusy, 503),
 )
 
 

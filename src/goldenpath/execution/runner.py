@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import Cancelled, GoldenPathError, ResourceTaken
+from goldenpath.errors import Cancelled, GoldenPathError, RequestBusy, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import render_context, validated_inputs
@@ -65,8 +65,9 @@ class Runner:
     def run(self, request_id: str) -> None:
         with self._exclusive(f"goldenpath:request:{request_id}") as acquired:
             if not acquired:
-                logger.info("request %s is being run by another worker", request_id)
-                return
+                # Raised, not returned: a returned job counts as done and is deleted, and a
+                # request whose lock a stranger (or a dying worker) holds would stay queued.
+                raise RequestBusy(request_id=request_id)
             with self.database.begin() as conn:
                 request = queries.get_request(conn, request_id)
             if request.finished or request.status == "pending_approval":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from goldenpath.settings import Settings
 from goldenpath.store.embedded import EmbeddedServer, start_embedded
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,35 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     database = Database(engine=engine, embedded=embedded)
     if migrate:
         upgrade(database)
+        restrict_connect(database)
     return database
+
+
+def restrict_connect(database: Database) -> None:
+    """Only the platform's own role may connect to the platform's database.
+
+    PostgreSQL grants CONNECT to PUBLIC by default, so a role made for a developer on the same
+    server could connect here, read the catalog and take the platform's advisory locks (they
+    are per database). Revoked at every start; a role that may not revoke it gets a warning.
+    """
+    with database.engine.begin() as conn:
+        try:
+            with conn.begin_nested():
+                name = conn.execute(sa.text("SELECT current_database()")).scalar_one()
+                me = conn.execute(sa.text("SELECT current_user")).scalar_one()
+                conn.execute(sa.text(f"REVOKE CONNECT ON DATABASE {_ident(name)} FROM PUBLIC"))
+                conn.execute(sa.text(f"GRANT CONNECT ON DATABASE {_ident(name)} TO {_ident(me)}"))
+        except sa.exc.DBAPIError as exc:
+            logger.warning(
+                "could not revoke CONNECT on the platform's database from PUBLIC (%s): any role "
+                "on this server, developers' included, may connect to it; run "
+                "REVOKE CONNECT ON DATABASE ... FROM PUBLIC as its owner",
+                str(exc.orig).strip().splitlines()[0],
+            )
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def upgrade(database: Database, revision: str = "head") -> None:

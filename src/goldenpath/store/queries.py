@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from goldenpath.errors import Conflict, RequestNotFound, ResourceNotFound
+from goldenpath.errors import AuditLogBusy, Conflict, RequestNotFound, ResourceNotFound
 from goldenpath.store import tables
 from goldenpath.store.audit_keys import AuditKeys, keys_of
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
@@ -310,6 +310,7 @@ def team_spend(conn: sa.Connection, team: str) -> float:
 
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK = 74110002
+AUDIT_LOCK_TIMEOUT = "5s"
 
 
 def event_hash(
@@ -357,7 +358,16 @@ def record_event(
     from sqlalchemy.dialects.postgresql import insert
 
     keys = keys_of(conn)
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+    # Bounded: a session holding this lock fails the change after a few seconds with a clear
+    # error instead of stalling every change of the platform for as long as it holds it.
+    conn.execute(sa.text(f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT}'"))
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise AuditLogBusy() from exc
+        raise
+    conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
     head = conn.execute(sa.select(tables.audit_head).where(tables.audit_head.c.id == 1)).first()
     prev, count = (head.hash, int(head._mapping["count"])) if head else (GENESIS_HASH, 0)
     at = datetime.now(UTC)
