@@ -192,6 +192,19 @@ def _wait_until_healthy(server: Server, process: subprocess.Popen[bytes]) -> Non
     pytest.fail(f"`goldenpath up` not healthy after {START_TIMEOUT} s:\n{server.log.read_text()}")
 
 
+def git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """git as a developer runs it: no credential prompt, a fixed author."""
+    return subprocess.run(
+        ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+    )
+
+
 def make_user(server: Server, name: str, team: str, role: str = "developer") -> str:
     """A user in a team (created through the API as the admin); returns their new token."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import Cli, Server, make_user
-
-
-def git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
-    )
+from tests.e2e.conftest import Cli, Server, git, make_user
 
 
 def test_the_owning_team_clones_and_pushes_others_cannot(

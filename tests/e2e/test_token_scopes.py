@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Cli, Server
+from tests.e2e.conftest import Cli, Server, git
 
 SCOPE_REFUSAL = "scopes do not allow"
-
-
-def git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
-    )
 
 
 def api(server: Server, token: str) -> httpx.Client:

@@ -131,35 +131,11 @@ def test_deleting_everything_and_the_head_is_caught_by_the_anchor(history: Platf
     assert "saw 5" in report.summary, report.summary
 
 
-def test_recomputing_the_chain_with_the_public_hash_is_detected(history: Platform) -> None:
-    """The attacker has the database and this project's code, but not the platform's key."""
-
-    def rewrite() -> None:
-        with history.database.begin() as conn:
-            prev = queries.GENESIS_HASH
-            for row in queries.events(conn):
-                actor = "mallory" if row["actor"] == "bob" else row["actor"]
-                digest = queries.event_hash(
-                    prev, row["at"], actor, row["action"], row["target"], row["details"]
-                )
-                conn.execute(
-                    sa.text(
-                        "UPDATE gp_events SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id"
-                    ),
-                    {"a": actor, "p": prev, "h": digest, "id": row["id"]},
-                )
-                prev = digest
-        fix_head(history)
-
-    rewrite()  # the hashes no longer match the key they name
-    report = verify(history)
-    assert not report.ok and report.event_id == ids(history)[0], report.summary
-    assert "changed" in report.summary
-
-
-def test_a_chain_passed_off_as_unkeyed_is_caught_by_the_anchor(history: Platform) -> None:
-    history.audit.checkpoint(ADMIN)
-    with history.database.begin() as conn:
+def recompute_with_public_hash(platform: Platform, *, clear_key_ids: bool) -> None:
+    """The attacker's rewrite: bob's events become mallory's, every hash recomputed with the
+    project's own (unkeyed) hash function, the head fixed. They have the database and this
+    code, but not the platform's key."""
+    with platform.database.begin() as conn:
         prev = queries.GENESIS_HASH
         for row in queries.events(conn):
             actor = "mallory" if row["actor"] == "bob" else row["actor"]
@@ -168,13 +144,26 @@ def test_a_chain_passed_off_as_unkeyed_is_caught_by_the_anchor(history: Platform
             )
             conn.execute(
                 sa.text(
-                    "UPDATE gp_events SET actor = :a, prev_hash = :p, hash = :h, key_id = NULL "
-                    "WHERE id = :id"
+                    "UPDATE gp_events SET actor = :a, prev_hash = :p, hash = :h"
+                    + (", key_id = NULL" if clear_key_ids else "")
+                    + " WHERE id = :id"
                 ),
                 {"a": actor, "p": prev, "h": digest, "id": row["id"]},
             )
             prev = digest
-    fix_head(history)
+    fix_head(platform)
+
+
+def test_recomputing_the_chain_with_the_public_hash_is_detected(history: Platform) -> None:
+    recompute_with_public_hash(history, clear_key_ids=False)
+    report = verify(history)  # the hashes no longer match the key they name
+    assert not report.ok and report.event_id == ids(history)[0], report.summary
+    assert "changed" in report.summary
+
+
+def test_a_chain_passed_off_as_unkeyed_is_caught_by_the_anchor(history: Platform) -> None:
+    history.audit.checkpoint(ADMIN)
+    recompute_with_public_hash(history, clear_key_ids=True)
     report = verify(history)
     assert not report.ok
     assert "rewritten" in report.summary, report.summary
