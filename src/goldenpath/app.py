@@ -16,6 +16,8 @@ from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.directory import Directory
 from goldenpath.identity.oidc import OidcVerifier
+from goldenpath.insights.bill import BillInputs
+from goldenpath.insights.service import Insights
 from goldenpath.notifications import Webhook
 from goldenpath.policy import PolicySet
 from goldenpath.secretbox import SecretBox, load_secret_box
@@ -43,6 +45,7 @@ class Platform:
     service: Service
     directory: Directory
     audit: AuditLog
+    insights: Insights
 
     def close(self) -> None:
         self.database.dispose()
@@ -122,6 +125,17 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         service=service,
         directory=directory,
         audit=audit_log,
+        insights=Insights(database, catalog, _bill_inputs(settings)),
+    )
+
+
+def _bill_inputs(settings: Settings) -> BillInputs:
+    return BillInputs(
+        hourly_cost=settings.insights_hourly_cost,
+        currency=settings.insights_currency,
+        hours_per_day=settings.insights_hours_per_day,
+        minutes_per_ticket=settings.insights_minutes_per_ticket,
+        ops_headcount=settings.insights_ops_headcount,
     )
 
 

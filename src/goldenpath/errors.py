@@ -147,3 +147,11 @@ class TeamNotFound(GoldenPathError):
 
 class TokenNotFound(GoldenPathError):
     """No token with id '{token_id}'."""
+
+
+class InvalidTicketFile(GoldenPathError):
+    """The ticket export has {count} bad row(s), nothing was imported: {first}"""
+
+
+class TicketNotFound(GoldenPathError):
+    """No ticket {key} from '{source}'."""

@@ -119,6 +119,15 @@ class Settings(BaseSettings):
         description="The first admin's API token (gp_<12 id chars>_<43 secret chars>); "
         "generated and printed once when empty.",
     )
+    insights_hourly_cost: float = Field(
+        default=75.0, ge=0, description="Loaded cost of an engineer's hour (insights bill)."
+    )
+    insights_currency: str = Field(default="USD", max_length=10)
+    insights_hours_per_day: float = Field(default=8.0, gt=0, le=24)
+    insights_minutes_per_ticket: float = Field(
+        default=30.0, ge=0, description="Handling effort per ticket when exports have no worklog."
+    )
+    insights_ops_headcount: int = Field(default=3, ge=0, description="People servicing tickets.")
     oidc_issuer: str | None = Field(default=None, description="OIDC issuer (enables JWT logins).")
     oidc_audience: str | None = Field(default=None, description="Expected JWT audience.")
     oidc_jwks_url: str | None = Field(default=None, description="Where the issuer's keys are.")

@@ -14,6 +14,8 @@ from goldenpath import errors
 STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.InvalidInput, 422),
     (errors.InvalidInputs, 422),
+    (errors.InvalidTicketFile, 422),
+    (errors.TicketNotFound, 404),
     (errors.TemplateInvalid, 422),
     (errors.ActionNotFound, 422),
     (errors.BackendNotFound, 422),
@@ -57,6 +59,8 @@ def error_body(
 
 
 def _details(error: errors.GoldenPathError) -> dict[str, Any]:
+    if isinstance(error, errors.InvalidTicketFile):
+        return {"rows": error.details["rows"]}
     if isinstance(error, errors.PolicyDenied):
         return {k: error.details[k] for k in ("request_id", "violations") if k in error.details}
     return {}

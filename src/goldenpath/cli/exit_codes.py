@@ -45,7 +45,13 @@ EPILOG = (
 )
 
 _BAD_INPUT_CODES = frozenset(
-    {"invalid_input", "invalid_inputs", "template_invalid", "configuration_error"}
+    {
+        "invalid_input",
+        "invalid_inputs",
+        "invalid_ticket_file",
+        "template_invalid",
+        "configuration_error",
+    }
 )
 _FAILED_STATUSES = frozenset({"failed", "cancelled", "rollback_failed"})
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from goldenpath import __version__
-from goldenpath.cli import identity, policies, requests, resources, server, templates
+from goldenpath.cli import identity, insights, policies, requests, resources, server, templates
 from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
@@ -40,6 +40,7 @@ app.add_typer(identity.audit_app, name="audit")
 secrets_app = typer.Typer(help="Secret outputs of your requests.", no_args_is_help=True)
 secrets_app.command("reveal")(requests.reveal_secrets)
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(insights.app, name="insights")
 
 
 def _show_version(value: bool) -> None:

@@ -190,3 +190,42 @@ tokens = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# Insights: ticket history imported from the team's tracker, keyed on where it came from and
+# the tracker's id, so importing the same export twice changes nothing.
+tickets = sa.Table(
+    "gp_tickets",
+    metadata,
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("ticket_key", sa.String(200), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.String(200), nullable=True),
+    sa.Column("status", sa.String(100), nullable=True),
+    sa.Column("resolution", sa.String(100), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("assignee", sa.String(200), nullable=True),
+    sa.Column("comments", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("worklog_seconds", sa.Integer, nullable=True),
+    # The classification: the golden path that replaces it (or none yet), its score and how
+    # it was found, and the candidate type it was clustered into when no path replaces it.
+    sa.Column("path", sa.String(100), nullable=True),
+    sa.Column("score", sa.Float, nullable=False, server_default="0"),
+    sa.Column("method", sa.String(16), nullable=False, server_default="none"),
+    sa.Column("candidate", sa.String(200), nullable=True),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Index("ix_gp_tickets_created_at", "created_at"),
+)
+
+# An admin's correction of a ticket's class: a golden path's name, or a ticket type's name.
+ticket_overrides = sa.Table(
+    "gp_ticket_overrides",
+    metadata,
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("ticket_key", sa.String(200), primary_key=True),
+    sa.Column("class_name", sa.String(200), nullable=False),
+    sa.Column("decided_by", sa.String(100), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+)

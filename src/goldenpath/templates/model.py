@@ -93,6 +93,8 @@ class Cost(Strict):
 
 class Spec(Strict):
     replaces: str | None = None
+    # More ways tickets of that type are worded (insights: classification by phrase).
+    replaces_phrases: list[str] = Field(default_factory=list)
     access: Access = Field(default_factory=Access)
     approval: Literal["none", "always", "on-exception"] = "on-exception"
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
