@@ -18,6 +18,7 @@ from fastapi.responses import PlainTextResponse
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
 from goldenpath.api.identity_routes import audit_router, identity_router
+from goldenpath.api.insight_routes import insight_router
 from goldenpath.api.metrics import render_metrics
 from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
@@ -30,6 +31,7 @@ TAGS: list[dict[str, Any]] = [
     {"name": "resources", "description": "What requests created, and their destruction."},
     {"name": "identity", "description": "Users, teams and API tokens."},
     {"name": "audit", "description": "The tamper-evident log of every decision and change."},
+    {"name": "insights", "description": "Ticket history, time and money saved, what next."},
     {"name": "health", "description": "Liveness and metrics."},
 ]
 
@@ -85,6 +87,7 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         resource_router(platform),
         identity_router(platform),
         audit_router(platform),
+        insight_router(platform),
     ):
         api.include_router(router)
     mount_extras(api, platform)

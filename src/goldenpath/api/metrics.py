@@ -80,7 +80,35 @@ def render_metrics(database: Database) -> str:
         lines.append(
             f'goldenpath_verdicts_total{{policy="{_label(policy)}",rule="{rule}"}} {count}'
         )
+    lines += _ticket_baselines(database)
     return "\n".join(lines) + "\n"
+
+
+def _ticket_baselines(database: Database) -> list[str]:
+    """INSIGHTS HOOK: the ticket baseline beside the platform's lead-time histogram above, so
+    one dashboard compares them. Move this into the prometheus-client collector when the
+    hand-written /metrics is replaced (issue 11)."""
+    t, o = tables.tickets, tables.ticket_overrides
+    path = sa.func.coalesce(o.c.class_name, t.c.path)
+    seconds = sa.func.extract("epoch", t.c.resolved_at - t.c.created_at)
+    query = (
+        sa.select(path, sa.func.percentile_cont(0.5).within_group(seconds))
+        .select_from(
+            t.outerjoin(o, sa.and_(o.c.source == t.c.source, o.c.ticket_key == t.c.ticket_key))
+        )
+        .where(t.c.resolved_at.is_not(None), path.is_not(None))
+        .group_by(path)
+    )
+    with database.begin() as conn:
+        rows = conn.execute(query).all()
+    lines = [
+        "# HELP goldenpath_ticket_baseline_seconds Median created to resolved of the tickets a "
+        "golden path replaces (imported history).",
+        "# TYPE goldenpath_ticket_baseline_seconds gauge",
+    ]
+    for name, median in sorted(rows):
+        lines.append(f'goldenpath_ticket_baseline_seconds{{template="{_label(name)}"}} {median}')
+    return lines
 
 
 def _label(value: str) -> str:

@@ -7,6 +7,7 @@ same SVG.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -30,7 +31,8 @@ def _svg(figure: Figure, title: str) -> str:
     plt.close(figure)
     text = buffer.getvalue()
     start = text.index("<svg")
-    svg = text[start:]
+    # The RDF metadata block only names its vocabularies' URLs; a chart needs none of it.
+    svg = re.sub(r"<metadata>.*?</metadata>", "", text[start:], flags=re.S)
     head = svg.index(">") + 1
     return f"{svg[:head]}<title>{title}</title>{svg[head:]}".replace(
         "<svg ", f'<svg role="img" aria-label="{title}" class="chart" ', 1

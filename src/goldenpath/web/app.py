@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from goldenpath.app import Platform
 from goldenpath.web.admin_pages import admin_router
 from goldenpath.web.catalog_pages import catalog_router
+from goldenpath.web.insight_pages import insight_router
 from goldenpath.web.login_pages import login_router
 from goldenpath.web.rendering import Pages
 from goldenpath.web.request_pages import request_router
@@ -22,6 +23,7 @@ def portal_router(platform: Platform, pages: Pages) -> APIRouter:
         request_router(platform, pages),
         resource_router(platform, pages),
         admin_router(platform, pages),
+        insight_router(platform, pages),
     ):
         router.include_router(area)
     return router

@@ -1,0 +1,80 @@
+"""Insights: import ticket history, read the report (JSON or a standalone HTML page with its
+charts), override a ticket's class, draft a golden path for a ticket type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from goldenpath.api.auth import CurrentActor
+from goldenpath.api.schemas import ErrorResponse
+from goldenpath.app import Platform
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (401, 403, 404, 422)
+}
+MAX_UPLOAD = 256 * 1024 * 1024
+
+
+class ClassOverride(BaseModel):
+    class_name: str | None = Field(
+        default=None, max_length=200, description="A golden path or ticket type; null clears."
+    )
+
+
+def insight_router(platform: Platform) -> APIRouter:
+    insights = platform.insights
+    router = APIRouter(prefix="/api/v1/insights", responses=ERRORS, tags=["insights"])
+
+    @router.post("/tickets")
+    async def import_tickets(
+        request: Request,
+        actor: CurrentActor,
+        format: Annotated[str | None, Query(max_length=20)] = None,
+        map: Annotated[str | None, Query(max_length=1000, description="key=ID,...")] = None,
+        timezone: Annotated[str, Query(max_length=64)] = "UTC",
+        source: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> dict[str, Any]:
+        """Import an export sent as the request body (CSV or JSON). Bad rows: 422, none kept."""
+        data = await request.body()
+        result = await run_in_threadpool(
+            insights.import_export, data[:MAX_UPLOAD], actor, format=format, mapping=map,
+            timezone=timezone, source=source,
+        )  # fmt: skip
+        return result.as_dict()
+
+    @router.post("/classify")
+    def classify(actor: CurrentActor) -> dict[str, int]:
+        return {"classified": insights.classify(actor)}
+
+    @router.put("/tickets/{source}/{key}/class", status_code=204)
+    def override(
+        source: str, key: str, body: Annotated[ClassOverride, Body()], actor: CurrentActor
+    ) -> None:
+        insights.override(source, key, body.class_name, actor)
+
+    @router.get("/report")
+    def report(
+        actor: CurrentActor, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, Any]:
+        return insights.report(actor, since=since, until=until).as_dict()
+
+    @router.get("/report.html", response_class=HTMLResponse)
+    def report_html(
+        actor: CurrentActor, since: datetime | None = None, until: datetime | None = None
+    ) -> str:
+        from goldenpath.insights.html import standalone_html
+
+        return standalone_html(insights.report(actor, since=since, until=until))
+
+    @router.get("/drafts/{type_name}", response_class=PlainTextResponse)
+    def draft(type_name: str, actor: CurrentActor) -> str:
+        """A golden path skeleton (YAML) for a ticket type."""
+        return insights.draft(type_name, actor)
+
+    return router
