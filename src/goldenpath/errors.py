@@ -92,6 +92,11 @@ class PolicyDenied(GoldenPathError):
     """Denied by guardrail: {summary}"""
 
 
+class BackendNotConfigured(GoldenPathError):
+    """Golden path '{template}' is not set up on this platform yet: it needs {needs}. Ask your
+    platform team (admins: configure it in goldenpath.yaml, see docs/golden-paths.md)."""
+
+
 class AuditLogBusy(GoldenPathError):
     """The audit log is locked by another session; nothing was changed, try again shortly."""
 

@@ -17,6 +17,7 @@ from goldenpath import notifications
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import (
     AccessDenied,
+    BackendNotConfigured,
     Conflict,
     InvalidInput,
     PolicyDenied,
@@ -43,6 +44,12 @@ from goldenpath.service_rules import (
     visible,
 )
 from goldenpath.settings import BackendSettings
+from goldenpath.setup_check import (
+    BackendStatus,
+    MissingBackend,
+    backend_overview,
+    missing_backends,
+)
 from goldenpath.store import identity as identity_store
 from goldenpath.store import queries
 from goldenpath.store.database import Database
@@ -94,6 +101,15 @@ class Service(ResourceUseCases):
         authorize(actor, "template.read")
         return self.catalog.get(name)
 
+    def needs_setup(self, template: Template) -> tuple[MissingBackend, ...]:
+        """The backends ``template`` needs that this platform has not configured."""
+        return missing_backends(template, self.registry, self.backends)
+
+    def backends_overview(self, actor: Actor) -> list[BackendStatus]:
+        """Configured backends and the missing ones golden paths need (admins)."""
+        authorize(actor, "identity.manage")
+        return backend_overview(self.catalog, self.registry, self.backends)
+
     # --- requests -------------------------------------------------------------------------
 
     def dry_run(
@@ -118,6 +134,11 @@ class Service(ResourceUseCases):
                 access_roles=tuple(access.roles),
             ),
         )
+        missing = self.needs_setup(template)
+        if missing:
+            raise BackendNotConfigured(
+                template=template.name, needs=", ".join(m.describe() for m in missing)
+            )
         values = params.validate(template.schema, parameters)
         # Secret parameters (a CI secret's value) are masked in everything kept or shown; the
         # clear values travel sealed, for the worker only.

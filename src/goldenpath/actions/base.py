@@ -163,6 +163,9 @@ class Action(ABC, Generic[InputsT]):
     Inputs: ClassVar[type[ActionInputs]]
     secret_outputs: ClassVar[frozenset[str]] = frozenset()
     examples: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    # The kind of backend the action works on (named by its ``backend`` input): the catalog
+    # shows a golden path as "needs setup" while no such backend is configured.
+    backend_kind: ClassVar[str | None] = None
 
     def plan(self, ctx: PlanContext[InputsT]) -> list[PlannedResource]:
         """What `apply` would create; no side effects. Most actions create one resource."""

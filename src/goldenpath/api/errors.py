@@ -32,6 +32,8 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.Conflict, 409),
     (errors.BackendUnavailable, 503),
     (errors.AuditLogBusy, 503),
+    # The platform lacks what the path needs: not the developer's input, not a passing outage.
+    (errors.BackendNotConfigured, 501),
 )
 
 

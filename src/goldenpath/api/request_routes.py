@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import (
     BIGINT_MAX,
+    BackendView,
     Decision,
     ErrorResponse,
     LogView,
@@ -47,11 +48,26 @@ def request_router(platform: Platform) -> APIRouter:
 
     @router.get("/templates", tags=["templates"])
     def list_templates(actor: CurrentActor) -> list[TemplateSummary]:
-        return [TemplateSummary.of(t) for t in service.templates(actor)]
+        return [
+            TemplateSummary.of(t, [m.describe() for m in service.needs_setup(t)])
+            for t in service.templates(actor)
+        ]
+
+    @router.get("/backends", tags=["templates"])
+    def list_backends(actor: CurrentActor) -> list[BackendView]:
+        """Admins: the configured backends (never their credentials), and the missing ones
+        that golden paths need."""
+        return [
+            BackendView(
+                name=b.name, kind=b.kind, configured=b.configured, needed_by=list(b.needed_by)
+            )
+            for b in service.backends_overview(actor)
+        ]
 
     @router.get("/templates/{name}", tags=["templates"])
     def show_template(name: TemplateName, actor: CurrentActor) -> TemplateDetail:
-        return TemplateDetail.of(service.template(name, actor))
+        template = service.template(name, actor)
+        return TemplateDetail.of(template, [m.describe() for m in service.needs_setup(template)])
 
     @router.post("/templates/{name}/dry-run", tags=["templates"])
     async def dry_run_template(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,14 @@ class TemplateSummary(BaseModel):
     replaces: str | None
     monthly_cost_usd: float
     approval: str
+    needs_setup: list[str] = Field(
+        default=[],
+        description="Backends this path needs that the platform has not configured; "
+        "while any is listed the path cannot run.",
+    )
 
     @classmethod
-    def of(cls, template: Template) -> TemplateSummary:
+    def of(cls, template: Template, needs_setup: Sequence[str] = ()) -> TemplateSummary:
         meta, spec = template.document.metadata, template.document.spec
         return cls(
             name=template.name,
@@ -42,7 +48,15 @@ class TemplateSummary(BaseModel):
             replaces=spec.replaces,
             monthly_cost_usd=spec.cost.monthly_usd,
             approval=spec.approval,
+            needs_setup=list(needs_setup),
         )
+
+
+class BackendView(BaseModel):
+    name: str
+    kind: str
+    configured: bool
+    needed_by: list[str] = Field(description="The golden paths whose steps use this backend.")
 
 
 class StepSummary(BaseModel):
@@ -60,12 +74,12 @@ class TemplateDetail(TemplateSummary):
     model_config = ConfigDict(populate_by_name=True)
 
     @classmethod
-    def of(cls, template: Template) -> TemplateDetail:
+    def of(cls, template: Template, needs_setup: Sequence[str] = ()) -> TemplateDetail:
         from goldenpath.templates.parameters import pages
 
         spec = template.document.spec
         return cls(
-            **TemplateSummary.of(template).model_dump(),
+            **TemplateSummary.of(template, needs_setup).model_dump(),
             parameters=pages(spec.parameters),
             schema=template.schema,
             steps=[StepSummary(id=s.id, name=s.name or s.id, action=s.action) for s in spec.steps],

@@ -100,6 +100,9 @@ class ApiClient:
     def templates(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/api/v1/templates"))
 
+    def backends(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/backends"))
+
     def template(self, name: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/api/v1/templates/{_segment(name)}"))
 

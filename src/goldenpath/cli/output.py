@@ -100,15 +100,26 @@ def print_error(error: BaseException) -> None:
 
 
 def templates_table(templates: Iterable[Mapping[str, Any]]) -> None:
-    table = _table("name", "version", "title", "cost/month", "approval", "replaces")
+    table = _table("name", "version", "title", "cost/month", "approval", "status")
     for t in templates:
+        needs = t.get("needs_setup") or []
         table.add_row(
             Text(t["name"], style="bold"),
             Text(t["version"]),
             Text(t["title"]),
             f"${t['monthly_cost_usd']:g}",
             Text(t["approval"]),
-            Text(t.get("replaces") or ""),
+            Text("needs setup: " + ", ".join(needs), style="yellow") if needs else Text("ready"),
+        )
+    out.print(table)
+
+
+def backends_table(backends: Iterable[Mapping[str, Any]]) -> None:
+    table = _table("name", "kind", "status", "needed by")
+    for b in backends:
+        status = Text("configured") if b["configured"] else Text("MISSING", style="bold yellow")
+        table.add_row(
+            Text(b["name"], style="bold"), Text(b["kind"]), status, ", ".join(b["needed_by"])
         )
     out.print(table)
 

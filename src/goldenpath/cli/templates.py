@@ -39,3 +39,20 @@ def show_template(
         output.print_json(template)
     else:
         output.template_detail(template)
+
+
+backends_app = typer.Typer(
+    help="The backends golden paths run on: configured, or missing (admins).",
+    no_args_is_help=True,
+)
+
+
+@backends_app.command("list")
+def list_backends(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Configured backends (never their credentials), and missing ones golden paths need."""
+    with ApiClient(url) as client:
+        backends = client.backends()
+    if as_json:
+        output.print_json(backends)
+    else:
+        output.backends_table(backends)

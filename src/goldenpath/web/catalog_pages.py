@@ -35,7 +35,16 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
         templates = service.templates(actor)
         tags = sorted({t for template in templates for t in template.document.metadata.tags})
         shown = [t for t in templates if _matches(t, q.strip().lower(), tag)]
-        context = {"templates": shown, "tags": tags, "q": q, "tag": tag, "total": len(templates)}
+        setup = {t.name: [m.describe() for m in service.needs_setup(t)] for t in shown}
+        context = {
+            "templates": shown,
+            "tags": tags,
+            "q": q,
+            "tag": tag,
+            "total": len(templates),
+            "needs_setup": setup,
+            "is_admin": actor.is_admin,
+        }
         return pages.render(request, "catalog.html", context)
 
     @router.get("/paths/{name}")

@@ -30,6 +30,11 @@ def test_request_a_database_watch_it_reveal_the_dsn_and_destroy_it(
     card = page.locator("li.card", has_text="PostgreSQL database")
     expect(card).to_contain_text("$15/month")
     expect(card).to_contain_text("Provision a database")
+    # A path whose backend is not configured says so in the catalog, instead of failing later.
+    ec2 = page.locator("li.card", has_text="EC2")
+    expect(ec2).to_contain_text("Needs setup")
+    expect(ec2).to_contain_text("not available yet: ask your platform team")
+    expect(card).not_to_contain_text("Needs setup")
     screenshot(page, "catalog")
     page.get_by_placeholder(re.compile("Search")).fill("postgres")
     page.get_by_role("button", name="Filter").click()

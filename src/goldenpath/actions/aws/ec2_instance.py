@@ -81,6 +81,7 @@ class Ec2InstanceInputs(AwsInputs):
 
 class Ec2Instance(Action[Ec2InstanceInputs]):
     id = "aws:ec2:instance"
+    backend_kind = "aws"
     description = "One EC2 instance without a public IP unless asked, tagged for cost."
     Inputs = Ec2InstanceInputs
     examples = (

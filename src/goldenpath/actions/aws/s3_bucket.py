@@ -98,6 +98,7 @@ class S3BucketInputs(AwsInputs):
 
 class S3Bucket(Action[S3BucketInputs]):
     id = "aws:s3:bucket"
+    backend_kind = "aws"
     description = "A private S3 bucket: public access blocked, encrypted, tagged for cost."
     Inputs = S3BucketInputs
     examples = ({"name": "payments-reports", "versioning": True, "tags": {"cost-center": "cc-42"}},)

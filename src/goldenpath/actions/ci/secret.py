@@ -29,6 +29,7 @@ BACKEND_KIND = "ci"
 
 class CiSecret(Action[CiSecretInputs]):
     id = "ci:secret"
+    backend_kind = "ci"
     description = (
         "Add or replace a secret in a repository's CI/CD settings (GitHub Actions secret or "
         "GitLab CI/CD variable); the value is never shown again."

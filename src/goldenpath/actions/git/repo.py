@@ -85,6 +85,7 @@ class GitRepoInputs(ActionInputs):
 
 class GitRepo(Action[GitRepoInputs]):
     id = "git:repo"
+    backend_kind = "git"
     description = (
         "A git repository from the template's skeleton, owned by the team, with main protected "
         "against force-pushes and deletion."

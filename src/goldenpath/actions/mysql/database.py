@@ -54,6 +54,7 @@ class MysqlDatabaseInputs(ActionInputs):
 
 class MysqlDatabase(Action[MysqlDatabaseInputs]):
     id = "mysql:database"
+    backend_kind = "mysql"
     description = (
         "A MySQL/MariaDB database and a user with a generated password and all privileges on "
         "that database only."

@@ -44,6 +44,7 @@ class PostgresDatabaseInputs(ActionInputs):
 
 class PostgresDatabase(Action[PostgresDatabaseInputs]):
     id = "postgres:database"
+    backend_kind = "postgres"
     description = "A PostgreSQL database owned by a new LOGIN role with a generated password."
     Inputs = PostgresDatabaseInputs
     secret_outputs = frozenset({"password", "dsn"})

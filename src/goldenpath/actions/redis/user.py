@@ -96,6 +96,7 @@ def acl_rules(name: str, password_sha256: str, commands: str) -> list[str]:
 
 class RedisUser(Action[RedisUserInputs]):
     id = "redis:user"
+    backend_kind = "redis"
     description = (
         "A Redis ACL user with a generated password, limited to keys under '<name>:' and to "
         "read (and write) commands; no admin or dangerous commands."
