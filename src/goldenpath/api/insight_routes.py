@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from goldenpath.api.auth import CurrentActor
@@ -19,6 +19,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 422)
 }
 MAX_UPLOAD = 256 * 1024 * 1024
+HTML = "text/html; charset=utf-8"
+YAML = "application/yaml"
+
+
+def _text(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "content": {media_type.split(";")[0]: {"schema": {"type": "string"}}},
+            "description": description,
+        }
+    }
 
 
 class ClassOverride(BaseModel):
@@ -64,17 +75,19 @@ def insight_router(platform: Platform) -> APIRouter:
     ) -> dict[str, Any]:
         return insights.report(actor, since=since, until=until).as_dict()
 
-    @router.get("/report.html", response_class=HTMLResponse)
+    # `Response` has no media type of its own, so the errors stay documented as JSON.
+    @router.get("/report.html", response_class=Response, responses=_text(HTML, "The report."))
     def report_html(
         actor: CurrentActor, since: datetime | None = None, until: datetime | None = None
-    ) -> str:
+    ) -> Response:
         from goldenpath.insights.html import standalone_html
 
-        return standalone_html(insights.report(actor, since=since, until=until))
+        page = standalone_html(insights.report(actor, since=since, until=until))
+        return Response(page, media_type=HTML)
 
-    @router.get("/drafts/{type_name}", response_class=PlainTextResponse)
-    def draft(type_name: str, actor: CurrentActor) -> str:
+    @router.get("/drafts/{type_name}", response_class=Response, responses=_text(YAML, "YAML."))
+    def draft(type_name: str, actor: CurrentActor) -> Response:
         """A golden path skeleton (YAML) for a ticket type."""
-        return insights.draft(type_name, actor)
+        return Response(insights.draft(type_name, actor), media_type=YAML)
 
     return router
