@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
+from goldenpath.actions.registry import default_registry
 from goldenpath.cli import output
 from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.exit_codes import exit_code_for
 from goldenpath.cli.options import AsJson, Url
 from goldenpath.cli.policies import verify_templates
+from goldenpath.errors import GoldenPathError
+from goldenpath.templates.loader import load_template
 
 app = typer.Typer(help="Browse the golden paths (templates).", no_args_is_help=True)
 app.command("verify")(verify_templates)
@@ -56,3 +62,16 @@ def list_backends(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
         output.print_json(backends)
     else:
         output.backends_table(backends)
+
+
+@app.command("convert")
+def convert_template(
+    file: Annotated[Path, typer.Argument(help="A Backstage (or native) template file.")],
+) -> None:
+    """Print the native golden path equivalent of a template file (to migrate when you want)."""
+    try:
+        template = load_template(file, default_registry().classes())
+    except GoldenPathError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(exit_code_for(exc)) from None
+    typer.echo(yaml.safe_dump(template.raw, sort_keys=False, allow_unicode=True), nl=False)

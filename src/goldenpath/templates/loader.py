@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
 from goldenpath.templates import parameters
+from goldenpath.templates.backstage import conversion as backstage
 from goldenpath.templates.model import TemplateDocument, content_version
 from goldenpath.templates.rendering import STEP_REF, check_syntax, condition_text
 
@@ -154,6 +155,8 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
     if not isinstance(raw, dict):
         raise TemplateInvalid(file=str(path), field="(document)", line=1, problem="not a mapping")
     _check_unique_keys(path, node)
+    if backstage.is_backstage(raw):
+        raw = backstage.convert(raw, path, known_actions)
     try:
         document = TemplateDocument.model_validate(raw)
     except ValidationError as exc:

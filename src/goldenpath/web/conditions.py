@@ -83,6 +83,8 @@ def _collect(node: Mapping[str, Any], add: Callable[..., None]) -> None:
     dependent = node.get("dependentSchemas", {})
     for trigger, branch in dependent.items() if isinstance(dependent, Mapping) else ():
         add(branch, [Condition((Clause(str(trigger)),))], {str(trigger)})
+        if isinstance(branch, Mapping):  # a ``oneOf`` of ``const`` branches inside it
+            _collect(branch, add)
     for keyword in ("oneOf", "anyOf"):
         branches = node.get(keyword)
         for branch in branches if isinstance(branches, list) else []:
@@ -114,11 +116,15 @@ def _clauses(test: Any) -> tuple[Clause, ...]:
 def _discriminators(branch: Any) -> tuple[Clause, ...]:
     if not isinstance(branch, Mapping) or not isinstance(branch.get("properties"), Mapping):
         return ()
+    properties = branch["properties"]
+    # The react-jsonschema-form idiom marks the branch with a ``const``; an ``enum`` beside it
+    # is a field the branch brings in (a region to pick), not what selects the branch.
+    by_const = any(isinstance(p, Mapping) and "const" in p for p in properties.values())
     return tuple(
         Clause(str(name), values)
-        for name, prop in branch["properties"].items()
+        for name, prop in properties.items()
         if isinstance(prop, Mapping)
-        and ("const" in prop or isinstance(prop.get("enum"), list))
+        and ("const" in prop or (not by_const and isinstance(prop.get("enum"), list)))
         and (values := _values(prop)) is not None
     )
 
