@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from goldenpath.errors import TemplateInvalid
+from goldenpath.templates.backstage.filters import FILTERS as BACKSTAGE_FILTERS
 
 _SOLE_EXPRESSION = re.compile(r"^\s*\$\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
 STEP_REF = re.compile(r"steps\.([a-z][a-z0-9_]*)\.output\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -66,6 +67,7 @@ _ENV = _Environment(
     autoescape=False,
     keep_trailing_newline=True,
 )
+_ENV.filters.update(BACKSTAGE_FILTERS)
 
 
 class Renderer:

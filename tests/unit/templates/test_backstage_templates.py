@@ -109,3 +109,14 @@ def test_portal_shows_a_branch_field_only_under_its_branch() -> None:
     gcp = [c.as_dict() for c in found.shown_when["gcpProject"]]
     assert {"all": [{"field": "cloud", "not": False, "in": ["gcp"]}]} in gcp
     assert {"awsRegion", "gcpProject"} <= found.required
+
+
+def test_backstage_filters_render_in_the_sandbox() -> None:
+    renderer = Renderer({"parameters": {"repoUrl": "github.com?owner=acme&repo=orders"}})
+    assert renderer.render("${{ (parameters.repoUrl | parseRepoUrl).repo }}", "x") == "orders"
+    assert renderer.render("${{ parameters.repoUrl | projectSlug }}", "x") == "acme/orders"
+    ref = "${{ ('component:default/api' | parseEntityRef).name }}"
+    assert renderer.render(ref, "x") == "api"
+    assert renderer.render("${{ parameters | pick('repoUrl') | dump }}", "x") == (
+        '"github.com?owner=acme&repo=orders"'
+    )
