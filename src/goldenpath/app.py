@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,6 +47,8 @@ class Platform:
     directory: Directory
     audit: AuditLog
     insights: Insights
+    # slack_sdk's WebClient when a bot token is configured (the notifier and the face use it).
+    slack_client: Any = None
 
     def close(self) -> None:
         self.database.dispose()
@@ -89,13 +92,22 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         service.sweep_drift()
         audit_log.checkpoint_if_moved()
 
+    slack_client, slack_sync = _slack(settings, database)
     queue = Queue(
         libpq_conninfo(database.url),
         runner.run,
         destroy,
         notify=webhook.deliver if webhook else None,
         housekeeping=housekeeping,
+        slack_sync=slack_sync,
     )
+    if slack_sync is not None:
+
+        def progressed(request_id: str) -> None:
+            with database.begin() as conn:
+                queue.defer_slack_sync(conn, request_id)
+
+        runner.progress = progressed
     service = Service(
         database=database,
         catalog=catalog,
@@ -126,7 +138,21 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         directory=directory,
         audit=audit_log,
         insights=Insights(database, catalog, _bill_inputs(settings)),
+        slack_client=slack_client,
     )
+
+
+def _slack(settings: Settings, database: Database) -> tuple[Any, Any]:
+    """Slack's Web API client and the job that keeps requests' Slack messages up to date,
+    when a bot token is configured."""
+    if not settings.slack_bot_token:
+        return None, None
+    from goldenpath.slack.notifier import SlackNotifier
+    from goldenpath.slack.webapi import web_client
+
+    client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    notifier = SlackNotifier(database, client, settings.url, settings.slack_approval_channels)
+    return client, notifier.sync
 
 
 def _bill_inputs(settings: Settings) -> BillInputs:

@@ -475,6 +475,8 @@ class Service(ResourceUseCases):
     ) -> None:
         if self.webhooks:
             self.queue.defer_notification(conn, notifications.payload(event, request, **extra))
+        # Slack's messages of the request (the approvers', the requester's thread) follow.
+        self.queue.defer_slack_sync(conn, request.id)
 
     def _requester(self, actor: Actor, team: str | None) -> Requester:
         """Who asks, for which owner team: the given one, else the actor's only team."""

@@ -136,6 +136,25 @@ class Settings(BaseSettings):
         default="groups", description="Claim listing 'team' or 'team:role' memberships."
     )
 
+    slack_signing_secret: str | None = Field(
+        default=None,
+        description="The Slack app's signing secret; without it the Slack endpoint is off (404).",
+    )
+    slack_bot_token: str | None = Field(default=None, description="The Slack app's bot token.")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Slack Web API base URL (a Slack-compatible server, or a test server).",
+    )
+    slack_approval_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Team name -> Slack channel id where its approvals are posted (else DMs).",
+    )
+    slack_email_domain: str | None = Field(
+        default=None,
+        description="Map a Slack user with a confirmed email <name>@<this domain> to the "
+        "platform user <name> (or one named by the whole email); off when empty.",
+    )
+
     @field_validator("template_dirs", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:

@@ -100,9 +100,11 @@ def mount_extras(api: FastAPI, platform: Platform) -> None:
     members and platform admins reach a repository)."""
     from goldenpath.gitserver import mount
     from goldenpath.gitserver.routes import served_root
+    from goldenpath.slack import mount_slack
     from goldenpath.web import mount_portal
 
     mount_portal(api, platform)
+    mount_slack(api, platform)
     directory, service = platform.directory, platform.service
 
     def may_use(token: str, repository: str, push: bool) -> str:

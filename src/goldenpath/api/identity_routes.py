@@ -17,6 +17,7 @@ from goldenpath.api.identity_schemas import (
     Membership,
     MeView,
     PasswordSet,
+    SlackLink,
     TeamCreate,
     TeamView,
     TokenCreate,
@@ -71,6 +72,13 @@ def identity_router(platform: Platform) -> APIRouter:
     @router.put("/users/{name}/password", status_code=204)
     def set_password(name: UserName, body: PasswordSet, actor: CurrentActor) -> None:
         directory.set_password(actor, name, body.password)
+
+    @router.put("/users/{name}/slack", status_code=204)
+    def link_slack(name: UserName, body: SlackLink, actor: CurrentActor) -> None:
+        """Link a Slack user to this user (admins); `/golden` in Slack then acts as them."""
+        from goldenpath.slack.people import SlackPeople
+
+        SlackPeople(platform.database, directory).link(actor, name, body.slack_user_id)
 
     @router.post("/users/{name}/disable", status_code=204)
     def disable_user(name: UserName, actor: CurrentActor) -> None:

@@ -57,6 +57,14 @@ class UserCreate(BaseModel):
     is_admin: bool = False
 
 
+class SlackLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slack_user_id: str = Field(
+        pattern=r"^[UW][A-Z0-9]{2,30}$", description="The Slack member id, e.g. U024BE7LH."
+    )
+
+
 class PasswordSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -18,7 +18,7 @@ import procrastinate
 import psycopg
 import sqlalchemy as sa
 from procrastinate import RetryStrategy
-from procrastinate.exceptions import ConnectorException
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ QUEUE = "goldenpath"
 RUN_REQUEST = "goldenpath.run_request"
 DESTROY_RESOURCE = "goldenpath.destroy_resource"
 NOTIFY = "goldenpath.notify"
+SLACK_SYNC = "goldenpath.slack_sync"
 
 
 class Queue:
@@ -38,6 +39,7 @@ class Queue:
         destroy_resource: Callable[[str], None],
         notify: Callable[[dict[str, Any]], None] | None = None,
         housekeeping: Callable[[], None] | None = None,
+        slack_sync: Callable[[str], None] | None = None,
     ) -> None:
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=conninfo),
@@ -50,6 +52,11 @@ class Queue:
             # Webhook receivers are often down for a while: keep trying for about an hour.
             patient = RetryStrategy(max_attempts=12, wait=5, exponential_wait=2)
             self.app.task(name=NOTIFY, queue=QUEUE, retry=patient)(notify)
+        if slack_sync is not None:
+            # Slack answers 429/5xx for a while at times: back off (3, 5, 9, 17 s...), ~2 hours.
+            backoff = RetryStrategy(max_attempts=12, wait=1, exponential_wait=2)
+            self.app.task(name=SLACK_SYNC, queue=QUEUE, retry=backoff)(slack_sync)
+        self.slack_enabled = slack_sync is not None
         self._housekeeping = housekeeping
 
         # Deferring goes through a second app with a synchronous connector: the worker's app
@@ -71,9 +78,32 @@ class Queue:
         """Queue a webhook delivery in the transaction that records what it announces."""
         return self._defer(conn, NOTIFY, None, payload=payload)
 
-    def _defer(self, conn: sa.Connection, task: str, lock: str | None, **arguments: Any) -> int:
+    def defer_slack_sync(self, conn: sa.Connection, request_id: str) -> None:
+        """Queue a refresh of the request's Slack messages, unless one is already waiting
+        (it will show the latest state anyway). One runs at a time per request."""
+        if not self.slack_enabled:
+            return
+        key = f"slack:{request_id}"
+        try:
+            with conn.begin_nested():
+                self._defer(conn, SLACK_SYNC, key, queueing_lock=key, request_id=request_id)
+        except AlreadyEnqueued:
+            pass
+
+    def _defer(
+        self,
+        conn: sa.Connection,
+        task: str,
+        lock: str | None,
+        queueing_lock: str | None = None,
+        **arguments: Any,
+    ) -> int:
         deferrer = self._deferrer.configure_task(
-            task, queue=QUEUE, lock=lock, connection=conn.connection.driver_connection
+            task,
+            queue=QUEUE,
+            lock=lock,
+            queueing_lock=queueing_lock,
+            connection=conn.connection.driver_connection,
         )
         return int(deferrer.defer(**arguments))
 

@@ -59,6 +59,9 @@ class Runner:
     box: SecretBox
     guardrails: Guardrails
     data_dir: Path | None = None
+    # Told the request's id after each change a watcher may show (Slack's thread message);
+    # it must not block, and its failure never fails the request.
+    progress: Callable[[str], None] | None = None
 
     # --- requests -------------------------------------------------------------------------
 
@@ -103,6 +106,7 @@ class Runner:
                 started_at=request.started_at or queries.now(),
                 attempts=request.attempts + 1,
             )
+        self._progressed(request.id)
         requester = requester_of(request)
         hidden = self._open(request.secret_parameters)
         context = render_context(template, {**request.parameters, **hidden}, requester)
@@ -218,6 +222,7 @@ class Runner:
                 f"{request.id}/{step_id}",
                 {"action": action.id, "resource": resource_id, "attempt": request.attempts + 1},
             )
+        self._progressed(request.id)
         ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
         with self._watch_for_cancel(request.id, ctx.cancelled):
             outputs = action.apply(ctx)
@@ -246,6 +251,7 @@ class Runner:
                 f"{request.id}/{step_id}",
                 {"outputs": sorted(plain_part), "secret_outputs": sorted(secret_part)},
             )
+        self._progressed(request.id)
         return outputs
 
     def _catalog_entry(
@@ -310,6 +316,15 @@ class Runner:
                 request_id,
                 {"error": values.get("error")} if values.get("error") else {},
             )
+        self._progressed(request_id)
+
+    def _progressed(self, request_id: str) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress(request_id)
+        except Exception:
+            logger.exception("could not queue the progress notice of request %s", request_id)
 
     def _still_denied(self, request: RequestRecord, template: Template) -> str | None:
         """Judge the stored plan again just before anything is applied.

@@ -229,3 +229,49 @@ ticket_overrides = sa.Table(
     sa.Column("decided_by", sa.String(100), nullable=False),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
 )
+
+# Slack: which platform user a Slack user is (linked by an admin or by a confirmed one-time
+# code), the pending codes (only their hash), the Slack deliveries already handled (Slack
+# retries; a retry must not submit twice), and the messages that follow a request.
+slack_identities = sa.Table(
+    "gp_slack_identities",
+    metadata,
+    sa.Column("slack_user_id", sa.String(32), primary_key=True),
+    sa.Column("user_name", sa.String(100), sa.ForeignKey("gp_users.name"), nullable=False),
+    sa.Column("linked_by", sa.String(100), nullable=False),
+    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Index("ix_gp_slack_identities_user", "user_name"),
+)
+
+slack_link_codes = sa.Table(
+    "gp_slack_link_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("slack_user_id", sa.String(32), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+slack_deliveries = sa.Table(
+    "gp_slack_deliveries",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_id", sa.String(36), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+)
+
+slack_messages = sa.Table(
+    "gp_slack_messages",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("gp_requests.id"), nullable=False),
+    # thread: the requester's message, updated as the request runs; approval: one per
+    # approvers' channel or DM; decision: the reply in the requester's thread.
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("slack_user_id", sa.String(32), nullable=True),
+    sa.Column("thread_ts", sa.String(32), nullable=True),
+    sa.Column("ts", sa.String(32), nullable=True),
+    sa.Column("posted_hash", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Index("ix_gp_slack_messages_request", "request_id"),
+)
