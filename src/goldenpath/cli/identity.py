@@ -122,9 +122,7 @@ def set_password(name: str, url: Url = DEFAULT_URL) -> None:
 def link_slack(name: str, slack_id: str, url: Url = DEFAULT_URL) -> None:
     """Link a Slack user (their member id, e.g. U024BE7LH) to a user (admins)."""
     with _client(url) as client:
-        client.call(
-            "PUT", f"/api/v1/users/{segment(name)}/slack", json={"slack_user_id": slack_id}
-        )
+        client.call("PUT", f"/api/v1/users/{segment(name)}/slack", json={"slack_user_id": slack_id})
     output.out.print(f"Slack user {slack_id} is now {name} in Slack.")
 
 
