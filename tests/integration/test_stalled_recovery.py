@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 
 from goldenpath.app import Platform
 from goldenpath.execution.queue import QUEUE, RUN_REQUEST
+
+T = TypeVar("T")
 
 
 def stalled_jobs(database_url: str, count: int) -> list[int]:
@@ -37,6 +41,13 @@ def stalled_jobs(database_url: str, count: int) -> list[int]:
             assert job is not None
             ids.append(int(job[0]))
     return ids
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a loop of its own thread: another test may have left one running
+    in the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def statuses(database_url: str, ids: list[int]) -> list[str]:
@@ -68,7 +79,7 @@ def test_a_job_recovered_by_another_worker_does_not_stop_the_round(
             return first, rest
 
     with caplog.at_level(logging.INFO, logger="goldenpath.execution.queue"):
-        first, rest = asyncio.run(scenario())
+        first, rest = run_async(scenario())
     assert (first, rest) == (1, 2)
     assert statuses(database_url, ids) == ["todo", "todo", "todo"]
     assert not [r for r in caplog.records if r.exc_info], "no traceback for a benign race"
@@ -89,6 +100,6 @@ def test_two_workers_recovering_at_once_move_each_job_once(
                 )
             )
 
-    moved = asyncio.run(both())
+    moved = run_async(both())
     assert sum(moved) == 5
     assert statuses(database_url, ids) == ["todo"] * 5

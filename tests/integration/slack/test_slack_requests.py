@@ -39,12 +39,12 @@ def thread_of(world: SlackWorld, channel: str = "C0PAYMENTS") -> tuple[str, str]
         ],
         what="the thread message",
     )
-    key = next(
-        k
-        for k, m in world.fake.messages.items()
-        if k[0] == channel and m.get("text") == posted[0].args["text"]
+    # The first top-level message in the channel: matching its text would race the worker's
+    # chat.update, which may already have changed it.
+    assert posted
+    return next(
+        k for k, m in world.fake.messages.items() if k[0] == channel and not m.get("thread_ts")
     )
-    return key
 
 
 def shown(world: SlackWorld, key: tuple[str, str]) -> str:
