@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App
 
 from goldenpath.errors import Conflict, GoldenPathError, InvalidInput, InvalidInputs, PolicyDenied
+from goldenpath.identity.actor import Actor
 from goldenpath.slack import messages
 from goldenpath.slack.commands import DESTROY_ACTION
 from goldenpath.slack.face import LINK_FIRST, SlackFace, problem
@@ -84,13 +85,19 @@ def register_interactions(app: App, face: SlackFace) -> None:
         face.audit(actor, "request.submitted", request_id, channel, slack_user)
         face.follow(request_id, channel, slack_user)
 
+    def linked(slack_user: str, channel: str) -> Actor | None:
+        """The platform user behind ``slack_user``; an unlinked one is told how to link."""
+        actor = face.actor(slack_user)
+        if actor is None:
+            face.whisper(channel, slack_user, LINK_FIRST)
+        return actor
+
     @app.action(messages.EXCEPTION_ACTION)
     def exception_asked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         slack_user, channel = _who(body)
-        actor = face.actor(slack_user)
+        actor = linked(slack_user, channel)
         if actor is None:
-            face.whisper(channel, slack_user, LINK_FIRST)
             return
         try:
             rejected = service.request(str(action["value"]), actor)
@@ -138,9 +145,8 @@ def register_interactions(app: App, face: SlackFace) -> None:
 
     def decide(body: dict[str, Any], action: dict[str, Any], *, approved: bool) -> None:
         slack_user, channel = _who(body)
-        actor = face.actor(slack_user)
+        actor = linked(slack_user, channel)
         if actor is None:
-            face.whisper(channel, slack_user, LINK_FIRST)
             return
         comment = _comment(body)
         request_id = str(action["value"])
@@ -169,9 +175,8 @@ def register_interactions(app: App, face: SlackFace) -> None:
     def destroy(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         slack_user, channel = _who(body)
-        actor = face.actor(slack_user)
+        actor = linked(slack_user, channel)
         if actor is None:
-            face.whisper(channel, slack_user, LINK_FIRST)
             return
         try:
             resource = service.destroy(str(action["value"]), actor)
