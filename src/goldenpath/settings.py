@@ -1,8 +1,9 @@
 """Platform settings: environment variables (prefix ``GOLDENPATH_``) over an optional YAML file.
 
-The YAML file is ``$GOLDENPATH_CONFIG`` if set, else ``goldenpath.yaml`` in the working directory
-when present. Environment variables win over the file; nested keys use ``__`` (for example
-``GOLDENPATH_BACKENDS__ANALYTICS__DSN``).
+The YAML file is the first of: the server commands' ``--config FILE`` (see `use_config_file`),
+``$GOLDENPATH_CONFIG``, ``./goldenpath.yaml``, ``/etc/goldenpath/goldenpath.yaml``. A file named
+explicitly (the first two) must exist; the last two are read when present. Environment variables
+win over the file; nested keys use ``__`` (for example ``GOLDENPATH_BACKENDS__ANALYTICS__DSN``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pydantic_settings import (
 from goldenpath.errors import ConfigurationError
 
 STARTER_DIR = Path(__file__).parent / "starter"
+LOCAL_CONFIG_FILE = Path("goldenpath.yaml")
+SYSTEM_CONFIG_FILE = Path("/etc/goldenpath/goldenpath.yaml")
 DEFAULT_BACKEND = "default"
 
 
@@ -174,9 +177,9 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = _config_file()
-        if config_file is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        config_file_path = config_file()
+        if config_file_path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file_path))
         return tuple(sources)
 
     @property
@@ -190,7 +193,22 @@ class Settings(BaseSettings):
         return folders + ([self.policy_dir] if self.policy_dir else [])
 
 
-def _config_file() -> Path | None:
+def use_config_file(path: Path | None) -> None:
+    """Make ``path`` (a ``--config FILE`` option) the settings file of this process.
+
+    It is handed on as ``GOLDENPATH_CONFIG``, so the API's worker processes, which load the
+    settings again, read the same file; it therefore wins over a ``GOLDENPATH_CONFIG`` already set.
+    """
+    if path is None:
+        return
+    if not path.is_file():
+        raise ConfigurationError(problem=f"--config {path}: no such file")
+    _check_yaml(path)
+    os.environ["GOLDENPATH_CONFIG"] = str(path.resolve())
+
+
+def config_file() -> Path | None:
+    """The settings file this process reads, or None (see the module docstring for the order)."""
     explicit = os.environ.get("GOLDENPATH_CONFIG")
     if explicit:
         path = Path(explicit)
@@ -198,10 +216,10 @@ def _config_file() -> Path | None:
             raise ConfigurationError(problem=f"GOLDENPATH_CONFIG={explicit} is not a file")
         _check_yaml(path)
         return path
-    local = Path("goldenpath.yaml")
-    if local.is_file():
-        _check_yaml(local)
-        return local
+    for found in (LOCAL_CONFIG_FILE, SYSTEM_CONFIG_FILE):
+        if found.is_file():
+            _check_yaml(found)
+            return found
     return None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +22,16 @@ if TYPE_CHECKING:
 
 db_app = typer.Typer(help="The platform's own database.", no_args_is_help=True)
 
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Settings file [default: $GOLDENPATH_CONFIG, else ./goldenpath.yaml, "
+        "else /etc/goldenpath/goldenpath.yaml, when present].",
+    ),
+]
+
 
 def up(
     host: Annotated[
@@ -29,14 +40,16 @@ def up(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on [default: settings.port].")
     ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
     import uvicorn
 
     from goldenpath.api.app import create_api
     from goldenpath.app import build_platform
-    from goldenpath.settings import load_settings
+    from goldenpath.settings import load_settings, use_config_file
 
+    use_config_file(config)
     settings = load_settings(**_given(host=host, port=port))
     platform = build_platform(settings)
     try:
@@ -71,11 +84,13 @@ def worker(
             min=1, max=64, help="Jobs run at once [default: settings.worker_concurrency]."
         ),
     ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Run a worker only, against the same database as `goldenpath up` (add as many as needed)."""
     from goldenpath.app import build_platform
-    from goldenpath.settings import load_settings
+    from goldenpath.settings import load_settings, use_config_file
 
+    use_config_file(config)
     settings = load_settings()
     platform = build_platform(settings)
     workers = concurrency or settings.worker_concurrency
@@ -98,11 +113,12 @@ def worker(
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(config: ConfigFile = None) -> None:
     """Apply the database migrations up to the newest (safe to run while others start)."""
-    from goldenpath.settings import load_settings
+    from goldenpath.settings import load_settings, use_config_file
     from goldenpath.store.database import open_database, upgrade
 
+    use_config_file(config)
     database = open_database(load_settings(), migrate=False)
     try:
         before = _revision(database)
@@ -122,14 +138,15 @@ def db_upgrade() -> None:
 
 
 @db_app.command("reseal-secrets")
-def db_reseal_secrets() -> None:
+def db_reseal_secrets(config: ConfigFile = None) -> None:
     """Encrypt every stored secret again with the newest key (after adding one in front of
     GOLDENPATH_SECRET_KEY); afterwards the old key can be dropped."""
     from goldenpath.secretbox import load_secret_box
-    from goldenpath.settings import load_settings
+    from goldenpath.settings import load_settings, use_config_file
     from goldenpath.store.database import open_database
     from goldenpath.store.reseal import reseal_all
 
+    use_config_file(config)
     settings = load_settings()
     database = open_database(settings)
     try:
