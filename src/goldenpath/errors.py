@@ -92,6 +92,11 @@ class PolicyDenied(GoldenPathError):
     """Denied by guardrail: {summary}"""
 
 
+class PolicyMisconfigured(GoldenPathError):
+    """The platform's guardrails are misconfigured, so no request can be judged; this is not a
+    problem with your request. Ask your platform team to fix: {problems}"""
+
+
 class BackendNotConfigured(GoldenPathError):
     """Golden path '{template}' is not set up on this platform yet: it needs {needs}. Ask your
     platform team (admins: configure it in goldenpath.yaml, see docs/golden-paths.md)."""

@@ -21,6 +21,7 @@ from goldenpath.errors import (
     Conflict,
     InvalidInput,
     PolicyDenied,
+    PolicyMisconfigured,
     RequestNotFound,
 )
 from goldenpath.execution.guardrails import Guardrails
@@ -30,7 +31,7 @@ from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
-from goldenpath.policy import Verdict, Violation
+from goldenpath.policy import ERROR_RULE, PolicySet, Verdict, Violation
 from goldenpath.resource_service import ResourceUseCases
 from goldenpath.secretbox import SecretBox
 from goldenpath.service_rules import (
@@ -105,6 +106,11 @@ class Service(ResourceUseCases):
         """The backends ``template`` needs that this platform has not configured."""
         return missing_backends(template, self.registry, self.backends)
 
+    def org_policies(self, actor: Actor) -> PolicySet:
+        """The org-wide guardrails in force (anyone who may read the catalog may read them)."""
+        authorize(actor, "template.read")
+        return self.guardrails.org
+
     def backends_overview(self, actor: Actor) -> list[BackendStatus]:
         """Configured backends and the missing ones golden paths need (admins)."""
         authorize(actor, "identity.manage")
@@ -164,12 +170,18 @@ class Service(ResourceUseCases):
         verdict = self.guardrails.judge_request(
             self.database, template, shown, requester, plan, dry_run=True, exception=exception
         )
-        if plan["plan_violations"]:
-            found = [Violation.from_dict(v) for v in plan["plan_violations"]]
-            verdict = Verdict.of(
-                violations=[*verdict.violations, *found],
-                warnings=verdict.warnings,
-                approvals=verdict.approvals,
+        verdict = Verdict.of(
+            violations=[*verdict.violations, *map(Violation.from_dict, plan["plan_violations"])],
+            warnings=[*verdict.warnings, *map(Violation.from_dict, plan["plan_warnings"])],
+            approvals=[*verdict.approvals, *map(Violation.from_dict, plan["plan_approvals"])],
+        )
+        broken = [v for v in verdict.violations if v.rule == ERROR_RULE]
+        if broken:
+            # Fail closed, but say whose problem it is: nothing is recorded for a request the
+            # platform cannot judge.
+            raise PolicyMisconfigured(
+                problems="; ".join(v.message for v in broken),
+                policy_problems=[v.as_dict() for v in broken],
             )
         return DryRun(
             template=template,

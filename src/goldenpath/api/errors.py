@@ -32,6 +32,8 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.Conflict, 409),
     (errors.BackendUnavailable, 503),
     (errors.AuditLogBusy, 503),
+    # A broken policy file: the platform cannot judge anything until ops fix it.
+    (errors.PolicyMisconfigured, 503),
     # The platform lacks what the path needs: not the developer's input, not a passing outage.
     (errors.BackendNotConfigured, 501),
 )
@@ -63,6 +65,8 @@ def error_body(
 def _details(error: errors.GoldenPathError) -> dict[str, Any]:
     if isinstance(error, errors.InvalidTicketFile):
         return {"rows": error.details["rows"]}
+    if isinstance(error, errors.PolicyMisconfigured):
+        return {"policy_problems": error.details.get("policy_problems", [])}
     if isinstance(error, errors.PolicyDenied):
         return {k: error.details[k] for k in ("request_id", "violations") if k in error.details}
     return {}

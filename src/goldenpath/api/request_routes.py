@@ -19,6 +19,8 @@ from goldenpath.api.schemas import (
     ErrorResponse,
     LogView,
     PlanResponse,
+    PoliciesView,
+    PolicyFileView,
     RequestCreate,
     RequestView,
     SecretsView,
@@ -63,6 +65,15 @@ def request_router(platform: Platform) -> APIRouter:
             )
             for b in service.backends_overview(actor)
         ]
+
+    @router.get("/policies", tags=["templates"])
+    def list_policies(actor: CurrentActor) -> PoliciesView:
+        """The org-wide guardrails in force: each file, what reads it, and any problem."""
+        policies = service.org_policies(actor)
+        return PoliciesView(
+            files=[PolicyFileView(**f.as_dict()) for f in policies.files],
+            problems=list(policies.problems),
+        )
 
     @router.get("/templates/{name}", tags=["templates"])
     def show_template(name: TemplateName, actor: CurrentActor) -> TemplateDetail:

@@ -59,6 +59,23 @@ class BackendView(BaseModel):
     needed_by: list[str] = Field(description="The golden paths whose steps use this backend.")
 
 
+class PolicyFileView(BaseModel):
+    file: str
+    package: str
+    group: str = Field(description="Which evaluation reads it: native, or a policies.yaml group.")
+    applies_to: str | None = Field(description="request, terraform, or none (a helper library).")
+    rego: str = Field(description="The Rego dialect it was read in: v0 or v1.")
+    rules: list[str] = Field(description="Its rules that evaluations read.")
+    helper: bool
+
+
+class PoliciesView(BaseModel):
+    files: list[PolicyFileView]
+    problems: list[str] = Field(
+        description="Broken or dead policy files: while any is listed, every request is refused."
+    )
+
+
 class StepSummary(BaseModel):
     id: str
     name: str

@@ -15,6 +15,7 @@
   9     not signed in: no token, or the token is unknown, expired or revoked (HTTP 401)
  10     the audit log was tampered with (``audit verify``)
  11     the golden path is not set up on this platform (a backend it needs is missing)
+ 12     the platform is misconfigured: a policy file is broken or dead (``policies lint``)
  130    interrupted (Ctrl-C)
 ======  ==============================================================================
 """
@@ -38,12 +39,14 @@ ACCESS_DENIED = 8
 NOT_AUTHENTICATED = 9
 AUDIT_TAMPERED = 10
 NOT_CONFIGURED = 11
+POLICY_MISCONFIGURED = 12
 INTERRUPTED = 130
 
 EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
     "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
-    "9 not signed in; 10 the audit log was tampered with; 11 the golden path is not set up."
+    "9 not signed in; 10 the audit log was tampered with; 11 the golden path is not set up; "
+    "12 the platform's policies are misconfigured."
 )
 
 _BAD_INPUT_CODES = frozenset(
@@ -85,6 +88,8 @@ def _from_http(status: int | None, code: str) -> int:
         return POLICY_DENIED
     if code == "backend_not_configured":
         return NOT_CONFIGURED
+    if code == "policy_misconfigured":
+        return POLICY_MISCONFIGURED
     if status == 422 or code in _BAD_INPUT_CODES:
         return BAD_INPUT
     by_status = {401: NOT_AUTHENTICATED, 404: NOT_FOUND, 403: ACCESS_DENIED, 409: CONFLICT}

@@ -195,6 +195,25 @@ def verdict(result: Mapping[str, Any]) -> None:
             out.print(Text(f"  {group[:-1]}: {item['policy']}: {item['message']}"), soft_wrap=True)
 
 
+def policy_report(files: Iterable[Mapping[str, Any]], problems: Iterable[str]) -> None:
+    """What each loaded policy file contributes, then every problem (the files to fix)."""
+    table = _table("file", "package", "evaluated by", "rego", "rules")
+    for f in files:
+        table.add_row(
+            Text(f["file"]),
+            Text(f["package"]),
+            Text(f["group"] if not f["helper"] else "helper library (used by other policies)"),
+            Text(f["rego"]),
+            Text(", ".join(f["rules"])),
+        )
+    out.print(table)
+    shown = list(problems)
+    for problem in shown:
+        err.print(Text("problem: ", style="bold red") + Text(problem), soft_wrap=True)
+    summary = f"{len(shown)} problem(s)" if shown else "no problems"
+    out.print(Text(summary, style="bold red" if shown else "green"))
+
+
 def requests_table(requests: Iterable[Mapping[str, Any]]) -> None:
     table = _table("id", "template", "status", "team", "by", "created")
     for r in requests:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from goldenpath.policy import PolicySet
 
 from goldenpath.cli import output
-from goldenpath.cli.exit_codes import POLICY_DENIED
+from goldenpath.cli.exit_codes import POLICY_DENIED, POLICY_MISCONFIGURED
 from goldenpath.errors import InvalidInput
 
 app = typer.Typer(help="Test and apply guardrails (Rego policies).", no_args_is_help=True)
@@ -80,15 +80,60 @@ def test_policies(
         raise typer.Exit(1)
 
 
+@app.command("lint")
+def lint(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Policy files or folders (default: the org policy folders).", exists=True
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Parse every policy; show what each request and plan evaluation reads; exit 12 on any
+    broken file or any file that would never be evaluated."""
+    from goldenpath.policy import PolicySet
+    from goldenpath.settings import load_settings
+
+    folders = paths or load_settings().policy_folders
+    policies = PolicySet.from_paths(folders)
+    files = [f.as_dict() for f in policies.files]
+    if as_json:
+        output.print_json({"files": files, "problems": list(policies.problems)})
+    else:
+        output.policy_report(files, list(policies.problems))
+    if policies.problems:
+        raise typer.Exit(POLICY_MISCONFIGURED)
+
+
 @app.command("check-plan")
 def check_plan(
     plan_json: Annotated[
         Path, typer.Argument(help="Output of `terraform show -json PLAN`.", exists=True)
     ],
     policies: PolicyDirs = None,
+    namespaces: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--namespace",
+            help="Evaluate these packages as conftest/OPA would (e.g. main); repeatable.",
+        ),
+    ] = None,
+    rego_v0: Annotated[
+        bool, typer.Option("--rego-v0", help="Those policies are Rego v0 (conftest < 0.56).")
+    ] = False,
+    input_key: Annotated[
+        str | None,
+        typer.Option(help="Hand them the plan under this key (input.tfplan: --input-key tfplan)."),
+    ] = None,
+    rules: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help="Rule names that deny [default: deny, violation]."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Judge a Terraform plan with the `goldenpath.terraform.*` policies; exit 5 when denied."""
+    """Judge a Terraform plan with the plan policies; exit 5 when denied, 12 when a policy is
+    broken."""
     from goldenpath.policy import check_plan as judge
 
     try:
@@ -97,13 +142,52 @@ def check_plan(
         raise InvalidInput(field="PLAN_JSON", rule=f"must be a JSON file: {exc}") from exc
     if not isinstance(document, dict) or "format_version" not in document:
         raise InvalidInput(field="PLAN_JSON", rule="must be the output of `terraform show -json`")
-    verdict = judge(_org_policies(policies), document)
+    if namespaces:
+        policy_set = _foreign_policies(policies, namespaces, rego_v0, input_key, rules or [])
+    elif rego_v0 or input_key or rules:
+        raise InvalidInput(
+            field="--namespace", rule="--rego-v0, --input-key and --rule need --namespace"
+        )
+    else:
+        policy_set = _org_policies(policies)
+    verdict = judge(policy_set, document)
     if as_json:
         output.print_json(verdict.as_dict())
     else:
         output.verdict(verdict.as_dict())
+    if any(v.rule == "error" for v in verdict.violations):
+        raise typer.Exit(POLICY_MISCONFIGURED)
     if not verdict.allowed:
         raise typer.Exit(POLICY_DENIED)
+
+
+def _foreign_policies(
+    folders: list[Path] | None,
+    namespaces: list[str],
+    rego_v0: bool,
+    input_key: str | None,
+    rules: list[str],
+) -> PolicySet:
+    """The policy folders with the command line's conventions for the packages it names."""
+    from dataclasses import replace
+
+    from goldenpath.policy import PolicySet
+    from goldenpath.policy.groups import PolicyConfigError, command_line_group
+    from goldenpath.policy.rego import declared_package, read_modules
+    from goldenpath.settings import load_settings
+
+    try:
+        group = command_line_group(namespaces, rego_v0=rego_v0, input_key=input_key, rules=rules)
+    except PolicyConfigError as exc:
+        raise InvalidInput(field="--namespace", rule=str(exc)) from exc
+    modules, unreadable = read_modules(
+        folders or load_settings().policy_folders, include_tests=False
+    )
+    chosen = [
+        replace(m, group=group) if group.claims(declared_package(m.source) or "") else m
+        for m in modules
+    ]
+    return PolicySet(chosen, unreadable=unreadable)
 
 
 def verify_templates(

@@ -53,6 +53,7 @@ def up(
     settings = load_settings(**_given(host=host, port=port))
     platform = build_platform(settings)
     try:
+        refuse_broken_policies(platform)
         _print_banner(platform)
         issued = platform.directory.bootstrap(settings.bootstrap_token, settings.default_team)
         if issued is not None and not settings.bootstrap_token:
@@ -94,6 +95,11 @@ def worker(
     settings = load_settings()
     platform = build_platform(settings)
     workers = concurrency or settings.worker_concurrency
+    try:
+        refuse_broken_policies(platform)
+    except BaseException:
+        platform.close()
+        raise
     output.out.print(
         Text(f"Golden Path worker ({workers} at once) on ") + Text(_describe(platform.database))
     )
@@ -161,6 +167,17 @@ def db_reseal_secrets(config: ConfigFile = None) -> None:
         output.out.print(Text(f"  {where}: {count}"))
 
 
+def refuse_broken_policies(platform: Platform) -> None:
+    """Start nothing on a broken or dead org policy file: it would deny every request."""
+    from goldenpath.errors import PolicyMisconfigured
+
+    problems = platform.guardrails.org.problems
+    if problems:
+        raise PolicyMisconfigured(
+            problems="; ".join(problems) + " (run `goldenpath policies lint` to check a fix)"
+        )
+
+
 def _print_banner(platform: Platform) -> None:
     settings = platform.settings
     names = [t.name for t in platform.catalog]
@@ -173,6 +190,17 @@ def _print_banner(platform: Platform) -> None:
     out.print(Text(f"  templates: {len(names)} loaded ({', '.join(names) or 'none'})"))
     for problem in platform.catalog.problems:
         out.print(Text("  template problem: ", style="yellow") + Text(str(problem)), soft_wrap=True)
+    policies = platform.guardrails.org
+    by_kind = {
+        kind: sum(1 for f in policies.files if f.applies_to == kind)
+        for kind in ("request", "terraform")
+    }
+    out.print(
+        Text(
+            f"  policies:  {len(policies.files)} files ({by_kind['request']} judge requests, "
+            f"{by_kind['terraform']} judge Terraform plans)"
+        )
+    )
     out.print(Text("  Ctrl-C stops it.", style="dim"))
 
 

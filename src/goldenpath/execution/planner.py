@@ -121,6 +121,16 @@ def resolve_plan(
     resources: list[dict[str, Any]] = []
     problems: list[InvalidInput] = []
     plan_violations: list[dict[str, Any]] = []
+    plan_verdicts: list[Verdict] = []
+
+    def judged(show_json: Mapping[str, Any]) -> Verdict:
+        # Kept so that what a Terraform plan sends to a human (require_approval) or warns
+        # about reaches the request's verdict, not only its denials.
+        assert plan_guard is not None
+        verdict = plan_guard(show_json)
+        plan_verdicts.append(verdict)
+        return verdict
+
     for step in template.document.spec.steps:
         where = f"spec.steps.{step.id}"
         context["steps"][step.id] = pending_step(step.id)
@@ -140,7 +150,7 @@ def resolve_plan(
                     template_name=template.name,
                     template_dir=template.source.parent,
                     data_dir=data_dir,
-                    plan_guard=plan_guard,
+                    plan_guard=judged if plan_guard is not None else None,
                 )
             )
         except PolicyDenied as exc:
@@ -184,6 +194,8 @@ def resolve_plan(
         "outputs": _planned_outputs(template, registry),
         "total_monthly_cost_usd": total,
         "plan_violations": plan_violations,
+        "plan_approvals": [a.as_dict() for v in plan_verdicts for a in v.approvals],
+        "plan_warnings": [w.as_dict() for v in plan_verdicts for w in v.warnings],
     }
 
 

@@ -31,7 +31,7 @@ from goldenpath.execution.steps import (
     secret_inputs,
     watch_for_cancel,
 )
-from goldenpath.policy import Verdict
+from goldenpath.policy import Verdict, Violation
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
@@ -507,22 +507,38 @@ class Runner:
     def _plan_guard(
         self, request: RequestRecord, template: Template
     ) -> Callable[[Mapping[str, Any]], Verdict]:
-        """The Terraform plan judge; on an approved exception, what the approver accepted
-        (the submitted verdict's violations) no longer denies."""
+        """The Terraform plan judge at apply time. On an approved exception, what the approver
+        accepted (the submitted verdict's violations) no longer denies; a plan that asks for an
+        approval nobody gave (it changed since submission) is refused."""
         judge = self.guardrails.terraform_guard(template)
-        if not (request.is_exception and request.decided_by):
-            return judge
-        accepted = {v["message"] for v in (request.verdict or {}).get("violations", [])}
+        decided = request.decided_by is not None
+        accepted = (
+            {v["message"] for v in (request.verdict or {}).get("violations", [])}
+            if request.is_exception and decided
+            else set()
+        )
 
-        def waived(show_json: Mapping[str, Any]) -> Verdict:
+        def guarded(show_json: Mapping[str, Any]) -> Verdict:
             verdict = judge(show_json)
+            unapproved = () if decided else verdict.approvals
             return Verdict.of(
-                violations=[v for v in verdict.violations if v.message not in accepted],
+                violations=[
+                    *(v for v in verdict.violations if v.message not in accepted),
+                    *(
+                        Violation(
+                            policy=a.policy,
+                            rule="deny",
+                            message=f"needs an approval nobody gave: {a.message}",
+                            package=a.package,
+                        )
+                        for a in unapproved
+                    ),
+                ],
                 warnings=verdict.warnings,
                 approvals=verdict.approvals,
             )
 
-        return waived
+        return guarded
 
     def _open(self, sealed: bytes | None) -> dict[str, Any]:
         return dict(self.box.open(sealed)) if sealed else {}

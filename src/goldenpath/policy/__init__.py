@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from goldenpath.policy.engine import REQUEST_NAMESPACE, TERRAFORM_NAMESPACE, PolicySet
+from goldenpath.policy.engine import (
+    ERROR_RULE,
+    REQUEST_NAMESPACE,
+    TERRAFORM_NAMESPACE,
+    PolicyFile,
+    PolicySet,
+)
 from goldenpath.policy.rego_tests import RegoTestReport, RegoTestResult, run_rego_tests
 from goldenpath.policy.terraform import check_plan, plan_document
 from goldenpath.policy.verdict import Verdict, Violation
 
 __all__ = [
+    "ERROR_RULE",
     "REQUEST_NAMESPACE",
     "TERRAFORM_NAMESPACE",
+    "PolicyFile",
     "PolicySet",
     "RegoTestReport",
     "RegoTestResult",

@@ -6,9 +6,11 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from goldenpath.policy.groups import PolicyConfigError, PolicyGroup, group_for, read_groups
 
 # regorus reports errors through anyhow, which appends a Rust stack backtrace to every message when
 # RUST_BACKTRACE=1 (set on some machines); RUST_LIB_BACKTRACE takes precedence for library errors.
@@ -22,10 +24,14 @@ Engine = regorus.Engine
 
 @dataclass(frozen=True)
 class RegoModule:
-    """A Rego source file: the name violations will cite, and its text."""
+    """A Rego source file: the name violations will cite, its text, and the group it was
+    written for (None: native, judged by its package)."""
 
     name: str
     source: str
+    group: PolicyGroup | None = None
+    # "auto" until loaded; then the dialect it parsed in ("v0" or "v1").
+    dialect: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,47 @@ def error_text(exc: BaseException) -> str:
     if source:
         message += f" ({source})"
     return message
+
+
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+
+
+def declared_package(source: str) -> str | None:
+    """The package a Rego source declares, read from its text (before parsing it)."""
+    match = _PACKAGE.search(source)
+    return match.group(1) if match else None
+
+
+def add_module(engine: Any, module: RegoModule) -> tuple[str, RegoModule]:
+    """Add ``module`` to ``engine`` in its dialect; its package and the module, dialect resolved.
+
+    "auto" reads Rego v1 first and falls back to v0 (conftest's ``deny[msg] { ... }``) only when
+    the file does not ask for v1; the error shown is then the v1 one.
+    """
+    wanted = module.dialect
+    if wanted == "auto" and module.group is not None:
+        wanted = module.group.rego
+    if wanted in ("v0", "v1"):
+        return _add(engine, module, wanted), replace(module, dialect=wanted)
+    try:
+        return _add(engine, module, "v1"), replace(module, dialect="v1")
+    except BaseException as first:
+        if not is_engine_error(first) or "rego.v1" in module.source:
+            raise
+        try:
+            return _add(engine, module, "v0"), replace(module, dialect="v0")
+        except BaseException as second:
+            if not is_engine_error(second):
+                raise
+            raise first from None
+
+
+def _add(engine: Any, module: RegoModule, dialect: str) -> str:
+    engine.set_rego_v0(dialect == "v0")
+    try:
+        return str(engine.add_policy(module.name, module.source))
+    finally:
+        engine.set_rego_v0(False)
 
 
 def _ref_path(node: Any) -> list[str]:
@@ -130,7 +177,10 @@ def _files_under(path: Path, include_tests: bool) -> Iterator[tuple[str, Path]]:
 def read_modules(
     paths: Iterable[Path], *, include_tests: bool
 ) -> tuple[list[RegoModule], list[tuple[str, str]]]:
-    """Rego modules from files and folders, and (name, reason) for each path that cannot be read."""
+    """Rego modules from files and folders, and (name, reason) for each path that cannot be read.
+
+    A folder's ``policies.yaml`` assigns its files to foreign groups (conftest, OPA).
+    """
     modules: list[RegoModule] = []
     failures: list[tuple[str, str]] = []
     for path in paths:
@@ -138,9 +188,18 @@ def read_modules(
         if not path.exists():
             failures.append((str(path), "no such file or folder"))
             continue
+        groups: tuple[PolicyGroup, ...] = ()
+        if path.is_dir():
+            try:
+                groups = read_groups(path)
+            except PolicyConfigError as exc:
+                failures.append((str(path / "policies.yaml"), str(exc)))
+                continue
         for name, file in _files_under(path, include_tests):
             try:
-                modules.append(RegoModule(name=name, source=file.read_text(encoding="utf-8")))
+                source = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 failures.append((name, f"cannot read {file}: {exc}"))
+                continue
+            modules.append(RegoModule(name=name, source=source, group=group_for(groups, name)))
     return modules, failures

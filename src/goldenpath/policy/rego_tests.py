@@ -6,7 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from goldenpath.policy.rego import Engine, error_text, is_engine_error, outline, read_modules
+from goldenpath.policy.rego import (
+    Engine,
+    add_module,
+    error_text,
+    is_engine_error,
+    outline,
+    read_modules,
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ def run_rego_tests(paths: Iterable[Path]) -> RegoTestReport:
     engine = Engine()
     for module in modules:
         try:
-            engine.add_policy(module.name, module.source)
+            add_module(engine, module)
         except BaseException as exc:
             if not is_engine_error(exc):
                 raise
