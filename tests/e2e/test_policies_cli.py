@@ -75,3 +75,73 @@ def test_check_plan_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:
     result = run_goldenpath("policies", "check-plan", str(path))
     assert result.returncode == 2
     assert "terraform show -json" in result.stderr
+
+
+FOREIGN = Path(__file__).resolve().parents[1] / "fixtures" / "policies"
+
+
+def test_lint_shows_what_each_file_contributes_and_passes_a_sound_library() -> None:
+    result = run_goldenpath("policies", "lint", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["problems"] == []
+    assert {f["file"] for f in report["files"]} >= {"naming.rego", "budget.rego"}
+
+
+def test_lint_exits_12_naming_a_dead_or_broken_file(tmp_path: Path) -> None:
+    (tmp_path / "typo.rego").write_text(
+        'package goldenpathh.naming\n\nimport rego.v1\n\ndeny contains "x" if input.x\n'
+    )
+    (tmp_path / "broken.rego").write_text("package goldenpath.broken\n\ndeny contains msg if {\n")
+    result = run_goldenpath("policies", "lint", str(tmp_path))
+    assert result.returncode == 12, result.stdout + result.stderr
+    assert "typo.rego: declares package goldenpathh.naming" in result.stderr
+    assert "broken.rego" in result.stderr
+    assert "2 problem(s)" in result.stdout
+
+
+def test_check_plan_runs_conftest_policies_through_their_policies_yaml(tmp_path: Path) -> None:
+    plan = write_plan(
+        tmp_path, change("aws_instance", "web", ["create"], {"instance_type": "m5.4xlarge"})
+    )
+    result = run_goldenpath(
+        "policies", "check-plan", str(plan), "--policies", str(FOREIGN / "conftest"), "--json"
+    )
+    assert result.returncode == 5, result.stdout + result.stderr
+    verdict = json.loads(result.stdout)
+    assert [v["message"] for v in verdict["violations"]] == [
+        "aws_instance.web: instance type m5.4xlarge is not allowed"
+    ]
+
+
+def test_check_plan_flags_describe_foreign_policies_without_a_policies_yaml(
+    tmp_path: Path,
+) -> None:
+    """The same conventions on the command line: conftest's v0 `package main`, and OPA's
+    plan under `input.tfplan`, each copied without its policies.yaml."""
+    plan = write_plan(
+        tmp_path, change("aws_instance", "web", ["create"], {"instance_type": "m5.4xlarge"})
+    )
+    conftest, opa = tmp_path / "conftest", tmp_path / "opa"
+    conftest.mkdir()
+    opa.mkdir()
+    (conftest / "instances.rego").write_text((FOREIGN / "conftest" / "instances.rego").read_text())
+    (opa / "instances.rego").write_text((FOREIGN / "opa" / "instances.rego").read_text())
+
+    plain = run_goldenpath("policies", "check-plan", str(plan), "--policies", str(conftest))
+    assert plain.returncode == 12, plain.stdout + plain.stderr
+    assert "declares package main, which no evaluation reads" in plain.stdout
+
+    for folder, flags, expected in (
+        (conftest, ["--namespace", "main", "--rego-v0"], "instance type m5.4xlarge"),
+        (opa, ["--namespace", "terraform.guardrails", "--input-key", "tfplan"], "too big"),
+    ):
+        result = run_goldenpath(
+            "policies", "check-plan", str(plan), "--policies", str(folder), *flags
+        )
+        assert result.returncode == 5, result.stdout + result.stderr
+        assert expected in result.stdout
+
+    bad = run_goldenpath("policies", "check-plan", str(plan), "--input-key", "tfplan")
+    assert bad.returncode == 2
+    assert "--input-key" in bad.stderr

@@ -70,3 +70,26 @@ def test_worker_starts_and_stops_cleanly_on_ctrl_c(server: Server, tmp_path: Pat
 
     assert code == 0, log.read_text()
     assert "Worker stopped." in log.read_text()
+
+
+def test_up_and_worker_refuse_to_start_on_a_dead_policy(server: Server, tmp_path: Path) -> None:
+    """A typo in a package name would switch a guardrail off: the platform does not start."""
+    policies = tmp_path / "org-policies"
+    policies.mkdir()
+    (policies / "sizes.rego").write_text(
+        'package goldenpth.sizes\n\nimport rego.v1\n\ndeny contains "too big" if input.big\n'
+    )
+    env = {**_platform_env(server), "GOLDENPATH_POLICY_DIR": str(policies)}
+    for command in (["up", "--port", "0"], ["worker"]):
+        result = subprocess.run(
+            [*goldenpath_command(), *command],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 12, result.stdout + result.stderr
+        assert "guardrails are misconfigured" in result.stderr
+        assert "sizes.rego: declares package goldenpth.sizes" in result.stderr

@@ -11,7 +11,14 @@ import psycopg
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.errors import AccessDenied, Conflict, InvalidInput, PolicyDenied
+from goldenpath.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    PolicyDenied,
+    PolicyMisconfigured,
+)
+from goldenpath.store import queries
 from tests.conftest import (
     ADMIN,
     BackgroundWorker,
@@ -157,22 +164,28 @@ def test_the_worker_judges_again_before_applying(
             "package goldenpath.org.broken\n\ndeny contains msg if { msg := no_such_builtin(1) }\n",
             "policy engine error in broken.rego",
         ),
+        (
+            "package goldenpath_org.broken\n\ndeny contains msg if { msg := input.x }\n",
+            "broken.rego: declares package goldenpath_org.broken, which no evaluation reads",
+        ),
     ],
+    ids=["syntax", "unknown-builtin", "dead-package"],
 )
-def test_a_broken_policy_fails_closed(
+def test_a_broken_policy_fails_closed_and_says_the_platform_is_misconfigured(
     make_platform: Callable[..., Platform], tmp_path: Path, source: str, expected: str
 ) -> None:
     folder = tmp_path / "org-policies"
     folder.mkdir()
     (folder / "broken.rego").write_text(source)
     platform = make_platform(policy_dir=folder)
-    preview = platform.service.dry_run("postgres-database", {"name": "gpt_anything"}, ALICE)
-    assert preview.verdict.decision == "deny"
-    [violation] = preview.verdict.violations
-    assert expected in violation.message
-    assert "panicked" not in violation.message and "backtrace" not in violation.message.lower()
-    with pytest.raises(PolicyDenied):
+    with pytest.raises(PolicyMisconfigured, match="not a problem with your request") as caught:
+        platform.service.dry_run("postgres-database", {"name": "gpt_anything"}, ALICE)
+    assert expected in str(caught.value)
+    assert "panicked" not in str(caught.value) and "backtrace" not in str(caught.value).lower()
+    with pytest.raises(PolicyMisconfigured, match=r"broken\.rego"):
         platform.service.submit("postgres-database", {"name": "gpt_anything"}, ALICE)
+    with platform.database.begin() as conn:
+        assert queries.list_requests(conn) == []
 
 
 def test_a_budget_overrun_waits_for_approval(

@@ -8,6 +8,7 @@ engine the first time it evaluates the set.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 import weakref
@@ -381,7 +382,13 @@ class PolicySet:
                 return Verdict.of(found["deny"])
             for target in targets:
                 try:
-                    messages = _messages(engine.eval_rule(target.path), target)
+                    # Foreign rules may hold objects ({"msg": ...}), which only JSON carries.
+                    value = (
+                        engine.eval_rule(target.path)
+                        if target.strict
+                        else json.loads(engine.eval_rule_as_json(target.path))
+                    )
+                    messages = _messages(value, target)
                 except BaseException as exc:
                     if not is_engine_error(exc):
                         raise

@@ -100,7 +100,7 @@ def add_module(engine: Any, module: RegoModule) -> tuple[str, RegoModule]:
     try:
         return _add(engine, module, "v1"), replace(module, dialect="v1")
     except BaseException as first:
-        if not is_engine_error(first) or "rego.v1" in module.source:
+        if not (is_engine_error(first) and _looks_like_v0(first, module.source)):
             raise
         try:
             return _add(engine, module, "v0"), replace(module, dialect="v0")
@@ -108,6 +108,12 @@ def add_module(engine: Any, module: RegoModule) -> tuple[str, RegoModule]:
             if not is_engine_error(second):
                 raise
             raise first from None
+
+
+def _looks_like_v0(error: BaseException, source: str) -> bool:
+    # v1 refuses v0's rule bodies with "`if` keyword is required" (or `contains`); anything
+    # else is a real error, shown as it is, without a second parse's warnings.
+    return "keyword is required" in str(error) and "rego.v1" not in source
 
 
 def _add(engine: Any, module: RegoModule, dialect: str) -> str:
@@ -201,5 +207,10 @@ def read_modules(
             except (OSError, UnicodeDecodeError) as exc:
                 failures.append((name, f"cannot read {file}: {exc}"))
                 continue
-            modules.append(RegoModule(name=name, source=source, group=group_for(groups, name)))
+            group = group_for(groups, name)
+            if any(m.name == name for m in modules):
+                # Two folders with a file of the same name: cite the one that is not first by
+                # its full path, so messages and engines never mix them up.
+                name = str(file)
+            modules.append(RegoModule(name=name, source=source, group=group))
     return modules, failures
