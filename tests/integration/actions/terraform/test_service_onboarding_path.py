@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from goldenpath.app import Platform
-from goldenpath.errors import InvalidInputs, PolicyDenied
+from goldenpath.errors import AccessDenied, InvalidInputs, PolicyDenied
 from tests.conftest import (
     ADMIN,
     BackgroundWorker,
@@ -117,6 +117,39 @@ def test_a_terraform_guardrail_refuses_the_request_at_submit(
             "service-onboarding", {"name": "ledger", "owner": "payments", "tier": "gold"}, ALICE
         )
     assert platform.service.resources(ADMIN) == []
+
+
+def test_a_terraform_plan_that_asks_for_approval_waits_for_a_human(
+    make_platform: Callable[..., Platform], tmp_path: Path
+) -> None:
+    """require_approval from a plan policy routes the request to an approver, like a native one."""
+    policies = tmp_path / "org-policies"
+    policies.mkdir()
+    (policies / "gold_review.rego").write_text(
+        "package goldenpath.terraform.test_gold_review\n\n"
+        "require_approval contains msg if {\n"
+        "\tsome change in input.resource_changes\n"
+        '\tchange.change.after.input.tier == "gold"\n'
+        '\tmsg := sprintf("%s: gold tier needs a capacity review", [change.address])\n'
+        "}\n"
+    )
+    platform = make_platform(policy_dir=policies)
+    parameters = {"name": "ledger", "owner": "payments", "tier": "gold"}
+    preview = platform.service.dry_run("service-onboarding", parameters, ALICE)
+    assert preview.verdict.decision == "require_approval"
+    assert [a.message for a in preview.verdict.approvals] == [
+        "terraform_data.service: gold tier needs a capacity review"
+    ]
+    request = platform.service.submit("service-onboarding", parameters, ALICE)
+    assert request.status == "pending_approval"
+    with pytest.raises(AccessDenied):
+        platform.service.approve(request.id, ALICE, "my own")
+    platform.service.approve(request.id, member("bob", "payments", "approver"), "reviewed")
+    with BackgroundWorker(platform):
+        done = wait_for_request(platform, request.id, timeout=120)
+    assert done.status == "succeeded", done.error
+    [resource] = platform.service.resources(ADMIN)
+    assert resource.state == "active"
 
 
 # --- a worker killed in the middle of terraform apply ---------------------------------------
