@@ -30,7 +30,7 @@ def test_health_and_openapi(api: httpx.Client) -> None:
         "/api/v1/resources/{resource_id}",
     ):
         assert path in document["paths"], path
-    assert "ErrorResponse" in document["components"]["schemas"]
+    assert "Problem" in document["components"]["schemas"]
 
 
 def test_errors_name_the_field_and_the_rule(api: httpx.Client) -> None:
@@ -39,22 +39,46 @@ def test_errors_name_the_field_and_the_rule(api: httpx.Client) -> None:
         json={"template": "postgres-database", "parameters": {"name": "x'; --", "extra": 1}},
     )
     assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["code"] == "invalid_inputs"
+    assert response.headers["content-type"] == "application/problem+json"
+    error = response.json()
+    assert error["type"] == "tag:goldenpath.dev,2026:problem:invalid_inputs"
+    assert error["title"] == "Invalid inputs"
+    assert error["status"] == 422 and error["instance"] == "/api/v1/requests"
+    assert "name" in error["detail"] and error["code"] == "invalid_inputs"
     assert {f["field"] for f in error["fields"]} == {"name", "extra"}
 
-    body_error = api.post("/api/v1/requests", json={"parameters": {}}).json()["error"]
+    body_error = api.post("/api/v1/requests", json={"parameters": {}}).json()
     assert body_error["fields"][0]["field"] == "template"
 
     missing = api.get("/api/v1/templates/no-such-path")
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "template_not_found"
+    assert missing.status_code == 404 and missing.json()["code"] == "template_not_found"
+    assert missing.json()["status"] == 404
+    unknown_route = api.get("/api/v1/no-such-route")
+    assert unknown_route.headers["content-type"] == "application/problem+json"
+    assert unknown_route.json()["code"] == "not_found"
     not_uuid = api.get("/api/v1/requests/../../etc/passwd")
     assert not_uuid.status_code in (404, 422)
     anonymous = httpx.get(str(api.base_url.join("/api/v1/templates")), timeout=30)
     assert anonymous.status_code == 401
-    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    assert anonymous.json()["code"] == "not_authenticated"
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="goldenpath"'
     forged = api.get("/api/v1/templates", headers={"Authorization": "Bearer gp_nope"})
     assert forged.status_code == 401
+    challenge = forged.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="goldenpath", error="invalid_token"'), challenge
+
+
+def test_error_responses_are_documented_as_problem_documents(api: httpx.Client) -> None:
+    document = api.get("/api/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45":
+                    assert "application/json" not in response.get("content", {}), (
+                        method,
+                        path,
+                        status,
+                    )
 
 
 def test_dry_run_returns_the_plan_and_the_verdict(
@@ -86,4 +110,4 @@ def test_submit_answers_202_with_a_location(api: httpx.Client, new_name: Callabl
     assert "password" not in str(shown.get("outputs"))
     own = api.post(f"/api/v1/requests/{request_id}/approve", json={"comment": "fine"})
     assert own.status_code == 403
-    assert "their own request" in own.json()["error"]["message"]
+    assert "their own request" in own.json()["detail"]

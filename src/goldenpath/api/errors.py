@@ -1,7 +1,16 @@
-"""One table from error type to HTTP status, and one JSON shape for every error."""
+"""One table from error type to HTTP status, and one shape for every error: an RFC 9457 problem
+document (``application/problem+json``).
+
+The standard members (``type``, ``title``, ``status``, ``detail``, ``instance``) carry the
+platform's extension members beside them: ``code`` (a stable machine-readable name), ``fields``
+(``[{"field", "rule"}]`` for bad input) and, for some errors, more facts (a guardrail denial's
+``violations`` and ``request_id``, a ticket file's bad ``rows``). `problem` builds one for any
+face that answers an error itself (a 503 with ``Retry-After``, a 429).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +19,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from goldenpath import errors
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# RFC 9457 suggests the tag URI scheme for problem types that are names, not pages to fetch.
+PROBLEM_TYPE_PREFIX = "tag:goldenpath.dev,2026:problem:"
+BEARER_REALM = 'Bearer realm="goldenpath"'
 
 STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.InvalidInput, 422),
@@ -46,23 +60,62 @@ def status_for(error: errors.GoldenPathError) -> int:
     return 500
 
 
-def error_body(
+def problem_type(code: str) -> str:
+    return PROBLEM_TYPE_PREFIX + code
+
+
+def problem_body(
+    status: int,
     code: str,
-    message: str,
+    detail: str,
+    *,
+    instance: str | None = None,
     fields: list[dict[str, str]] | None = None,
-    details: dict[str, Any] | None = None,
+    **extensions: Any,
 ) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "fields": fields or [],
-            "details": details or {},
-        }
+    """An RFC 9457 problem document; ``title`` is the same for every problem of one ``code``."""
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
     }
+    if instance is not None:
+        body["instance"] = instance
+    body["code"] = code
+    body["fields"] = fields or []
+    body.update(extensions)
+    return body
 
 
-def _details(error: errors.GoldenPathError) -> dict[str, Any]:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    fields: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem response, e.g. ``problem(503, "database_unavailable", "...", request=request,
+    headers={"Retry-After": "5"})``."""
+    return JSONResponse(
+        problem_body(
+            status,
+            code,
+            detail,
+            instance=request.url.path if request is not None else None,
+            fields=fields,
+            **extensions,
+        ),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _extensions(error: errors.GoldenPathError) -> dict[str, Any]:
     if isinstance(error, errors.InvalidTicketFile):
         return {"rows": error.details["rows"]}
     if isinstance(error, errors.PolicyMisconfigured):
@@ -82,6 +135,15 @@ def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
     return []
 
 
+def www_authenticate(request: Request, description: str) -> str:
+    """RFC 6750's challenge: ``invalid_token`` only when a bearer credential was sent."""
+    sent = request.headers.get("authorization", "")
+    if not sent.lower().startswith("bearer "):
+        return BEARER_REALM
+    text = description.replace("\\", "").replace('"', "'")
+    return f'{BEARER_REALM}, error="invalid_token", error_description="{text}"'
+
+
 # What the framework itself answers (an unknown path, a wrong method), in our error shape.
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
 
@@ -96,9 +158,18 @@ def _rule(error: Any) -> str:
 def install(api: FastAPI) -> None:
     @api.exception_handler(errors.GoldenPathError)
     async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.message, _fields(exc), _details(exc)),
-            status_code=status_for(exc),
+        status = status_for(exc)
+        headers = (
+            {"WWW-Authenticate": www_authenticate(request, exc.message)} if status == 401 else None
+        )
+        return problem(
+            status,
+            exc.code,
+            exc.message,
+            request=request,
+            fields=_fields(exc),
+            headers=headers,
+            **_extensions(exc),
         )
 
     @api.exception_handler(RequestValidationError)
@@ -111,9 +182,12 @@ def install(api: FastAPI) -> None:
             for err in exc.errors()
         ]
         message = "; ".join(f"{f['field']}: {f['rule']}" for f in fields)
-        return JSONResponse(
-            error_body("invalid_input", f"The request is invalid: {message}", fields),
-            status_code=422,
+        return problem(
+            422,
+            "invalid_input",
+            f"The request is invalid: {message}",
+            request=request,
+            fields=fields,
         )
 
     @api.exception_handler(HTTPException)
@@ -121,24 +195,49 @@ def install(api: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI could not read the body at all (not UTF-8, say): bad input like any other.
             rule = "must be a JSON document in UTF-8"
-            return JSONResponse(
-                error_body(
-                    "invalid_input",
-                    f"The request is invalid: body: {rule}",
-                    [{"field": "body", "rule": rule}],
-                ),
-                status_code=422,
+            return problem(
+                422,
+                "invalid_input",
+                f"The request is invalid: body: {rule}",
+                request=request,
+                fields=[{"field": "body", "rule": rule}],
             )
-        return JSONResponse(
-            error_body(HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
-            status_code=exc.status_code,
+        return problem(
+            exc.status_code,
+            HTTP_CODES.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            request=request,
             headers=exc.headers,
         )
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Starlette still logs the traceback; the client gets the one error shape, no details.
-        return JSONResponse(
-            error_body("internal_error", "Internal server error: the server log has the details."),
-            status_code=500,
+        return problem(
+            500,
+            "internal_error",
+            "Internal server error: the server log has the details.",
+            request=request,
         )
+
+    api.openapi = _problem_openapi(api)  # type: ignore[method-assign]
+
+
+def _problem_openapi(api: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents every response model as ``application/json``; error responses are
+    documented as what they are, ``application/problem+json``."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        document = generate()
+        for path in document.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in "45" and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        return document
+
+    return openapi

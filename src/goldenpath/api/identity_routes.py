@@ -25,12 +25,12 @@ from goldenpath.api.identity_schemas import (
     UserCreate,
     UserView,
 )
-from goldenpath.api.schemas import BIGINT_MAX, ONE_LINE, ErrorResponse
+from goldenpath.api.schemas import BIGINT_MAX, ONE_LINE, Problem
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME, USER_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 422)
 }
 UserName = Annotated[str, Path(max_length=63, pattern=USER_NAME)]
 TeamName = Annotated[str, Path(max_length=63, pattern=TEAM_NAME)]

@@ -12,11 +12,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import ErrorResponse
+from goldenpath.api.schemas import Problem
 from goldenpath.app import Platform
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 403, 404, 422)
+    status: {"model": Problem} for status in (401, 403, 404, 422)
 }
 MAX_UPLOAD = 256 * 1024 * 1024
 HTML = "text/html; charset=utf-8"

@@ -16,11 +16,11 @@ from goldenpath.api.schemas import (
     BIGINT_MAX,
     BackendView,
     Decision,
-    ErrorResponse,
     LogView,
     PlanResponse,
     PoliciesView,
     PolicyFileView,
+    Problem,
     RequestCreate,
     RequestView,
     SecretsView,
@@ -35,7 +35,7 @@ from goldenpath.identity.directory import TEAM_NAME
 from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 503)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 422, 503)
 }
 STREAM_POLL_SECONDS = 0.5
 

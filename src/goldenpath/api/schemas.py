@@ -332,15 +332,27 @@ class ErrorField(BaseModel):
     rule: str
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    fields: list[ErrorField]
-    details: dict[str, Any] = Field(
-        default_factory=dict,
-        description="More facts for some errors: a guardrail denial's violations and request id.",
+class Problem(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``) with the platform's
+    extension members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        description="The problem type, a tag URI ending in the code.",
+        examples=["tag:goldenpath.dev,2026:problem:invalid_input"],
     )
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
+    title: str = Field(description="The same short summary for every problem of this type.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time, for a human.")
+    instance: str | None = Field(default=None, description="The path that was called.")
+    code: str = Field(description="A stable machine-readable name, e.g. ``invalid_input``.")
+    fields: list[ErrorField] = Field(
+        default_factory=list, description="For bad input: each field and the rule it breaks."
+    )
+    violations: list[dict[str, Any]] | None = Field(
+        default=None, description="A guardrail denial's violations."
+    )
+    request_id: str | None = Field(
+        default=None, description="A guardrail denial: the recorded (rejected) request."
+    )

@@ -1,8 +1,8 @@
 """A small client of the Golden Path REST API.
 
-It is the CLI's adapter: httpx errors and the API's error JSON
-(``{"error": {"code", "message", "fields": [{"field", "rule"}]}}``) become a `CliError` carrying
-the HTTP status and the error code, here and nowhere else.
+It is the CLI's adapter: httpx errors and the API's problem documents (RFC 9457, with the
+extension members ``code`` and ``fields: [{"field", "rule"}]``) become a `CliError` carrying the
+HTTP status and the error code, here and nowhere else.
 """
 
 from __future__ import annotations
@@ -195,18 +195,22 @@ class ApiClient:
         raise _error_of(response)
 
 
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "code", "fields"})
+
+
 def _error_of(response: httpx.Response) -> CliError:
     try:
-        error = response.json()["error"]
+        error = response.json()
         return CliError(
-            str(error.get("message") or response.reason_phrase),
+            str(error.get("detail") or error.get("title") or response.reason_phrase),
             code=str(error.get("code") or "error"),
             status=response.status_code,
             fields=[
                 {"field": str(f.get("field", "")), "rule": str(f.get("rule", ""))}
                 for f in error.get("fields") or []
             ],
-            extra=dict(error.get("details") or {}),
+            # The extension members beyond the common ones: a denial's violations, say.
+            extra={k: v for k, v in error.items() if k not in PROBLEM_MEMBERS},
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         text = response.text.strip()[:500] or response.reason_phrase
