@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -66,6 +67,27 @@ def test_errors_name_the_field_and_the_rule(api: httpx.Client) -> None:
     assert forged.status_code == 401
     challenge = forged.headers["www-authenticate"]
     assert challenge.startswith('Bearer realm="goldenpath", error="invalid_token"'), challenge
+
+
+def test_every_operation_has_a_hand_named_unique_operation_id(api: httpx.Client) -> None:
+    document = api.get("/api/openapi.json").json()
+    ids = [
+        (method, path, operation.get("operationId", ""))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+    names = [name for _, _, name in ids]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    # FastAPI's generated form is the function name, the path and the method joined by '_'.
+    generated = [(m, p, n) for m, p, n in ids if not re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", n)]
+    assert generated == []
+    by_route = {(m, p): n for m, p, n in ids}
+    assert by_route[("get", "/api/v1/templates")] == "listTemplates"
+    assert by_route[("post", "/api/v1/requests")] == "createRequest"
+    assert by_route[("post", "/api/v1/requests/{request_id}/secrets/reveal")] == (
+        "revealRequestSecrets"
+    )
+    assert by_route[("delete", "/api/v1/resources/{resource_id}")] == "destroyResource"
 
 
 def test_error_responses_are_documented_as_problem_documents(api: httpx.Client) -> None:

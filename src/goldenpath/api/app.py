@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.routing import APIRoute
 
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
@@ -67,17 +68,20 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         openapi_tags=TAGS,
+        generate_unique_id_function=operation_id_of,
     )
     api_errors.install(api)
     api.state.platform = platform
 
-    @api.get("/healthz", tags=["health"])
+    @api.get("/healthz", operation_id="getHealth", tags=["health"])
     def healthz() -> dict[str, str]:
         with platform.database.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         return {"status": "ok", "database": "ok", "version": __version__}
 
-    @api.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    @api.get(
+        "/metrics", operation_id="getMetrics", tags=["health"], response_class=PlainTextResponse
+    )
     def metrics() -> str:
         """Prometheus metrics: requests, lead times, queue depth, verdicts."""
         return render_metrics(platform.database)
@@ -92,6 +96,13 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         api.include_router(router)
     mount_extras(api, platform)
     return api
+
+
+def operation_id_of(route: APIRoute) -> str:
+    """Every route is given its ``operation_id`` by hand (what generated clients call it); one
+    that was not gets its function's name in camelCase, never FastAPI's path-derived form."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
 def mount_extras(api: FastAPI, platform: Platform) -> None:

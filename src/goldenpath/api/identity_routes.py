@@ -41,7 +41,7 @@ def identity_router(platform: Platform) -> APIRouter:
     directory = platform.directory
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["identity"])
 
-    @router.get("/me")
+    @router.get("/me", operation_id="getMe")
     def me(actor: CurrentActor) -> MeView:
         """Who the credential belongs to, with teams, roles and scopes."""
         return MeView(
@@ -53,11 +53,11 @@ def identity_router(platform: Platform) -> APIRouter:
             scopes=sorted(actor.scopes),
         )
 
-    @router.get("/users")
+    @router.get("/users", operation_id="listUsers")
     def list_users(actor: CurrentActor) -> list[UserView]:
         return [UserView.of(u) for u in directory.users(actor)]
 
-    @router.post("/users", status_code=201)
+    @router.post("/users", operation_id="createUser", status_code=201)
     def create_user(body: UserCreate, actor: CurrentActor) -> UserView:
         return UserView.of(
             directory.create_user(
@@ -69,34 +69,34 @@ def identity_router(platform: Platform) -> APIRouter:
             )
         )
 
-    @router.put("/users/{name}/password", status_code=204)
+    @router.put("/users/{name}/password", operation_id="setUserPassword", status_code=204)
     def set_password(name: UserName, body: PasswordSet, actor: CurrentActor) -> None:
         directory.set_password(actor, name, body.password)
 
-    @router.put("/users/{name}/slack", status_code=204)
+    @router.put("/users/{name}/slack", operation_id="linkSlackUser", status_code=204)
     def link_slack(name: UserName, body: SlackLink, actor: CurrentActor) -> None:
         """Link a Slack user to this user (admins); `/golden` in Slack then acts as them."""
         from goldenpath.slack.people import SlackPeople
 
         SlackPeople(platform.database, directory).link(actor, name, body.slack_user_id)
 
-    @router.post("/users/{name}/disable", status_code=204)
+    @router.post("/users/{name}/disable", operation_id="disableUser", status_code=204)
     def disable_user(name: UserName, actor: CurrentActor) -> None:
         directory.disable_user(actor, name)
 
-    @router.get("/teams")
+    @router.get("/teams", operation_id="listTeams")
     def list_teams(actor: CurrentActor) -> list[TeamView]:
         return [TeamView.of(t) for t in directory.teams(actor)]
 
-    @router.post("/teams", status_code=201)
+    @router.post("/teams", operation_id="createTeam", status_code=201)
     def create_team(body: TeamCreate, actor: CurrentActor) -> TeamView:
         return TeamView.of(directory.create_team(actor, body.name, body.monthly_budget_usd))
 
-    @router.post("/teams/{team}/members", status_code=201)
+    @router.post("/teams/{team}/members", operation_id="addTeamMember", status_code=201)
     def add_member(team: TeamName, body: MemberAdd, actor: CurrentActor) -> TeamView:
         return TeamView.of(directory.add_member(actor, team, body.user, body.role))
 
-    @router.delete("/teams/{team}/members/{user}")
+    @router.delete("/teams/{team}/members/{user}", operation_id="removeTeamMember")
     def remove_member(
         team: TeamName,
         user: UserName,
@@ -105,7 +105,7 @@ def identity_router(platform: Platform) -> APIRouter:
     ) -> TeamView:
         return TeamView.of(directory.remove_member(actor, team, user, role))
 
-    @router.get("/tokens")
+    @router.get("/tokens", operation_id="listTokens")
     def list_tokens(
         actor: CurrentActor,
         user: Annotated[str | None, Query(max_length=63, pattern=USER_NAME)] = None,
@@ -113,7 +113,7 @@ def identity_router(platform: Platform) -> APIRouter:
         """Your tokens (admins: anyone's). Never the token itself: only its id and facts."""
         return [TokenView.of(t) for t in directory.tokens(actor, user)]
 
-    @router.post("/tokens", status_code=201)
+    @router.post("/tokens", operation_id="createToken", status_code=201)
     def create_token(body: TokenCreate, actor: CurrentActor) -> IssuedTokenView:
         """A new API token, shown once in the response."""
         return IssuedTokenView.of(
@@ -126,7 +126,7 @@ def identity_router(platform: Platform) -> APIRouter:
             )
         )
 
-    @router.delete("/tokens/{token_id}", status_code=204)
+    @router.delete("/tokens/{token_id}", operation_id="revokeToken", status_code=204)
     def revoke_token(token_id: TokenId, actor: CurrentActor) -> None:
         directory.revoke_token(actor, token_id)
 
@@ -137,7 +137,7 @@ def audit_router(platform: Platform) -> APIRouter:
     log = platform.audit
     router = APIRouter(prefix="/api/v1/audit", responses=ERRORS, tags=["audit"])
 
-    @router.get("/events")
+    @router.get("/events", operation_id="listAuditEvents")
     def list_events(
         actor: CurrentActor,
         who: Annotated[
@@ -162,7 +162,7 @@ def audit_router(platform: Platform) -> APIRouter:
         )
         return [EventView.model_validate(e) for e in events]
 
-    @router.get("/verify")
+    @router.get("/verify", operation_id="verifyAudit")
     def verify(actor: CurrentActor) -> AuditVerifyView:
         """Recompute the hash chain; names the first event that was edited, removed or moved."""
         report = log.verify(actor)
@@ -175,7 +175,7 @@ def audit_router(platform: Platform) -> APIRouter:
             summary=report.summary,
         )
 
-    @router.post("/checkpoint")
+    @router.post("/checkpoint", operation_id="checkpointAudit")
     def checkpoint(actor: CurrentActor) -> AuditAnchorView:
         """Anchor the chain's head outside the database (the data dir's anchor file)."""
         anchor = log.checkpoint(actor)
@@ -184,6 +184,7 @@ def audit_router(platform: Platform) -> APIRouter:
     # `Response` has no media type of its own, so the errors stay documented as JSON.
     @router.get(
         "/export",
+        operation_id="exportAudit",
         response_class=Response,
         responses={
             200: {

@@ -42,7 +42,7 @@ def insight_router(platform: Platform) -> APIRouter:
     insights = platform.insights
     router = APIRouter(prefix="/api/v1/insights", responses=ERRORS, tags=["insights"])
 
-    @router.post("/tickets")
+    @router.post("/tickets", operation_id="importTickets")
     async def import_tickets(
         request: Request,
         actor: CurrentActor,
@@ -59,24 +59,29 @@ def insight_router(platform: Platform) -> APIRouter:
         )  # fmt: skip
         return result.as_dict()
 
-    @router.post("/classify")
+    @router.post("/classify", operation_id="classifyTickets")
     def classify(actor: CurrentActor) -> dict[str, int]:
         return {"classified": insights.classify(actor)}
 
-    @router.put("/tickets/{source}/{key}/class", status_code=204)
+    @router.put("/tickets/{source}/{key}/class", operation_id="setTicketClass", status_code=204)
     def override(
         source: str, key: str, body: Annotated[ClassOverride, Body()], actor: CurrentActor
     ) -> None:
         insights.override(source, key, body.class_name, actor)
 
-    @router.get("/report")
+    @router.get("/report", operation_id="getInsightsReport")
     def report(
         actor: CurrentActor, since: datetime | None = None, until: datetime | None = None
     ) -> dict[str, Any]:
         return insights.report(actor, since=since, until=until).as_dict()
 
     # `Response` has no media type of its own, so the errors stay documented as JSON.
-    @router.get("/report.html", response_class=Response, responses=_text(HTML, "The report."))
+    @router.get(
+        "/report.html",
+        operation_id="getInsightsReportHtml",
+        response_class=Response,
+        responses=_text(HTML, "The report."),
+    )
     def report_html(
         actor: CurrentActor, since: datetime | None = None, until: datetime | None = None
     ) -> Response:
@@ -85,7 +90,12 @@ def insight_router(platform: Platform) -> APIRouter:
         page = standalone_html(insights.report(actor, since=since, until=until))
         return Response(page, media_type=HTML)
 
-    @router.get("/drafts/{type_name}", response_class=Response, responses=_text(YAML, "YAML."))
+    @router.get(
+        "/drafts/{type_name}",
+        operation_id="draftGoldenPath",
+        response_class=Response,
+        responses=_text(YAML, "YAML."),
+    )
     def draft(type_name: str, actor: CurrentActor) -> Response:
         """A golden path skeleton (YAML) for a ticket type."""
         return Response(insights.draft(type_name, actor), media_type=YAML)

@@ -48,14 +48,14 @@ def request_router(platform: Platform) -> APIRouter:
     service = platform.service
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
-    @router.get("/templates", tags=["templates"])
+    @router.get("/templates", operation_id="listTemplates", tags=["templates"])
     def list_templates(actor: CurrentActor) -> list[TemplateSummary]:
         return [
             TemplateSummary.of(t, [m.describe() for m in service.needs_setup(t)])
             for t in service.templates(actor)
         ]
 
-    @router.get("/backends", tags=["templates"])
+    @router.get("/backends", operation_id="listBackends", tags=["templates"])
     def list_backends(actor: CurrentActor) -> list[BackendView]:
         """Admins: the configured backends (never their credentials), and the missing ones
         that golden paths need."""
@@ -66,7 +66,7 @@ def request_router(platform: Platform) -> APIRouter:
             for b in service.backends_overview(actor)
         ]
 
-    @router.get("/policies", tags=["templates"])
+    @router.get("/policies", operation_id="listPolicies", tags=["templates"])
     def list_policies(actor: CurrentActor) -> PoliciesView:
         """The org-wide guardrails in force: each file, what reads it, and any problem."""
         policies = service.org_policies(actor)
@@ -75,12 +75,12 @@ def request_router(platform: Platform) -> APIRouter:
             problems=list(policies.problems),
         )
 
-    @router.get("/templates/{name}", tags=["templates"])
+    @router.get("/templates/{name}", operation_id="getTemplate", tags=["templates"])
     def show_template(name: TemplateName, actor: CurrentActor) -> TemplateDetail:
         template = service.template(name, actor)
         return TemplateDetail.of(template, [m.describe() for m in service.needs_setup(template)])
 
-    @router.post("/templates/{name}/dry-run", tags=["templates"])
+    @router.post("/templates/{name}/dry-run", operation_id="dryRunTemplate", tags=["templates"])
     async def dry_run_template(
         name: str, body: TemplateDryRun, actor: CurrentActor
     ) -> PlanResponse:
@@ -98,6 +98,7 @@ def request_router(platform: Platform) -> APIRouter:
 
     @router.post(
         "/requests",
+        operation_id="createRequest",
         tags=["requests"],
         status_code=202,
         responses={200: {"model": PlanResponse, "description": "The plan of a dry run."}},
@@ -138,7 +139,7 @@ def request_router(platform: Platform) -> APIRouter:
         response.headers["Location"] = f"/api/v1/requests/{record.id}"
         return RequestView.of(record, with_plan=True)
 
-    @router.get("/requests", tags=["requests"])
+    @router.get("/requests", operation_id="listRequests", tags=["requests"])
     def list_requests(
         actor: CurrentActor,
         status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
@@ -150,32 +151,34 @@ def request_router(platform: Platform) -> APIRouter:
         found = service.requests(actor, status=status, template=template, team=team, limit=limit)
         return [RequestView.of(r) for r in found]
 
-    @router.get("/requests/{request_id}", tags=["requests"])
+    @router.get("/requests/{request_id}", operation_id="getRequest", tags=["requests"])
     def show_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         return RequestView.of(service.request(request_id, actor), with_plan=True)
 
-    @router.post("/requests/{request_id}/cancel", tags=["requests"])
+    @router.post("/requests/{request_id}/cancel", operation_id="cancelRequest", tags=["requests"])
     def cancel_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         return RequestView.of(service.cancel(request_id, actor))
 
-    @router.post("/requests/{request_id}/retry", tags=["requests"])
+    @router.post("/requests/{request_id}/retry", operation_id="retryRequest", tags=["requests"])
     def retry_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         """Run a failed request again from the first step that did not succeed."""
         return RequestView.of(service.retry(request_id, actor))
 
-    @router.post("/requests/{request_id}/approve", tags=["approvals"])
+    @router.post(
+        "/requests/{request_id}/approve", operation_id="approveRequest", tags=["approvals"]
+    )
     def approve_request(
         request_id: RequestId, decision: Decision, actor: CurrentActor
     ) -> RequestView:
         return RequestView.of(service.approve(request_id, actor, decision.comment))
 
-    @router.post("/requests/{request_id}/reject", tags=["approvals"])
+    @router.post("/requests/{request_id}/reject", operation_id="rejectRequest", tags=["approvals"])
     def reject_request(
         request_id: RequestId, decision: Decision, actor: CurrentActor
     ) -> RequestView:
         return RequestView.of(service.reject(request_id, actor, decision.comment))
 
-    @router.get("/requests/{request_id}/logs", tags=["requests"])
+    @router.get("/requests/{request_id}/logs", operation_id="listRequestLogs", tags=["requests"])
     def request_logs(
         request_id: RequestId,
         actor: CurrentActor,
@@ -185,6 +188,7 @@ def request_router(platform: Platform) -> APIRouter:
 
     @router.get(
         "/requests/{request_id}/events",
+        operation_id="streamRequestEvents",
         tags=["requests"],
         response_class=StreamingResponse,
         responses={
@@ -204,7 +208,11 @@ def request_router(platform: Platform) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    @router.post("/requests/{request_id}/secrets/reveal", tags=["requests"])
+    @router.post(
+        "/requests/{request_id}/secrets/reveal",
+        operation_id="revealRequestSecrets",
+        tags=["requests"],
+    )
     def reveal_secrets(request_id: RequestId, actor: CurrentActor) -> SecretsView:
         """The secret outputs in clear, for members of the owning team; every reveal is audited."""
         return SecretsView(request_id=request_id, secrets=service.reveal_secrets(request_id, actor))

@@ -29,7 +29,7 @@ def resource_router(platform: Platform) -> APIRouter:
     service = platform.service
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["resources"])
 
-    @router.get("/resources")
+    @router.get("/resources", operation_id="listResources")
     def list_resources(
         actor: CurrentActor,
         team: Annotated[str | None, Query(max_length=63, pattern=TEAM_NAME)] = None,
@@ -39,11 +39,11 @@ def resource_router(platform: Platform) -> APIRouter:
         found = service.resources(actor, team=team, include_destroyed=include_destroyed)
         return [ResourceView.of(r) for r in found]
 
-    @router.get("/resources/{resource_id}")
+    @router.get("/resources/{resource_id}", operation_id="getResource")
     def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         return ResourceView.of(service.resource(resource_id, actor))
 
-    @router.post("/resources/{resource_id}/secrets/reveal")
+    @router.post("/resources/{resource_id}/secrets/reveal", operation_id="revealResourceSecrets")
     def reveal_secrets(resource_id: str, actor: CurrentActor) -> SecretsView:
         """The resource's secret outputs in clear, for its team's members; audited."""
         found = service.reveal_resource_secrets(resource_id, actor)
@@ -51,7 +51,7 @@ def resource_router(platform: Platform) -> APIRouter:
             request_id=service.resource(resource_id, actor).request_id, secrets=found
         )
 
-    @router.post("/resources/{resource_id}/check")
+    @router.post("/resources/{resource_id}/check", operation_id="checkResource")
     def check_resource(resource_id: str, actor: CurrentActor) -> CheckView:
         """Read the live state now: does it exist, and what drifted from what was made?"""
         observation = service.check(resource_id, actor)
@@ -65,12 +65,12 @@ def resource_router(platform: Platform) -> APIRouter:
             ],
         )
 
-    @router.post("/resources/{resource_id}/extend")
+    @router.post("/resources/{resource_id}/extend", operation_id="extendResource")
     def extend_resource(resource_id: ResourceId, body: Extend, actor: CurrentActor) -> ResourceView:
         """Push the expiry to ``ttl`` from now, within the template's ``lifecycle.ttl.max``."""
         return ResourceView.of(service.extend(resource_id, actor, body.ttl))
 
-    @router.delete("/resources/{resource_id}", status_code=202)
+    @router.delete("/resources/{resource_id}", operation_id="destroyResource", status_code=202)
     def destroy_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         """Queue the destruction; the resource is ``destroying`` until the worker is done."""
         return ResourceView.of(service.destroy(resource_id, actor))
