@@ -13,7 +13,7 @@ from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
 from goldenpath.secretbox import SecretBox
-from goldenpath.service_rules import authorize_or_hide, check_uuid, visible
+from goldenpath.service_rules import authorize_or_hide, check_uuid, duration_input, visible
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import ResourceRecord
@@ -119,12 +119,7 @@ class ResourceUseCases:
         with self.database.begin() as conn:
             request = queries.get_request(conn, resource.request_id)
             template = Template.from_snapshot(request.template_snapshot)
-            try:
-                wanted = datetime.now(UTC) + parse_duration(ttl)
-            except ValueError:
-                raise InvalidInput(
-                    field="ttl", rule="must be a duration like 12h, 30d or 2w"
-                ) from None
+            wanted = datetime.now(UTC) + duration_input(ttl)
             longest = template.document.spec.lifecycle.ttl.max
             if longest is not None and wanted > resource.created_at + parse_duration(longest):
                 raise InvalidInput(

@@ -14,6 +14,9 @@ from goldenpath.templates.loader import Template
 from goldenpath.templates.model import parse_duration
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+# The longest lifetime anything may be given, with or without a template max: an expiry date
+# must stay a date (a typo like 999999w would overflow past the year 9999).
+LONGEST_TTL = "520w"
 
 
 def denial_text(verdict: Verdict) -> str:
@@ -82,6 +85,9 @@ def lifetime_seconds(template: Template, ttl: str | None) -> int | None:
 def duration_input(text: str) -> timedelta:
     """A duration a user typed (``ttl``), or the error naming the field and the rule."""
     try:
-        return parse_duration(text)
+        duration = parse_duration(text)
     except ValueError:
         raise InvalidInput(field="ttl", rule="must be a duration like 12h, 30d or 2w") from None
+    if duration > parse_duration(LONGEST_TTL):
+        raise InvalidInput(field="ttl", rule=f"must be at most {LONGEST_TTL} on this platform")
+    return duration

@@ -43,6 +43,9 @@ def test_a_resource_expires_and_is_destroyed_and_may_be_extended_before(
         assert extended.expires_at is not None and extended.expires_at > resource.expires_at
         with pytest.raises(InvalidInput, match="outlive the 90d"):
             platform.service.extend(resource.id, ALICE, "13w")
+        with pytest.raises(InvalidInput, match="at most 520w"):
+            platform.service.extend(resource.id, ALICE, "999999w")
+        assert platform.service.resource(resource.id, ALICE).expires_at == extended.expires_at
 
         assert platform.service.expire_resources() == []  # not yet
         later = datetime.now(UTC) + timedelta(days=31)
@@ -65,6 +68,21 @@ def test_a_lifetime_beyond_the_limit_is_refused_and_creates_nothing(
     with pytest.raises((InvalidInput, InvalidInputs), match=rule):
         platform.service.submit("postgres-database", {"name": unique_name("x")}, ALICE, ttl=ttl)
     assert platform.service.requests(ADMIN) == []
+
+
+def test_a_lifetime_past_the_platform_limit_is_refused_even_without_a_template_max(
+    platform: Platform, unique_name: Callable[[str], str]
+) -> None:
+    """new-repo has no max: 999999w used to pass the dry run and overflow in the worker."""
+    name = unique_name("repo").replace("_", "-")
+    with pytest.raises(InvalidInput, match="at most 520w") as refused:
+        platform.service.dry_run("new-repo", {"name": name}, ALICE, ttl="999999w")
+    assert refused.value.field == "ttl"
+    with pytest.raises(InvalidInput, match="at most 520w"):
+        platform.service.submit("new-repo", {"name": name}, ALICE, ttl="999999w")
+    assert platform.service.requests(ADMIN) == []
+    preview = platform.service.dry_run("new-repo", {"name": name}, ALICE, ttl="520w")
+    assert preview.plan["ttl_seconds"] == 520 * 7 * 86400
 
 
 def test_without_a_ttl_nothing_expires(
