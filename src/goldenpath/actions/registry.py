@@ -41,6 +41,11 @@ class ActionRegistry:
 def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.aws.ec2_instance import Ec2Instance
     from goldenpath.actions.aws.s3_bucket import S3Bucket
+    from goldenpath.actions.backstage.catalog_register import CatalogRegister
+    from goldenpath.actions.backstage.catalog_write import CatalogWrite
+    from goldenpath.actions.backstage.fetch import FetchPlain, FetchTemplate
+    from goldenpath.actions.backstage.fs import FsDelete, FsRename
+    from goldenpath.actions.backstage.publish import PublishGitea, PublishGitHub
     from goldenpath.actions.ci.secret import CiSecret
     from goldenpath.actions.debug.log import DebugLog
     from goldenpath.actions.debug.wait import DebugWait
@@ -52,13 +57,21 @@ def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.terraform.action import TerraformApply
 
     return [
+        CatalogRegister,
+        CatalogWrite,
         CiSecret,
         DebugLog,
         DebugWait,
         Ec2Instance,
+        FetchPlain,
+        FetchTemplate,
+        FsDelete,
+        FsRename,
         GitRepo,
         MysqlDatabase,
         PostgresDatabase,
+        PublishGitea,
+        PublishGitHub,
         RedisUser,
         S3Bucket,
         SecretGenerate,

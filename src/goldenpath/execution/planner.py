@@ -16,10 +16,17 @@ from pydantic import ValidationError
 
 from goldenpath.actions.base import Action, ActionInputs, PlanContext
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import GoldenPathError, InvalidInput, InvalidInputs, PolicyDenied
+from goldenpath.errors import (
+    GoldenPathError,
+    InvalidInput,
+    InvalidInputs,
+    PolicyDenied,
+    TemplateInvalid,
+)
 from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 from goldenpath.templates.loader import Template
+from goldenpath.templates.model import Step
 from goldenpath.templates.rendering import STEP_REF, Renderer, pending_step
 
 _PARAMETER_ONLY = re.compile(r"^\s*\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
@@ -41,7 +48,20 @@ def render_context(
     return {
         "parameters": dict(parameters),
         "steps": {},
-        "user": {"name": requester.user},
+        # ``ref`` and ``entity`` are Backstage's spellings of the same actor.
+        "user": {
+            "name": requester.user,
+            "ref": f"user:default/{requester.user}",
+            "entity": {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "User",
+                "metadata": {"name": requester.user, "namespace": "default"},
+                "spec": {
+                    "profile": {"displayName": requester.user},
+                    "memberOf": [f"group:default/{requester.team}"],
+                },
+            },
+        },
         "team": {"name": requester.team},
         "template": {"name": template.name, "version": template.version},
     }
@@ -93,6 +113,44 @@ def validated_inputs(
         raise InvalidInputs(problems) from exc
 
 
+@dataclass(frozen=True)
+class Iterations:
+    """A step's validated inputs: one, or one per item of its ``each``."""
+
+    inputs: tuple[ActionInputs, ...]
+    # The rendered inputs before validation, as the plan shows them.
+    rendered: tuple[Any, ...] = ()
+    each: bool = False
+
+    def shown(self) -> Any:
+        dumped = [i.model_dump(mode="json") for i in self.inputs]
+        return dumped if self.each else dumped[0]
+
+    def outputs(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The step's outputs; under ``each``, every output is the list of its values (as in
+        Backstage), an iteration without that output giving None."""
+        if not self.each:
+            return results[0]
+        names = sorted({name for result in results for name in result})
+        return {name: [result.get(name) for result in results] for name in names}
+
+
+def step_inputs(action: Action[Any], step: Step, renderer: Renderer) -> Iterations:
+    """Render and validate a step's inputs, once per ``each`` item when it has one."""
+    where = f"spec.steps.{step.id}"
+    if step.each is None:
+        rendered = renderer.render(step.input, f"{where}.input")
+        inputs = validated_inputs(action, step.input, rendered, step.id)
+        return Iterations((inputs,), (rendered,))
+    items = renderer.iterations(step.each, f"{where}.each") or []
+    each_inputs, each_rendered = [], []
+    for item in items:
+        rendered = renderer.with_values(each=item).render(step.input, f"{where}.input")
+        each_inputs.append(validated_inputs(action, step.input, rendered, step.id))
+        each_rendered.append(rendered)
+    return Iterations(tuple(each_inputs), tuple(each_rendered), each=True)
+
+
 def _pydantic_rule(error: Mapping[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if error["type"] == "string_pattern_mismatch":
@@ -138,21 +196,29 @@ def resolve_plan(
             steps.append({"id": step.id, "action": step.action, "skipped": True, "resources": []})
             continue
         action = registry.get(step.action)
-        rendered = renderer.render(step.input, f"{where}.input")
         try:
-            inputs = validated_inputs(action, step.input, rendered, step.id)
-            planned = action.plan(
-                PlanContext(
-                    inputs=inputs,
-                    backends=backends,
-                    owner_team=requester.team,
-                    requested_by=requester.user,
-                    template_name=template.name,
-                    template_dir=template.source.parent,
-                    data_dir=data_dir,
-                    plan_guard=judged if plan_guard is not None else None,
+            iterations = step_inputs(action, step, renderer)
+            planned = [
+                resource
+                for inputs in iterations.inputs
+                for resource in action.plan(
+                    PlanContext(
+                        inputs=inputs,
+                        backends=backends,
+                        owner_team=requester.team,
+                        requested_by=requester.user,
+                        template_name=template.name,
+                        template_dir=template.source.parent,
+                        data_dir=data_dir,
+                        plan_guard=judged if plan_guard is not None else None,
+                    )
                 )
-            )
+            ]
+            if iterations.each and planned:
+                raise InvalidInput(
+                    field=f"steps.{step.id}.each",
+                    rule=f"'each' cannot repeat {step.action}, which creates a catalog resource",
+                )
         except PolicyDenied as exc:
             # A guardrail on what the action itself planned (a Terraform plan): part of the
             # verdict, not an input error, so the request can still become an exception.
@@ -164,6 +230,8 @@ def resolve_plan(
         except InvalidInput as exc:
             problems.append(_from_parameters(step.input, exc, step.id))
             continue
+        except TemplateInvalid:
+            raise  # an expression that does not render is the template's fault, not the input's
         except GoldenPathError as exc:
             problems.append(InvalidInput(field=f"steps.{step.id}", rule=exc.message))
             continue
@@ -174,7 +242,7 @@ def resolve_plan(
                 "id": step.id,
                 "name": step.name or step.id,
                 "action": step.action,
-                "input": rendered,
+                "input": list(iterations.rendered) if iterations.each else iterations.rendered[0],
                 "skipped": False,
                 "resources": step_resources,
             }

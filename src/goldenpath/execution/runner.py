@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import Cancelled, GoldenPathError, RequestBusy, ResourceTaken
+from goldenpath.errors import ActionError, Cancelled, GoldenPathError, RequestBusy, ResourceTaken
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
-from goldenpath.execution.planner import render_context, validated_inputs
+from goldenpath.execution.planner import Iterations, render_context, step_inputs
 from goldenpath.execution.steps import (
     expiry,
     planned_cost,
@@ -43,6 +43,8 @@ from goldenpath.templates.rendering import Renderer
 logger = logging.getLogger(__name__)
 PENDING_MARK = "(known after apply"
 INPUT_CHECKPOINT = "_input"
+# The catalog holds one resource per step: a loop would make several under one step's name.
+EACH_MAKES_RESOURCES = "'each' cannot repeat {action}, which creates a catalog resource"
 
 
 def failure_text(exc: BaseException) -> str:
@@ -131,9 +133,9 @@ class Runner:
                     continue
                 self._raise_if_cancelled(request.id)
                 action = self.registry.get(step.action)
-                rendered = renderer.render(step.input, f"spec.steps.{step.id}.input")
-                inputs = validated_inputs(action, step.input, rendered, step.id)
-                outputs = self._apply_step(request, template, step.id, action, inputs, secrets)
+                outputs = self._apply_step(
+                    request, template, step.id, action, step_inputs(action, step, renderer), secrets
+                )
             except Exception as exc:
                 if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
                     exc = Cancelled(detail=failure_text(exc))
@@ -177,11 +179,22 @@ class Runner:
         template: Template,
         step_id: str,
         action: Action[Any],
-        inputs: ActionInputs,
+        iterations: Iterations,
         secrets: set[str],
     ) -> dict[str, Any]:
-        secrets.update(secret_inputs(inputs))
-        first = self._catalog_entry(request, template, step_id, action, inputs, secrets)
+        """Apply one step: its action once, or once per item of its ``each``."""
+        for each_inputs in iterations.inputs:
+            secrets.update(secret_inputs(each_inputs))
+            if iterations.each and action.plan(
+                self._context(request, template, step_id, each_inputs, None, secrets)
+            ):
+                raise ActionError(problem=EACH_MAKES_RESOURCES.format(action=action.id))
+        inputs = iterations.inputs[0] if iterations.inputs else None
+        first = (
+            self._catalog_entry(request, template, step_id, action, inputs, secrets)
+            if inputs is not None and not iterations.each
+            else None
+        )
         with self.database.begin() as conn:
             resource_id = None
             if first is not None:
@@ -202,7 +215,7 @@ class Runner:
                     },
                 )
             stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
-            if stored_input is None:
+            if stored_input is None and inputs is not None and not iterations.each:
                 queries.put_checkpoint(
                     conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(revealed(inputs))
                 )
@@ -211,7 +224,7 @@ class Runner:
                 request.id,
                 step_id,
                 status="running",
-                input=masked(inputs.model_dump(mode="json"), secrets),
+                input=masked(iterations.shown(), secrets),
                 started_at=queries.now(),
                 error=None,
             )
@@ -223,10 +236,14 @@ class Runner:
                 {"action": action.id, "resource": resource_id, "attempt": request.attempts + 1},
             )
         self._progressed(request.id)
-        ctx = self._context(request, template, step_id, inputs, resource_id, secrets)
-        with self._watch_for_cancel(request.id, ctx.cancelled):
-            outputs = action.apply(ctx)
-        secret_names = action.secret_outputs | ctx.declared_secrets
+        results: list[dict[str, Any]] = []
+        secret_names = set(action.secret_outputs)
+        for each_inputs in iterations.inputs:
+            ctx = self._context(request, template, step_id, each_inputs, resource_id, secrets)
+            with self._watch_for_cancel(request.id, ctx.cancelled):
+                results.append(action.apply(ctx))
+            secret_names |= ctx.declared_secrets
+        outputs = iterations.outputs(results)
         secret_part = {k: v for k, v in outputs.items() if k in secret_names}
         plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
         secrets.update(str(v) for v in secret_part.values())
@@ -283,7 +300,13 @@ class Runner:
         try:
             values = renderer.render(output.values, "spec.output.values")
             secret_values = renderer.render(output.secrets, "spec.output.secrets")
-            links = renderer.render(output.links, "spec.output.links")
+            links = [
+                renderer.render(
+                    {k: v for k, v in link.items() if k != "if"}, f"spec.output.links[{i}]"
+                )
+                for i, link in enumerate(output.links)
+                if renderer.condition(link.get("if"), f"spec.output.links[{i}].if")
+            ]
             text = renderer.render(output.text, "spec.output.text")
         except GoldenPathError as exc:
             error = f"outputs could not be rendered: {exc.message}"

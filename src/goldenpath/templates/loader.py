@@ -319,6 +319,15 @@ def _check_steps(
             )
         for at, text in _strings(step.input, [*loc, "input"]):
             _check_expression(path, node, at, text, earlier, all_steps)
+        for at, text in _strings(step.each, [*loc, "each"]):
+            _check_expression(path, node, at, text, earlier, all_steps)
+        if step.each is None and any("each." in text for _, text in _strings(step.input, [])):
+            raise TemplateInvalid(
+                file=str(path),
+                field=_dotted([*loc, "input"]),
+                line=_line(node, [*loc, "input"]),
+                problem="uses 'each.' but the step has no 'each'",
+            )
         if isinstance(step.if_, str):
             _check_expression(
                 path, node, [*loc, "if"], condition_text(step.if_), earlier, all_steps

@@ -47,6 +47,9 @@ class Step(Strict):
     action: str = Field(pattern=ACTION_ID_PATTERN)
     input: dict[str, Any] = Field(default_factory=dict)
     if_: str | bool | None = Field(default=None, alias="if")
+    # Run the step once per item of a list (or entry of a mapping), ``each.value`` / ``each.key``
+    # in its inputs; each output becomes the list of the iterations' values.
+    each: str | list[Any] | dict[str, Any] | None = None
 
 
 def _inside_template_folder(path: str) -> str:
@@ -65,6 +68,8 @@ GuardrailPath = Annotated[str, AfterValidator(_inside_template_folder)]
 class Output(Strict):
     values: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
+    # ``title``, ``url`` (and Backstage's ``icon``, ``entityRef``); a link whose ``if`` renders
+    # false is left out.
     links: list[dict[str, str]] = Field(default_factory=list)
     text: str | None = None
 

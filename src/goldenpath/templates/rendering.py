@@ -86,6 +86,27 @@ class Renderer:
             return [self.render(v, f"{where}[{i}]") for i, v in enumerate(value)]
         return value
 
+    def with_values(self, **values: Any) -> Renderer:
+        """A renderer whose context has ``values`` too (``each`` inside a loop)."""
+        return Renderer({**self._context, **values}, file=self._file)
+
+    def iterations(self, each: Any, where: str) -> list[dict[str, Any]] | None:
+        """The ``each`` items of a step as ``{key, value}`` (keys of a list are ``"0"``, ``"1"``,
+        as in Backstage); None while the list is still a pending output (plans)."""
+        items = self.render(each, where)
+        if isinstance(items, PendingOutput):
+            return None
+        if isinstance(items, list):
+            return [{"key": str(i), "value": v} for i, v in enumerate(items)]
+        if isinstance(items, Mapping):
+            return [{"key": str(k), "value": v} for k, v in items.items()]
+        raise TemplateInvalid(
+            file=self._file,
+            field=where,
+            line="?",
+            problem=f"must render to a list or a mapping (got {type(items).__name__})",
+        )
+
     def condition(self, value: str | bool | None, where: str) -> bool:
         if value is None:
             return True

@@ -72,16 +72,23 @@ def test_unknown_action_is_refused_naming_step_and_action(tmp_path: Path) -> Non
     assert any("acme:deploy" in p.message for p in catalog.problems)
 
 
-def test_each_is_refused_not_skipped(tmp_path: Path) -> None:
-    file = tmp_path / "each.yaml"
-    file.write_text(
+def test_each_loads_and_each_outside_a_loop_is_refused(tmp_path: Path) -> None:
+    head = (
         "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\n"
         "metadata: {name: each-bs}\nspec:\n  steps:\n"
-        "    - {id: say, action: debug:log, each: '${{ parameters.xs }}',"
+    )
+    looped = tmp_path / "each.yaml"
+    looped.write_text(
+        head + "    - {id: say, action: debug:log, each: '${{ parameters.xs }}',"
         " input: {message: '${{ each.value }}'}}\n"
     )
-    with pytest.raises(TemplateInvalid, match=r"spec.steps\[0\].each"):
-        load_template(file, KNOWN)
+    assert load_template(looped, KNOWN).document.spec.steps[0].each == "${{ parameters.xs }}"
+    stray = tmp_path / "stray.yaml"
+    stray.write_text(
+        head + "    - {id: say, action: debug:log, input: {message: '${{ each.value }}'}}\n"
+    )
+    with pytest.raises(TemplateInvalid, match=r"spec.steps\[0\].input.*no 'each'"):
+        load_template(stray, KNOWN)
 
 
 def test_convert_prints_the_native_equivalent() -> None:

@@ -8,15 +8,16 @@ the render context and are never rendered themselves.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from goldenpath.errors import ActionError
@@ -67,14 +68,22 @@ def skeleton_folder(template_dir: Path | None, skeleton: str) -> Path:
     return folder
 
 
-def render_skeleton(folder: Path, context: Mapping[str, Any]) -> tuple[SkeletonFile, ...]:
+def render_skeleton(
+    folder: Path,
+    context: Mapping[str, Any],
+    *,
+    environment: Environment | None = None,
+    verbatim: Sequence[str] = (),
+) -> tuple[SkeletonFile, ...]:
     """Every file under ``folder`` with its name and text rendered against ``context``.
 
+    ``environment`` is a sandboxed Jinja2 environment (Backstage skeletons use ``${{ }}``);
+    files matching a ``verbatim`` glob keep their content as it is (their names still render).
     All files are read and rendered before anything is created, so a bad skeleton leaves
     nothing half-made.
     """
     folder = folder.resolve()
-    env = SandboxedEnvironment(
+    env = environment or SandboxedEnvironment(
         undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
     )
     files: dict[str, SkeletonFile] = {}
@@ -90,9 +99,12 @@ def render_skeleton(folder: Path, context: Mapping[str, Any]) -> tuple[SkeletonF
         total += info.st_size
         if total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
             raise ActionError(problem="the skeleton is too large (200 files, 5 MB at most)")
+        as_is = any(fnmatch.fnmatchcase(relative.as_posix(), glob) for glob in verbatim)
         files[path] = SkeletonFile(
             path=path,
-            content=_render_content(env, source, relative, context),
+            content=source.read_bytes()
+            if as_is
+            else _render_content(env, source, relative, context),
             executable=bool(info.st_mode & stat.S_IXUSR),
         )
     if not files:
@@ -124,9 +136,7 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def _render_name(
-    env: SandboxedEnvironment, part: str, context: Mapping[str, Any], relative: Path
-) -> str:
+def _render_name(env: Environment, part: str, context: Mapping[str, Any], relative: Path) -> str:
     name = _render(env, part, context, relative) if "{" in part else part
     if not name or name in (".", "..", ".git") or "/" in name or "\\" in name:
         raise ActionError(problem=f"skeleton path '{relative}' renders to a bad name '{name}'")
@@ -136,7 +146,7 @@ def _render_name(
 
 
 def _render_content(
-    env: SandboxedEnvironment, source: Path, relative: Path, context: Mapping[str, Any]
+    env: Environment, source: Path, relative: Path, context: Mapping[str, Any]
 ) -> bytes:
     raw = source.read_bytes()
     try:
@@ -146,9 +156,7 @@ def _render_content(
     return _render(env, text, context, relative).encode("utf-8")
 
 
-def _render(
-    env: SandboxedEnvironment, text: str, context: Mapping[str, Any], relative: Path
-) -> str:
+def _render(env: Environment, text: str, context: Mapping[str, Any], relative: Path) -> str:
     try:
         return env.from_string(text).render(context)
     except TemplateError as exc:

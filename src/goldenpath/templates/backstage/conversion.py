@@ -15,6 +15,13 @@ from typing import Any
 from goldenpath.errors import TemplateInvalid
 
 API_VERSION = "scaffolder.backstage.io/v1beta3"
+# Steps that change Backstage's shared working directory, and steps that read it: the readers
+# get the writers' operations as their ``workspace`` input (see actions/backstage/workspace.py).
+WORKSPACE_WRITERS = frozenset(
+    {"fetch:template", "fetch:plain", "fs:rename", "fs:delete", "catalog:write"}
+)
+WORKSPACE_READERS = frozenset({"publish:github", "publish:gitea", "catalog:register"})
+_SECRETS = re.compile(r"\bsecrets\.")
 _STEP_INDEX = re.compile(r"steps\[\s*['\"]([^'\"]+)['\"]\s*\]")
 _STRICT_EQUAL = re.compile(r"(!|=)==")
 
@@ -46,22 +53,30 @@ def convert(
         },
         "spec": {
             "parameters": _parameters(spec.get("parameters") or {}),
-            "steps": [
-                _step(path, index, step, ids, known_actions) for index, step in enumerate(steps)
-            ],
+            "steps": _steps(path, steps, ids, known_actions),
         },
     }
     output = spec.get("output")
     if isinstance(output, Mapping):
-        for key in ("links", "text"):
-            items = output.get(key)
-            for i, item in enumerate(items if isinstance(items, list) else []):
-                if isinstance(item, Mapping) and "if" in item:
-                    _refuse(
-                        path, f"spec.output.{key}[{i}].if", "'if' on outputs is not supported yet"
-                    )
         native["spec"]["output"] = _output(output, ids)
     return native
+
+
+def _steps(
+    path: Path, steps: list[Any], ids: Mapping[str, str], known_actions: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    converted: list[dict[str, Any]] = []
+    writers: list[str] = []
+    for index, step in enumerate(steps):
+        native = _step(path, index, step, ids, known_actions)
+        if native["action"] in WORKSPACE_READERS:
+            native["input"]["workspace"] = [
+                f"${{{{ steps.{w}.output.workspace | default(none) }}}}" for w in writers
+            ]
+        if native["action"] in WORKSPACE_WRITERS:
+            writers.append(native["id"])
+        converted.append(native)
+    return converted
 
 
 def step_id(backstage_id: str) -> str:
@@ -75,6 +90,8 @@ def expression(text: Any, ids: Mapping[str, str]) -> Any:
         if "${{" not in text:
             return text
         text = _STEP_INDEX.sub(lambda m: f"steps.{ids.get(m.group(1), step_id(m.group(1)))}", text)
+        # ``ui:field: Secret`` values are parameters marked secret (masked, sealed at rest).
+        text = _SECRETS.sub("parameters.", text)
         return _STRICT_EQUAL.sub(lambda m: m.group(1) + "=", text)
     if isinstance(text, Mapping):
         return {k: expression(v, ids) for k, v in text.items()}
@@ -127,8 +144,6 @@ def _step(
         _refuse(path, where, "must be a mapping")
     action = str(step.get("action"))
     name = str(step.get("id"))
-    if "each" in step:
-        _refuse(path, f"{where}.each", f"step '{name}': 'each' is not supported yet")
     if known_actions is not None and action not in known_actions:
         _refuse(
             path,
@@ -145,6 +160,8 @@ def _step(
         converted["name"] = step["name"]
     if "if" in step:
         converted["if"] = expression(step["if"], ids)
+    if "each" in step:
+        converted["each"] = expression(step["each"], ids)
     return converted
 
 
@@ -163,16 +180,35 @@ def _output(output: Mapping[str, Any], ids: Mapping[str, str]) -> dict[str, Any]
     result: dict[str, Any] = {}
     links = output.get("links")
     if isinstance(links, list):
-        result["links"] = [expression(dict(link), ids) for link in links]
+        result["links"] = [
+            expression(
+                {k: str(v).lower() if isinstance(v, bool) else v for k, v in link.items()}, ids
+            )
+            for link in links
+            if isinstance(link, Mapping)
+        ]
     text = output.get("text")
     if isinstance(text, list):
-        result["text"] = "\n\n".join(
-            str(expression(t.get("content", ""), ids)) for t in text if isinstance(t, Mapping)
-        )
+        result["text"] = "\n\n".join(_text(item, ids) for item in text if isinstance(item, Mapping))
     values = {k: v for k, v in output.items() if k not in ("links", "text")}
     if values:
         result["values"] = {k: expression(str(v), ids) for k, v in values.items()}
     return result
+
+
+def _text(item: Mapping[str, Any], ids: Mapping[str, str]) -> str:
+    """One ``output.text[]`` entry; its ``if`` becomes a block around it (blocks are ``${% %}``)."""
+    title = f"{item['title']}\n\n" if item.get("title") else ""
+    content = f"{title}{expression(str(item.get('content', '')), ids)}"
+    condition = item.get("if")
+    if condition is None:
+        return content
+    if isinstance(condition, bool):
+        return content if condition else ""
+    test = str(expression(condition, ids)).strip()
+    if test.startswith("${{") and test.endswith("}}"):
+        test = test[3:-2].strip()
+    return f"${{% if {test} %}}{content}${{% endif %}}"
 
 
 def _refuse(path: Path, field: str, problem: str) -> None:

@@ -1,0 +1,2 @@
+"""Backstage's scaffolder actions, mapped onto ours (``fetch:*``, ``fs:*``, ``publish:*``,
+``catalog:*``)."""
