@@ -1,10 +1,11 @@
 """The Slack face: a slack-bolt app served by the platform at ``POST /slack/events``.
 
 Every delivery's signature (``X-Slack-Signature``, v0 HMAC-SHA256 over ``v0:{ts}:{body}``,
-timestamps within 5 minutes either way) is checked before its body is read as anything but
-bytes; a wrong one gets 401 and changes nothing. A delivery seen before (Slack retries, with
-``X-Slack-Retry-Num``) is acknowledged and not handled again. Bolt then acknowledges within
-Slack's 3 seconds and the listeners carry on with the heavy work after the ack.
+timestamps within 5 minutes either way) is checked here, once, before its body is read as
+anything but bytes; a wrong, missing or malformed one gets 401 and changes nothing. A delivery
+seen before (Slack retries, with ``X-Slack-Retry-Num``) is acknowledged and not handled again.
+Bolt then acknowledges within Slack's 3 seconds and the listeners carry on with the heavy work
+after the ack.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from goldenpath.slack.people import SlackPeople
 from goldenpath.slack.webapi import web_client
 from goldenpath.store import slack as slack_store
 
-__all__ = ["EVENTS_PATH", "mount_slack"]
+__all__ = ["EVENTS_PATH", "mount_slack", "signed"]
 
 EVENTS_PATH = "/slack/events"
 
@@ -38,6 +39,8 @@ def build_bolt_app(face: SlackFace, signing_secret: str) -> App:
         signing_secret=signing_secret,
         client=face.client,
         token_verification_enabled=False,
+        # Checked once, at the edge, against the face's clock: see `signed`.
+        request_verification_enabled=False,
         process_before_response=False,
     )
     register_commands(app, face)
@@ -53,24 +56,25 @@ def build_bolt_app(face: SlackFace, signing_secret: str) -> App:
 def mount_slack(api: FastAPI, platform: Platform) -> SlackFace | None:
     """Serve the Slack app when a signing secret is configured; otherwise the path is 404."""
     settings = platform.settings
-    if not settings.slack_signing_secret:
+    secret = settings.slack_signing_secret
+    if not secret:
         return None
     client = platform.slack_client or web_client(settings.slack_bot_token, settings.slack_api_url)
     people = SlackPeople(
         platform.database, platform.directory, client, email_domain=settings.slack_email_domain
     )
     face = SlackFace(platform=platform, people=people, client=client)
-    bolt = build_bolt_app(face, settings.slack_signing_secret)
-    verifier = SignatureVerifier(settings.slack_signing_secret)
+    bolt = build_bolt_app(face, secret)
     api.state.slack_face = face
 
     @api.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        if not verifier.is_valid(
+        if not signed(
+            SignatureVerifier(secret, clock=face.clock),
             body,
-            request.headers.get("X-Slack-Request-Timestamp", ""),
-            request.headers.get("X-Slack-Signature", ""),
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
         ):
             face.counts["bad_signature"] += 1
             return Response(status_code=401, content="invalid signature")
@@ -87,6 +91,20 @@ def mount_slack(api: FastAPI, platform: Platform) -> SlackFace | None:
 
     mount_link_pages(api, platform, people)
     return face
+
+
+def signed(
+    verifier: SignatureVerifier, body: bytes, timestamp: str | None, signature: str | None
+) -> bool:
+    """Whether Slack signed this delivery within 5 minutes of the verifier's clock. A missing
+    or non-numeric timestamp, or a body that is not UTF-8, is unsigned, never an error."""
+    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return verifier.is_valid(body, timestamp, signature)
 
 
 def _first_delivery(platform: Platform, key: str) -> bool:

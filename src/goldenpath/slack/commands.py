@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,9 @@ from goldenpath.slack.webapi import call
 from goldenpath.web.forms import form_pages
 
 DESTROY_ACTION = "gp_destroy"
+# The command is named in the app's manifest (`/golden` in ours); whatever name a workspace
+# gave it, the deliveries that reach this app are answered alike.
+ANY_COMMAND = re.compile(r"^/")
 HELP = """*Golden Path* in Slack:
 • `/golden list`: the golden paths you may run
 • `/golden <path>`: fill in its form, preview the guardrails' verdict and cost, submit
@@ -28,7 +32,7 @@ HELP = """*Golden Path* in Slack:
 def register_commands(app: App, face: SlackFace) -> None:
     service = face.service
 
-    @app.command("/golden")
+    @app.command(ANY_COMMAND)
     def golden(ack: Callable[..., None], command: dict[str, Any]) -> None:
         words = str(command.get("text") or "").split()
         slack_user, channel = str(command["user_id"]), command.get("channel_id")

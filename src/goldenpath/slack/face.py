@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.signature import Clock
 
 from goldenpath.app import Platform
 from goldenpath.errors import BackendUnavailable, GoldenPathError
@@ -35,6 +36,8 @@ class SlackFace:
     client: WebClient
     # Counted for the operator (and the tests): refused signatures, repeated deliveries.
     counts: Counter[str] = field(default_factory=Counter)
+    # What deliveries' timestamps are checked against (a test sets Slack's documented example's).
+    clock: Clock = field(default_factory=Clock)
 
     @property
     def service(self) -> Any:

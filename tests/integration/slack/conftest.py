@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -18,12 +19,15 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 
 from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.execution.worker_thread import WorkerThread
+from goldenpath.slack.face import SlackFace
 from goldenpath.slack.people import SlackPeople
+from goldenpath.store import tables
 from tests.conftest import ADMIN
 from tests.integration.slack.slack_fake import SlackFake
 
@@ -57,6 +61,8 @@ class SlackWorld:
     platform: Platform
     fake: SlackFake
     http: httpx.Client
+    face: SlackFace | None  # None when no signing secret is configured
+    signing_secret: str | None
 
     def post(
         self,
@@ -67,23 +73,27 @@ class SlackWorld:
         headers: dict[str, str] | None = None,
         content_type: str = "application/x-www-form-urlencoded",
     ) -> httpx.Response:
+        """A delivery signed as Slack signs it (now, with the world's secret)."""
         ts = int(time.time()) if timestamp is None else timestamp
         sent = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": signature if signature is not None else sign(body, ts),
+            "X-Slack-Signature": (
+                signature
+                if signature is not None
+                else sign(body, ts, self.signing_secret or SIGNING_SECRET)
+            ),
         }
         sent.update(headers or {})
-        return self.http.post(f"{self.url}/slack/events", content=body, headers=sent)
+        return self.send(body, sent)
 
-    def command(
-        self,
-        user: str,
-        text: str,
-        channel: str = "C0PAYMENTS",
-        trigger_id: str | None = None,
-        **extra: Any,
-    ) -> httpx.Response:
+    def send(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """A delivery with exactly these headers: nothing added, nothing signed."""
+        return self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
+
+    def command_body(
+        self, user: str, text: str, channel: str = "C0PAYMENTS", trigger_id: str | None = None
+    ) -> bytes:
         """A slash command as Slack sends it (form-encoded)."""
         fields = {
             "token": "unused-verification-token",
@@ -99,23 +109,33 @@ class SlackWorld:
             "response_url": f"{self.fake.url}response/{user}",
             "trigger_id": trigger_id or trigger(),
         }
-        return self.post(urlencode(fields).encode(), **extra)
+        return urlencode(fields).encode()
 
-    def interaction(self, payload: dict[str, Any], **extra: Any) -> httpx.Response:
+    def command(
+        self,
+        user: str,
+        text: str,
+        channel: str = "C0PAYMENTS",
+        trigger_id: str | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        return self.post(self.command_body(user, text, channel, trigger_id), **extra)
+
+    @staticmethod
+    def interaction_body(payload: dict[str, Any]) -> bytes:
         """An interactivity delivery: ``payload=<JSON>``, form-encoded."""
         payload.setdefault("trigger_id", trigger())
-        return self.post(urlencode({"payload": json.dumps(payload)}).encode(), **extra)
+        return urlencode({"payload": json.dumps(payload)}).encode()
 
-    def submit_view(
-        self, user: str, view: dict[str, Any], values: dict[str, Any], **extra: Any
-    ) -> httpx.Response:
-        """A view_submission of ``view`` (as the app opened it) with the inputs' state."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0001", "domain": "test"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
-            "api_app_id": "A0001",
-            "token": "unused-verification-token",
+    def interaction(self, payload: dict[str, Any], **extra: Any) -> httpx.Response:
+        return self.post(self.interaction_body(payload), **extra)
+
+    def view_submission(
+        self, user: str, view: dict[str, Any], values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The view_submission payload of ``view`` (as the app opened it) with the inputs' state."""
+        return {
+            **_envelope("view_submission", user),
             "view": {
                 **view,
                 "id": "V0001",
@@ -126,7 +146,11 @@ class SlackWorld:
             },
             "response_urls": [],
         }
-        return self.interaction(payload, **extra)
+
+    def submit_view(
+        self, user: str, view: dict[str, Any], values: dict[str, Any], **extra: Any
+    ) -> httpx.Response:
+        return self.interaction(self.view_submission(user, view, values), **extra)
 
     def click(
         self,
@@ -139,11 +163,7 @@ class SlackWorld:
     ) -> httpx.Response:
         """A block_actions delivery: a button clicked in a message."""
         payload = {
-            "type": "block_actions",
-            "team": {"id": "T0001", "domain": "test"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
-            "api_app_id": "A0001",
-            "token": "unused-verification-token",
+            **_envelope("block_actions", user),
             "container": {
                 "type": "message",
                 "message_ts": message_ts,
@@ -175,10 +195,112 @@ class SlackWorld:
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {what or check}")
 
+    def footprint(self) -> dict[str, int]:
+        """Everything a delivery could change, counted: rows of the platform's tables that a
+        Slack action writes, and calls made to Slack."""
+        counted = {}
+        with self.platform.database.begin() as conn:
+            for table in (
+                tables.requests,
+                tables.resources,
+                tables.events,
+                tables.slack_deliveries,
+                tables.slack_messages,
+                tables.slack_link_codes,
+                tables.slack_identities,
+            ):
+                counted[table.name] = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                )
+        counted["slack_calls"] = len(self.fake.calls)
+        return counted
+
+    def previewed(self, user: str, state: dict[str, Any], path: str = "postgres-database") -> Any:
+        """``/golden <path>``, the modal filled with ``state``: the preview the app shows."""
+        before = len(self.fake.of("views.open"))
+        assert self.command(user, path).status_code == 200
+        answer = self.submit_view(user, self.opened_view(after=before), state)
+        assert answer.json()["response_action"] == "update", answer.text
+        return answer.json()["view"]
+
+    def thread_of(self, channel: str = "C0PAYMENTS", after: int = 0) -> tuple[str, str]:
+        """(channel, ts) of a request's message in ``channel`` (the ``after``-th), once posted.
+        Found by position: matching its text would race the worker's chat.update."""
+
+        def top_level() -> list[tuple[str, str]]:
+            with self.fake._lock:
+                return [
+                    k
+                    for k, m in self.fake.messages.items()
+                    if k[0] == channel and not m.get("thread_ts")
+                ][after:]
+
+        return self.wait(top_level, what=f"a message in {channel}")[0]  # type: ignore[no-any-return]
+
+    def messages_about(self, request_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The posted messages that show this request (each names it in its footer)."""
+        with self.fake._lock:
+            return {
+                k: m for k, m in self.fake.messages.items() if f"Request {request_id}>" in str(m)
+            }
+
+    def told(self, user: str, after: int = 0) -> str:
+        """The ``after``-th ephemeral answer given to ``user``, once given."""
+        found = self.wait(
+            lambda: [c for c in self.fake.of("chat.postEphemeral") if c.args["user"] == user][
+                after:
+            ],
+            what=f"an answer to {user}",
+        )
+        return str(found[0].args["text"])
+
+    def shown(self, key: tuple[str, str]) -> str:
+        """What a posted message shows now (its text and blocks, as JSON)."""
+        return json.dumps(self.fake.messages[key])
+
+    def sign_in(self, user: str) -> None:
+        """Sign in to the portal as ``user`` (the world's HTTP client keeps the session)."""
+        page = self.http.get(f"{self.url}/login")
+        self.http.post(
+            f"{self.url}/login",
+            data={"_csrf": csrf(page.text), "user": user, "password": PASSWORD, "next": "/"},
+        )
+
     def opened_view(self, after: int = 0) -> dict[str, Any]:
         calls = self.wait(lambda: self.fake.of("views.open")[after:], what="views.open")
         view = calls[0].args["view"]
         return json.loads(view) if isinstance(view, str) else dict(view)
+
+
+def csrf(page: str) -> str:
+    """The CSRF token of a portal page's form."""
+    found = re.search(r'name="_csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def form_state(name: str, size: str = "small") -> dict[str, Any]:
+    """The submitted state of postgres-database's modal: a name typed, a size chosen."""
+    return {
+        "name": {"v": {"type": "plain_text_input", "value": name}},
+        "size": {
+            "v": {
+                "type": "radio_buttons",
+                "selected_option": {"text": {"type": "plain_text", "text": size}, "value": size},
+            }
+        },
+    }
+
+
+def _envelope(kind: str, user: str) -> dict[str, Any]:
+    """What every interactivity payload starts with: its type, the workspace and the user."""
+    return {
+        "type": kind,
+        "team": {"id": "T0001", "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "unused-verification-token",
+    }
 
 
 def _free_port() -> int:
@@ -188,47 +310,81 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def slack_world(make_platform: Callable[..., Platform], tmp_path: Path) -> Iterator[SlackWorld]:
-    fake = SlackFake(bot_token=BOT_TOKEN).start()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "no_medium.rego").write_text(NO_MEDIUM)
-    platform = make_platform(
-        url=url,
-        policy_dir=policies,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=fake.url,
-    )
-    directory = platform.directory
-    directory.create_team(ADMIN, "payments")
-    directory.create_team(ADMIN, "search")
-    people = SlackPeople(platform.database, directory)
-    for user, team, role, slack_id in (
-        ("alice", "payments", "developer", "UALICE"),
-        ("bob", "payments", "approver", "UBOB"),
-        ("carol", "search", "approver", "UCAROL"),
-    ):
-        directory.create_user(ADMIN, user, password=PASSWORD)
-        directory.add_member(ADMIN, team, user, role)
-        people.link(ADMIN, user, slack_id)
-    directory.add_member(ADMIN, "payments", "bob", "developer")
-    api = create_api(platform)
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    worker = WorkerThread(platform).start()
-    http = httpx.Client(timeout=30)
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield SlackWorld(url=url, platform=platform, fake=fake, http=http)
-    finally:
-        http.close()
-        worker.stop()
-        server.should_exit = True
-        thread.join(timeout=15)
-        fake.stop()
+def make_slack_world(
+    make_platform: Callable[..., Platform], tmp_path: Path
+) -> Iterator[Callable[..., SlackWorld]]:
+    """Build a world; keyword arguments override the platform's settings (the signing secret,
+    the email domain...). Users: alice (payments developer), bob (payments developer and
+    approver), dave (payments approver), carol (search approver), each linked to U<NAME>;
+    erin (payments developer) is linked to no Slack user."""
+    stops: list[Callable[[], None]] = []
+
+    def make(**overrides: Any) -> SlackWorld:
+        fake = SlackFake(bot_token=BOT_TOKEN).start()
+        stops.append(fake.stop)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        policies = tmp_path / f"policies-{port}"
+        policies.mkdir()
+        (policies / "no_medium.rego").write_text(NO_MEDIUM)
+        settings: dict[str, Any] = {
+            "url": url,
+            "policy_dir": policies,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_bot_token": BOT_TOKEN,
+            "slack_api_url": fake.url,
+            **overrides,
+        }
+        platform = make_platform(**settings)
+        directory = platform.directory
+        directory.create_team(ADMIN, "payments")
+        directory.create_team(ADMIN, "search")
+        people = SlackPeople(platform.database, directory)
+        for user, team, role, slack_id in (
+            ("alice", "payments", "developer", "UALICE"),
+            ("bob", "payments", "approver", "UBOB"),
+            ("dave", "payments", "approver", "UDAVE"),
+            ("carol", "search", "approver", "UCAROL"),
+            ("erin", "payments", "developer", None),
+        ):
+            directory.create_user(ADMIN, user, password=PASSWORD)
+            directory.add_member(ADMIN, team, user, role)
+            if slack_id:
+                people.link(ADMIN, user, slack_id)
+        directory.add_member(ADMIN, "payments", "bob", "developer")
+        api = create_api(platform)
+        server = uvicorn.Server(
+            uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        worker = WorkerThread(platform).start()
+        http = httpx.Client(timeout=30)
+
+        def stop() -> None:
+            http.close()
+            worker.stop()
+            server.should_exit = True
+            thread.join(timeout=15)
+
+        stops.append(stop)
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return SlackWorld(
+            url=url,
+            platform=platform,
+            fake=fake,
+            http=http,
+            face=getattr(api.state, "slack_face", None),
+            signing_secret=settings["slack_signing_secret"],
+        )
+
+    yield make
+    for stop in reversed(stops):
+        stop()
+
+
+@pytest.fixture
+def slack_world(make_slack_world: Callable[..., SlackWorld]) -> SlackWorld:
+    return make_slack_world()

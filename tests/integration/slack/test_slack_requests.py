@@ -8,61 +8,20 @@ import html
 import json
 import re
 from collections.abc import Callable
-from typing import Any
 
 import psycopg
 import pytest
 
 from tests.conftest import ADMIN
-from tests.integration.slack.conftest import PASSWORD, SlackWorld
-
-
-def _state(name: str, size: str = "small") -> dict[str, Any]:
-    return {
-        "name": {"v": {"type": "plain_text_input", "value": name}},
-        "size": {
-            "v": {
-                "type": "radio_buttons",
-                "selected_option": {"text": {"type": "plain_text", "text": size}, "value": size},
-            }
-        },
-    }
-
-
-def thread_of(world: SlackWorld, channel: str = "C0PAYMENTS") -> tuple[str, str]:
-    """(channel, ts) of the request's message, once posted."""
-    posted = world.wait(
-        lambda: [
-            c
-            for c in world.fake.of("chat.postMessage")
-            if c.status == 200 and c.args["channel"] == channel and not c.args.get("thread_ts")
-        ],
-        what="the thread message",
-    )
-    # The first top-level message in the channel: matching its text would race the worker's
-    # chat.update, which may already have changed it.
-    assert posted
-    return next(
-        k for k, m in world.fake.messages.items() if k[0] == channel and not m.get("thread_ts")
-    )
-
-
-def shown(world: SlackWorld, key: tuple[str, str]) -> str:
-    return json.dumps(world.fake.messages[key])
+from tests.integration.slack.conftest import SlackWorld, csrf, form_state
 
 
 def portal_reveal(world: SlackWorld, user: str, request_url: str) -> dict[str, str]:
     """Sign in to the portal, follow the message's link, click Reveal; the secrets shown."""
-    http = world.http
-    page = http.get(f"{world.url}/login")
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    http.post(
-        f"{world.url}/login", data={"_csrf": csrf, "user": user, "password": PASSWORD, "next": "/"}
-    )
-    page = http.get(request_url)
+    world.sign_in(user)
+    page = world.http.get(request_url)
     assert page.status_code == 200, page.text
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    revealed = http.post(f"{request_url}/secrets", data={"_csrf": csrf})
+    revealed = world.http.post(f"{request_url}/secrets", data={"_csrf": csrf(page.text)})
     assert revealed.status_code == 200, revealed.text
     return {
         k: html.unescape(v)
@@ -84,14 +43,14 @@ def test_modal_to_a_real_database_with_its_thread(
     assert blocks["size"]["element"]["initial_option"]["value"] == "small"
     assert blocks["name"]["optional"] is False
 
-    bad = world.submit_view("UALICE", view, _state("Bad Name!"))
+    bad = world.submit_view("UALICE", view, form_state("Bad Name!"))
     assert bad.status_code == 200
     assert bad.json()["response_action"] == "errors"
     assert "must be 3-31 lower-case letters" in bad.json()["errors"]["name"]
     assert service.requests(ADMIN) == []
 
     name = unique_name("sl")
-    preview = world.submit_view("UALICE", view, _state(name))
+    preview = world.submit_view("UALICE", view, form_state(name))
     assert preview.json()["response_action"] == "update"
     preview_view = preview.json()["view"]
     text = json.dumps(preview_view)
@@ -100,9 +59,9 @@ def test_modal_to_a_real_database_with_its_thread(
 
     submitted = world.submit_view("UALICE", preview_view, {})
     assert submitted.status_code == 200 and submitted.text == ""
-    key = thread_of(world)
-    world.wait(lambda: "succeeded" in shown(world, key), what="the thread to show success")
-    final = shown(world, key)
+    key = world.thread_of()
+    world.wait(lambda: "succeeded" in world.shown(key), what="the thread to show success")
+    final = world.shown(key)
     assert "Create database and owner role" in final and ":white_check_mark:" in final
     assert f"*database*: `{name}`" in final and f"*user*: `{name}`" in final
     (request,) = service.requests(ADMIN)
@@ -138,18 +97,14 @@ def test_unlinked_user_can_only_link(slack_world: SlackWorld) -> None:
     assert world.fake.of("views.open") == []
     linked = world.command("UNOBODY", "link")
     code = re.search(r"\*([A-Z0-9]{4}-[A-Z0-9]{4})\*", linked.text).group(1)  # type: ignore[union-attr]
-    people = world.platform.service  # noqa: F841 - the portal confirms below
+    world.sign_in("carol")
     http = world.http
-    page = http.get(f"{world.url}/login")
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    http.post(f"{world.url}/login", data={"_csrf": csrf, "user": "carol", "password": PASSWORD})
-    form = http.get(f"{world.url}/slack/link")
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    wrong = http.post(f"{world.url}/slack/link", data={"_csrf": csrf, "code": "AAAA-BBBB"})
+    token = csrf(http.get(f"{world.url}/slack/link").text)
+    wrong = http.post(f"{world.url}/slack/link", data={"_csrf": token, "code": "AAAA-BBBB"})
     assert wrong.status_code == 422
-    done = http.post(f"{world.url}/slack/link", data={"_csrf": csrf, "code": code})
+    done = http.post(f"{world.url}/slack/link", data={"_csrf": token, "code": code})
     assert done.status_code == 200 and "UNOBODY" in done.text
-    again = http.post(f"{world.url}/slack/link", data={"_csrf": csrf, "code": code})
+    again = http.post(f"{world.url}/slack/link", data={"_csrf": token, "code": code})
     assert again.status_code == 422  # one time only
     listed = world.command("UNOBODY", "list")
     assert "postgres-database" in listed.text
