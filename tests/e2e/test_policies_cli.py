@@ -66,7 +66,7 @@ def test_check_plan_flags_public_buckets_only_when_created_or_changed(
     result = run_goldenpath("policies", "check-plan", str(write_plan(tmp_path, *changes)))
     assert result.returncode == code, result.stdout + result.stderr
     if code:
-        assert "terraform_s3_public.rego" in result.stdout
+        assert "s3_private.rego" in result.stdout
 
 
 def test_check_plan_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:

@@ -41,9 +41,12 @@ class PlannedResource:
     tags: Mapping[str, str] = field(default_factory=dict)
     region: str | None = None
     monthly_cost_usd: float | None = None
+    # Its description in the resource vocabulary, when the action knows more than its type and
+    # config say (a Terraform plan); otherwise it is derived from those (policy.vocabulary).
+    normalized: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "type": self.type,
             "name": self.name,
             "backend": self.backend,
@@ -52,6 +55,9 @@ class PlannedResource:
             "region": self.region,
             "monthly_cost_usd": self.monthly_cost_usd,
         }
+        if self.normalized is not None:
+            found["normalized"] = dict(self.normalized)
+        return found
 
 
 @dataclass(frozen=True)

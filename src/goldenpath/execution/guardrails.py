@@ -13,6 +13,7 @@ from typing import Any
 
 from goldenpath.execution.planner import Requester
 from goldenpath.policy import PolicySet, Verdict, check_plan
+from goldenpath.policy.vocabulary import described
 from goldenpath.settings import TeamSettings
 from goldenpath.store import identity as identity_store
 from goldenpath.store import queries
@@ -73,6 +74,7 @@ def _policy_resource(resource: Mapping[str, Any]) -> dict[str, Any]:
         "tags": resource["tags"],
         "region": resource["region"],
         "monthly_cost_usd": resource["monthly_cost_usd"],
+        "normalized": described(resource)["normalized"],
     }
 
 
@@ -100,7 +102,8 @@ class Guardrails:
     def terraform_guard(self, template: Template) -> Callable[[Mapping[str, Any]], Verdict]:
         """A judge of Terraform plans (``terraform show -json``) for this template's steps."""
         policies = self.for_template(template)
-        return lambda show_json: check_plan(policies, show_json)
+        # The plan's resources reach the request policies in the request's own document.
+        return lambda show_json: check_plan(policies, show_json, request_policies=False)
 
     def judge_request(
         self,

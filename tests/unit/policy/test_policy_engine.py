@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from goldenpath.policy import PolicySet, Verdict
+from goldenpath.policy.vocabulary import described
 
 STARTER = Path(__file__).resolve().parents[3] / "starter" / "policies"
 
@@ -25,16 +26,19 @@ TAGS = {"owner": "payments", "cost-center": "cc-1"}
 
 
 def resource(type_: str, name: str, config: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "step": name,
-        "action": type_,
-        "type": type_,
-        "name": name,
-        "config": config,
-        "tags": dict(TAGS),
-        "region": None,
-        "monthly_cost_usd": 5.0,
-    } | extra
+    return described(
+        {
+            "step": name,
+            "action": type_,
+            "type": type_,
+            "name": name,
+            "config": config,
+            "tags": dict(TAGS),
+            "region": None,
+            "monthly_cost_usd": 5.0,
+        }
+        | extra
+    )
 
 
 def request(*resources: dict[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def test_starter_library_loads_every_policy_but_not_the_tests(starter: PolicySet
         "required_tags.rego",
         "s3_private.rego",
         "secret_outputs.rego",
-        "terraform_s3_public.rego",
+        "unknown_resources.rego",
     }
 
 
@@ -128,20 +132,26 @@ def test_large_instance_types_are_denied_naming_the_policy(
     [found] = verdict.violations
     assert found.policy == "instance_types.rego"
     assert found.package == "goldenpath.instance_types"
-    assert f"instance 'web' uses instance type '{instance_type}'" in found.message
+    assert found.message.startswith(
+        f"aws:ec2:instance.web (aws:ec2:instance) uses size '{instance_type}', which is not allowed"
+    )
 
 
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({"acl": "public-read"}, "bucket 'site' must not have a public ACL: acl is 'public-read'"),
+        (
+            {"acl": "public-read"},
+            "bucket 'aws:s3:bucket.site' must not have a public ACL: acl is 'public-read'",
+        ),
         (
             {"public_access_block": {**PRIVATE_BLOCK, "block_public_acls": False}},
-            "bucket 'site' must block public access: block_public_acls is false",
+            "bucket 'aws:s3:bucket.site' must block public access: block_public_acls is false",
         ),
         (
             {"public_access_block": {**PRIVATE_BLOCK, "restrict_public_buckets": False}},
-            "bucket 'site' must block public access: restrict_public_buckets is false",
+            "bucket 'aws:s3:bucket.site' must block public access: "
+            "restrict_public_buckets is false",
         ),
     ],
 )

@@ -24,7 +24,8 @@ def test_a_broken_test_is_reported_failed(tmp_path: Path) -> None:
         "import data.goldenpath.instance_types\n"
         "test_large_allowed if {\n"
         '\tcount(instance_types.deny) == 0 with input as {"plan": {"resources": [\n'
-        '\t\t{"type": "aws:ec2:instance", "name": "web", "config": {"instance_type": "m5.large"}}\n'
+        '\t\t{"normalized": {"kind": "compute.instance", "provider": "aws", "address": "a", '
+        '"provider_type": "aws:ec2:instance", "change": "create", "sizes": ["m5.large"]}}\n'
         "\t]}}\n"
         "}\n"
         "test_passes if { true }\n"

@@ -8,12 +8,14 @@ Values Terraform marks sensitive never leave here in clear: the plan is stored w
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from goldenpath.actions.base import PlannedResource
+from goldenpath.policy.vocabulary import UNKNOWN, describe_plan
+from goldenpath.policy.vocabulary.names import resource_name
+
+__all__ = ["SENSITIVE", "WORKSPACE_TYPE", "planned_resources", "redacted", "resource_name"]
 
 SENSITIVE = "(sensitive)"
 WORKSPACE_TYPE = "terraform:workspace"
@@ -24,8 +26,6 @@ _SUMMARY_KIND = {
     ("delete", "create"): "replace",
     ("create", "delete"): "replace",
 }
-_NOT_A_NAME = re.compile(r"[^a-z0-9_-]+")
-_MAX_NAME = 63
 
 
 def resource_changes(show_json: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -61,10 +61,13 @@ def planned_resources(
             config={"module": module, "plan": summary(show_json)},
         )
     ]
+    described = describe_plan(show_json)
     for change in resource_changes(show_json):
         body = change.get("change") or {}
         after = redacted(body.get("after"), body.get("after_sensitive"))
         address = str(change.get("address", ""))
+        normalized = described.get(address)
+        region = normalized.region if normalized is not None else None
         resources.append(
             PlannedResource(
                 type=f"terraform:{change.get('type', 'unknown')}",
@@ -72,23 +75,11 @@ def planned_resources(
                 backend=backend,
                 config={"address": address, "actions": _actions(change), "after": after},
                 tags=_tags(after),
+                region=region if isinstance(region, str) and region != UNKNOWN else None,
+                normalized=normalized.as_dict() if normalized is not None else None,
             )
         )
     return resources
-
-
-def resource_name(address: str) -> str:
-    """A name the org's naming rule accepts, for an address such as ``aws_s3_bucket.logs["a"]``.
-
-    The exact address is in the planned resource's ``config.address``.
-    """
-    name = _NOT_A_NAME.sub("-", address.lower()).strip("-_") or "resource"
-    if not name[0].isalpha():
-        name = "r-" + name
-    if len(name) > _MAX_NAME:
-        digest = hashlib.sha256(address.encode()).hexdigest()[:8]
-        name = f"{name[: _MAX_NAME - 9].rstrip('-_')}-{digest}"
-    return name
 
 
 def redacted(value: Any, sensitive: Any) -> Any:

@@ -14,6 +14,7 @@ from goldenpath.actions.base import Context, PlanContext, ResourceRef
 from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError
 from goldenpath.policy import PolicySet
+from goldenpath.policy.vocabulary import described as with_description
 from goldenpath.settings import BackendSettings
 
 from .moto_support import REGION
@@ -224,7 +225,11 @@ def test_plan_reports_a_large_type_truthfully_and_the_guardrail_denies_it() -> N
             "team": {"name": "payments", "monthly_budget_usd": None},
             "request": {"dry_run": True, "exception": False},
             "plan": {
-                "resources": [{"step": "vm", "action": "aws:ec2:instance", **planned.as_dict()}],
+                "resources": [
+                    with_description(
+                        {"step": "vm", "action": "aws:ec2:instance", **planned.as_dict()}
+                    )
+                ],
                 "outputs": [],
                 "total_monthly_cost_usd": 0,
             },

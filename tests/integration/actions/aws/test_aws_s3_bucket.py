@@ -17,6 +17,7 @@ from goldenpath.actions.base import Context, PlanContext, ResourceRef
 from goldenpath.actions.testing import MemoryJournal
 from goldenpath.errors import ActionError, BackendUnavailable
 from goldenpath.policy import PolicySet
+from goldenpath.policy.vocabulary import described
 from goldenpath.settings import BackendSettings
 
 from .moto_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
@@ -341,7 +342,7 @@ def test_plan_reports_a_template_forced_public_bucket_and_the_guardrail_denies_i
         "golden-path": "test-template",
     }
 
-    resource = {"step": "bucket", "action": "aws:s3:bucket", **planned.as_dict()}
+    resource = described({"step": "bucket", "action": "aws:s3:bucket", **planned.as_dict()})
     verdict = PolicySet.from_paths([STARTER_POLICIES]).evaluate(
         {
             "template": {"name": "test-template"},
@@ -354,11 +355,11 @@ def test_plan_reports_a_template_forced_public_bucket_and_the_guardrail_denies_i
     )
     assert verdict.decision == "deny"
     assert {v.message for v in verdict.violations} == {
-        "bucket 'site' must block public access: block_public_acls is false",
-        "bucket 'site' must block public access: ignore_public_acls is false",
-        "bucket 'site' must block public access: block_public_policy is false",
-        "bucket 'site' must block public access: restrict_public_buckets is false",
-        "bucket 'site' must not have a public ACL: acl is 'public-read'",
+        "bucket 'aws:s3:bucket.site' must block public access: block_public_acls is false",
+        "bucket 'aws:s3:bucket.site' must block public access: ignore_public_acls is false",
+        "bucket 'aws:s3:bucket.site' must block public access: block_public_policy is false",
+        "bucket 'aws:s3:bucket.site' must block public access: restrict_public_buckets is false",
+        "bucket 'aws:s3:bucket.site' must not have a public ACL: acl is 'public-read'",
     }
 
 
