@@ -18,6 +18,7 @@ from goldenpath.actions.registry import ActionRegistry
 from goldenpath.errors import GoldenPathError, InvalidInputs
 from goldenpath.execution.guardrails import Guardrails, TeamFacts, input_document
 from goldenpath.execution.planner import Requester, resolve_plan
+from goldenpath.policy import Violation
 from goldenpath.settings import BackendSettings
 from goldenpath.templates import parameters as params
 from goldenpath.templates.loader import Template
@@ -45,7 +46,26 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.counterexample is None
+        # Nothing tried proves nothing: a form that accepts none of the generated inputs
+        # (or a sampler that found none) is a failure, never a pass.
+        return self.counterexample is None and self.inputs > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "version": self.version,
+            "ok": self.ok,
+            "inputs": self.inputs,
+            "exhaustive": self.exhaustive,
+            "combinations": self.combinations,
+            "counterexample": None
+            if self.counterexample is None
+            else {
+                "parameters": self.counterexample.parameters,
+                "problems": list(self.counterexample.problems),
+            },
+            "summary": self.summary,
+        }
 
     @property
     def summary(self) -> str:
@@ -54,6 +74,11 @@ class VerifyResult:
             values = ", ".join(f"{k}={v!r}" for k, v in self.counterexample.parameters.items())
             return f"{name}: counterexample {{{values}}}: " + "; ".join(
                 self.counterexample.problems
+            )
+        if self.inputs == 0:
+            return (
+                f"{name}: verified nothing: none of the generated inputs is accepted by the "
+                "form (check its patterns and bounds, or raise --samples)"
             )
         if self.exhaustive:
             return f"{name}: proven for all {self.inputs} inputs"
@@ -94,6 +119,7 @@ def finite_values(schema: Mapping[str, Any]) -> list[Any] | None:
 
 def _free_samples(schema: Mapping[str, Any], count: int, seed: int) -> list[Any]:
     from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import HypothesisException
     from hypothesis_jsonschema import from_schema
 
     found: list[Any] = []
@@ -111,7 +137,12 @@ def _free_samples(schema: Mapping[str, Any], count: int, seed: int) -> list[Any]
         found.append(value)
 
     collect._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-    collect()
+    try:
+        collect()
+    except HypothesisException:
+        # No value satisfies the schema (e.g. a pattern at odds with its length bounds): nothing
+        # to sample, which the result then reports as "verified nothing", never as a pass.
+        pass
     return found or [None]
 
 
@@ -189,8 +220,10 @@ def verify_template(
             return _found(template, tried, exhaustive, combinations, accepted, (problem,))
         document = input_document(template, accepted, VERIFIER, team, plan)
         verdict = guardrails.judge(template, document)
-        if not verdict.allowed:
-            problems = tuple(f"{v.policy}: {v.message}" for v in verdict.violations)
+        # What a Terraform plan's own guardrails denied counts like any other denial.
+        denied = [*verdict.violations, *map(Violation.from_dict, plan["plan_violations"])]
+        if denied:
+            problems = tuple(f"{v.policy}: {v.message}" for v in denied)
             return _found(template, tried, exhaustive, combinations, accepted, problems)
     return VerifyResult(
         template=template.name,

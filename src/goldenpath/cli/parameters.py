@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from goldenpath.cli.client import CliError
+from goldenpath.templates import yaml12
 
 
 def parse_parameters(pairs: Iterable[str], params_file: Path | None = None) -> dict[str, Any]:
@@ -48,8 +47,8 @@ def read_params_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise CliError.bad_input(field, f"cannot read {path}: {exc.strerror}") from None
     try:
-        loaded = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        loaded = json.loads(text) if path.suffix.lower() == ".json" else yaml12.load(text)
+    except (json.JSONDecodeError, yaml12.YAMLError) as exc:
         raise CliError.bad_input(field, f"{path} is not valid JSON or YAML: {exc}") from None
     if loaded is None:
         return {}

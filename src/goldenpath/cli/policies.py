@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from goldenpath.policy import PolicySet
 
 from goldenpath.cli import output
-from goldenpath.cli.exit_codes import POLICY_DENIED, POLICY_MISCONFIGURED
+from goldenpath.cli.exit_codes import BAD_INPUT, POLICY_DENIED, POLICY_MISCONFIGURED
 from goldenpath.errors import InvalidInput
 
 app = typer.Typer(help="Test and apply guardrails (Rego policies).", no_args_is_help=True)
@@ -202,8 +202,10 @@ def verify_templates(
     ] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the generated values.")] = 0,
     policies: PolicyDirs = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Prove every guardrail holds for every input a template's form accepts."""
+    """Check every guardrail holds for the inputs a template's form accepts: all of them where
+    the parameters are finite, a fixed-seed sample where they are free text or numbers."""
     from goldenpath.actions.registry import default_registry
     from goldenpath.execution.guardrails import Guardrails
     from goldenpath.settings import load_settings
@@ -213,17 +215,29 @@ def verify_templates(
     registry = default_registry()
     catalog = load_catalog(paths or load_settings().template_folders, registry.classes())
     guardrails = Guardrails(_org_policies(policies))
-    failed = False
-    for problem in catalog.problems:
-        output.err.print(f"invalid: {problem}", markup=False, soft_wrap=True)
-        failed = True
-    for template in catalog:
-        result = verify_template(template, registry, guardrails, samples=samples, seed=seed)
-        style = "green" if result.ok else "bold red"
-        output.out.print(result.summary, style=style, markup=False, soft_wrap=True)
-        failed = failed or not result.ok
-    if not catalog.templates and not catalog.problems:
+    problems = [str(problem) for problem in catalog.problems]
+    results = [
+        verify_template(template, registry, guardrails, samples=samples, seed=seed)
+        for template in catalog
+    ]
+    if as_json:
+        output.print_json(
+            {
+                "ok": not problems and bool(results) and all(r.ok for r in results),
+                "templates": [r.as_dict() for r in results],
+                "invalid": problems,
+            }
+        )
+    else:
+        for problem in problems:
+            output.err.print(f"invalid: {problem}", markup=False, soft_wrap=True)
+        for result in results:
+            style = "green" if result.ok else "bold red"
+            output.out.print(result.summary, style=style, markup=False, soft_wrap=True)
+    if not results and not problems:
         output.err.print("no templates found")
-        failed = True
-    if failed:
+        raise typer.Exit(BAD_INPUT)
+    if not all(r.ok for r in results):
         raise typer.Exit(POLICY_DENIED)
+    if problems:
+        raise typer.Exit(BAD_INPUT)

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
-from goldenpath.templates import parameters
+from goldenpath.templates import parameters, yaml12
 from goldenpath.templates.backstage import conversion as backstage
 from goldenpath.templates.model import TemplateDocument, content_version
 from goldenpath.templates.rendering import STEP_REF, check_syntax, condition_text
@@ -142,19 +141,19 @@ def load_catalog(
 def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = None) -> Template:
     text = _read(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        node = yaml12.compose(text)
+        _check_unique_keys(path, node)
+        raw = yaml12.load(text)
+    except yaml12.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TemplateInvalid(
             file=str(path),
             field="(document)",
             line=mark.line + 1 if mark else "?",
-            problem=f"not valid YAML: {getattr(exc, 'problem', exc)}",
+            problem=f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
         ) from exc
     if not isinstance(raw, dict):
         raise TemplateInvalid(file=str(path), field="(document)", line=1, problem="not a mapping")
-    _check_unique_keys(path, node)
     if backstage.is_backstage(raw):
         raw = backstage.convert(raw, path, known_actions)
     try:
@@ -197,19 +196,19 @@ def bundle_digest(template_file: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _compose(path: Path) -> yaml.Node | None:
+def _compose(path: Path) -> yaml12.Node | None:
     try:
-        return yaml.compose(_read(path), Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, TemplateInvalid):
+        return yaml12.compose(_read(path))
+    except (yaml12.YAMLError, TemplateInvalid):
         return None
 
 
-def _check_unique_keys(path: Path, node: yaml.Node | None, loc: Sequence[Any] = ()) -> None:
+def _check_unique_keys(path: Path, node: yaml12.Node | None, loc: Sequence[Any] = ()) -> None:
     """YAML keeps the last of two equal keys silently; in a template that hides a mistake."""
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml12.MappingNode):
         first_lines: dict[Any, int] = {}
         for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            if isinstance(key, yaml12.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                 if key.value in first_lines:
                     raise TemplateInvalid(
                         file=str(path),
@@ -219,13 +218,13 @@ def _check_unique_keys(path: Path, node: yaml.Node | None, loc: Sequence[Any] = 
                     )
                 first_lines[key.value] = key.start_mark.line + 1
             _check_unique_keys(path, value, [*loc, key.value])
-    elif isinstance(node, yaml.SequenceNode):
+    elif isinstance(node, yaml12.SequenceNode):
         for index, item in enumerate(node.value):
             _check_unique_keys(path, item, [*loc, index])
 
 
 def _invalid_document(
-    path: Path, node: yaml.Node | None, raw: Mapping[str, Any], exc: ValidationError
+    path: Path, node: yaml12.Node | None, raw: Mapping[str, Any], exc: ValidationError
 ) -> TemplateInvalid:
     """The first problem pydantic found, named by its YAML field and line."""
     errors = exc.errors()
@@ -266,7 +265,7 @@ def _yaml_loc(raw: Any, error: Mapping[str, Any]) -> list[Any]:
 
 
 def _parameter_schema(
-    path: Path, node: yaml.Node | None, document: TemplateDocument
+    path: Path, node: yaml12.Node | None, document: TemplateDocument
 ) -> dict[str, Any]:
     declared = document.spec.parameters
     for index, page in enumerate(parameters.pages(declared)):
@@ -301,7 +300,7 @@ def _read(path: Path) -> str:
 
 def _check_steps(
     path: Path,
-    node: yaml.Node | None,
+    node: yaml12.Node | None,
     document: TemplateDocument,
     known_actions: Mapping[str, type[Any]] | None,
 ) -> None:
@@ -347,7 +346,7 @@ def _check_steps(
 
 def _check_expression(
     path: Path,
-    node: yaml.Node | None,
+    node: yaml12.Node | None,
     loc: Sequence[Any],
     text: str,
     visible_steps: set[str],
@@ -385,7 +384,7 @@ def _strings(value: Any, loc: list[Any]) -> Iterable[tuple[list[Any], str]]:
 
 
 def _read_guardrails(
-    path: Path, node: yaml.Node | None, document: TemplateDocument
+    path: Path, node: yaml12.Node | None, document: TemplateDocument
 ) -> dict[str, str]:
     texts: dict[str, str] = {}
     folder = path.parent.resolve()
@@ -417,22 +416,22 @@ def _dotted(loc: Sequence[Any]) -> str:
     return text or "(document)"
 
 
-def _line(node: yaml.Node | None, loc: Sequence[Any]) -> int | str:
+def _line(node: yaml12.Node | None, loc: Sequence[Any]) -> int | str:
     """The 1-based line of the deepest node along ``loc`` that exists."""
     if node is None:
         return "?"
-    line = node.start_mark.line + 1
-    current: yaml.Node = node
+    line: int = node.start_mark.line + 1
+    current: yaml12.Node = node
     for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(current, yaml.MappingNode):
+        child: yaml12.Node | None = None
+        if isinstance(current, yaml12.MappingNode):
             for key, value in current.value:
                 if key.value == part:
                     child = value
                     line = key.start_mark.line + 1
                     break
         elif (
-            isinstance(current, yaml.SequenceNode)
+            isinstance(current, yaml12.SequenceNode)
             and isinstance(part, int)
             and 0 <= part < len(current.value)
         ):

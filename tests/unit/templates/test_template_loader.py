@@ -486,3 +486,19 @@ def test_catalog_get_unknown_name_raises_not_found(tmp_path: Path) -> None:
 
     with pytest.raises(TemplateNotFound, match="No golden path named 'nope'"):
         catalog.get("nope")
+
+
+def test_yaml_1_1_booleans_stay_the_strings_the_author_wrote(write_template: WriteTemplate) -> None:
+    """YAML 1.2: `yes`, `no`, `on`, `off` are strings; only true/false are booleans."""
+    path = write_template(
+        edited(8, "      answer: {type: string, enum: [yes, no, on, off], default: no}")
+    )
+    template = load_template(path, KNOWN_ACTIONS)
+    answer = template.schema["properties"]["answer"]
+    assert answer["enum"] == ["yes", "no", "on", "off"]
+    assert answer["default"] == "no"
+
+
+def test_a_duplicated_key_is_still_named_with_its_line(write_template: WriteTemplate) -> None:
+    with pytest.raises(TemplateInvalid, match=r"metadata\.name.*line 5.*set twice"):
+        load_template(write_template(edited(4, "  name: demo\n  name: other")), KNOWN_ACTIONS)
