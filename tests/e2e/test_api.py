@@ -34,6 +34,25 @@ def test_health_and_openapi(api: httpx.Client) -> None:
     assert "Problem" in document["components"]["schemas"]
 
 
+def test_the_guardrails_in_force_are_listed_with_what_reads_them(api: httpx.Client) -> None:
+    response = api.get("/api/v1/policies")
+    assert response.status_code == 200, response.text
+    listed = response.json()
+    assert listed["problems"] == []
+    by_file = {f["file"]: f for f in listed["files"]}
+    assert by_file["budget.rego"]["rules"] == ["require_approval"]
+    assert by_file["naming.rego"] | {"rules": None} == {
+        "file": "naming.rego",
+        "package": "goldenpath.naming",
+        "group": "native request policies",
+        "applies_to": "request",
+        "rego": "v1",
+        "rules": None,
+        "helper": False,
+    }
+    assert api.get("/api/v1/policies", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
 def test_errors_name_the_field_and_the_rule(api: httpx.Client) -> None:
     response = api.post(
         "/api/v1/requests",
