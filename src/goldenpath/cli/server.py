@@ -27,8 +27,9 @@ ConfigFile = Annotated[
     typer.Option(
         "--config",
         metavar="FILE",
-        help="Settings file [default: $GOLDENPATH_CONFIG, else ./goldenpath.yaml, "
-        "else /etc/goldenpath/goldenpath.yaml, when present].",
+        # No [brackets]: Typer's rich help reads them as markup and drops them.
+        help="Settings file (else $GOLDENPATH_CONFIG, else ./goldenpath.yaml, "
+        "else /etc/goldenpath/goldenpath.yaml, when present).",
     ),
 ]
 
