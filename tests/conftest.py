@@ -96,6 +96,7 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
             "template_dirs": [FIXTURES / "templates"],
             "worker_heartbeat_seconds": 0.5,
             "stalled_after_seconds": 3.0,
+            "housekeeping_seconds": 1.0,
         }
         values.update(overrides)
         return Settings(**values)
@@ -150,6 +151,7 @@ def start_worker_process(
             "GOLDENPATH_TEMPLATE_DIRS": str(template_dir),
             "GOLDENPATH_WORKER_HEARTBEAT_SECONDS": "0.5",
             "GOLDENPATH_STALLED_AFTER_SECONDS": "3",
+            "GOLDENPATH_HOUSEKEEPING_SECONDS": "1",
         }
         with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
             process = subprocess.Popen(

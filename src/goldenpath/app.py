@@ -13,7 +13,7 @@ from goldenpath.actions.registry import ActionRegistry, default_registry
 from goldenpath.audit import AuditLog
 from goldenpath.errors import ConfigurationError
 from goldenpath.execution.guardrails import Guardrails
-from goldenpath.execution.queue import Queue
+from goldenpath.execution.queue import Periodic, Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.directory import Directory
 from goldenpath.identity.oidc import OidcVerifier
@@ -85,21 +85,30 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
 
     audit_log = AuditLog(database, box.audit_keys, settings.data_dir)
 
-    def housekeeping() -> None:
+    def expire() -> None:
         # Bound late: `service` is built just below.
         service.expire_approvals()
         service.expire_resources()
+
+    def sweep_drift() -> None:
         service.sweep_drift()
+
+    def anchor() -> None:
         audit_log.checkpoint_if_moved()
 
+    housekeeping = [
+        Periodic("goldenpath.expire", settings.housekeeping_seconds, expire),
+        Periodic("goldenpath.audit_anchor", settings.housekeeping_seconds, anchor),
+        Periodic("goldenpath.drift_sweep", settings.drift_check_minutes * 60, sweep_drift),
+    ]
     slack_client, slack_sync = _slack(settings, database)
     queue = Queue(
         libpq_conninfo(database.url),
         runner.run,
         destroy,
         notify=webhook.deliver if webhook else None,
-        housekeeping=housekeeping,
         slack_sync=slack_sync,
+        periodic=housekeeping,
     )
     if slack_sync is not None:
 
@@ -121,7 +130,6 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         approval_expiry=timedelta(hours=settings.approval_expiry_hours),
         webhooks=webhook is not None,
         runner=runner,
-        drift_interval=timedelta(minutes=settings.drift_check_minutes),
     )
     directory = Directory(database=database, oidc=_oidc(settings))
     return Platform(

@@ -110,6 +110,10 @@ class RequestBusy(GoldenPathError):
     """Request {request_id} is locked by another session; its job is retried later."""
 
 
+class LockLost(GoldenPathError):
+    """The lock {key} went with its database connection; the job stops and is run again."""
+
+
 class Cancelled(GoldenPathError):
     """The request was cancelled ({detail})."""
 

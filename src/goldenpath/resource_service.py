@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from goldenpath.actions.base import Observation
@@ -30,8 +30,6 @@ class ResourceUseCases:
     queue: Queue
     box: SecretBox
     runner: Runner | None
-    drift_interval: timedelta
-    _last_drift_sweep: datetime | None
 
     # --- resources ------------------------------------------------------------------------
 
@@ -85,11 +83,7 @@ class ResourceUseCases:
         return self.runner.observe_resource(resource, actor=actor.user)
 
     def sweep_drift(self) -> int:
-        """Check every live resource, at most once per drift interval (worker housekeeping)."""
-        now = datetime.now(UTC)
-        if self._last_drift_sweep and now - self._last_drift_sweep < self.drift_interval:
-            return 0
-        self._last_drift_sweep = now
+        """Check every live resource (a periodic task, every ``drift_check_minutes``)."""
         assert self.runner is not None
         with self.database.begin() as conn:
             live = [

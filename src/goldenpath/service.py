@@ -89,8 +89,6 @@ class Service(ResourceUseCases):
     approval_expiry: timedelta = timedelta(hours=72)
     webhooks: bool = False
     runner: Runner | None = None
-    drift_interval: timedelta = timedelta(hours=1)
-    _last_drift_sweep: datetime | None = None
 
     # --- templates ------------------------------------------------------------------------
 

@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     stalled_after_seconds: float = Field(
         default=10.0, gt=0, description="A worker silent this long is presumed dead."
     )
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGTERM, how long in-flight HTTP requests may take to finish (API), and "
+        "running jobs before the worker hands them back to the queue and exits (worker).",
+    )
+    housekeeping_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the cluster expires approvals and resources and anchors the "
+        "audit log (one schedule, whichever worker is free runs it).",
+    )
     default_team: str = Field(default="default", description="Owner team when none is given.")
     approval_expiry_hours: float = Field(
         default=72, gt=0, description="A request waiting this long for approval is rejected."

@@ -1,7 +1,7 @@
 """The REST API (FastAPI), versioned under ``/api/v1``: a thin face over the use cases.
 
-Every endpoint but ``/healthz`` and ``/metrics`` needs a bearer credential (an API token or an
-OIDC JWT); errors share one JSON shape (`api.errors`).
+Every endpoint but ``/healthz``, ``/readyz`` and ``/metrics`` needs a bearer credential (an API
+token or an OIDC JWT); errors share one JSON shape (`api.errors`).
 """
 
 from __future__ import annotations
@@ -11,19 +11,22 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.routing import APIRoute
 
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
+from goldenpath.api import outage as api_outage
+from goldenpath.api.health import health_router
 from goldenpath.api.identity_routes import audit_router, identity_router
 from goldenpath.api.insight_routes import insight_router
 from goldenpath.api.metrics import render_metrics
 from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
 from goldenpath.app import Platform
+from goldenpath.execution.worker import run_worker as run_worker_until
+from goldenpath.execution.worker import worker_options
 
 TAGS: list[dict[str, Any]] = [
     {"name": "templates", "description": "The catalog of golden paths and their forms."},
@@ -37,27 +40,27 @@ TAGS: list[dict[str, Any]] = [
 ]
 
 
-def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
+def create_api(
+    platform: Platform, *, run_worker: bool = False, close_on_shutdown: bool = False
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        worker: asyncio.Task[None] | None = None
+        # With `goldenpath up` only: `goldenpath api` processes run no jobs.
+        worker: asyncio.Task[int] | None = None
+        stop = asyncio.Event()
         if run_worker:
-            settings = platform.settings
-            worker = asyncio.create_task(
-                platform.queue.run_worker(
-                    concurrency=settings.worker_concurrency,
-                    heartbeat_seconds=settings.worker_heartbeat_seconds,
-                    stalled_after_seconds=settings.stalled_after_seconds,
-                    install_signal_handlers=False,
-                )
-            )
+            options = worker_options(platform.settings)
+            worker = asyncio.create_task(run_worker_until(platform.queue, options, stop=stop))
         try:
             yield
         finally:
             if worker is not None:
-                worker.cancel()
+                # uvicorn has drained the HTTP requests: now let running jobs finish.
+                stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            if close_on_shutdown:
+                platform.close()
 
     api = FastAPI(
         title="Golden Path",
@@ -71,13 +74,8 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         generate_unique_id_function=operation_id_of,
     )
     api_errors.install(api)
+    api_outage.install(api, platform.database)
     api.state.platform = platform
-
-    @api.get("/healthz", operation_id="getHealth", tags=["health"])
-    def healthz() -> dict[str, str]:
-        with platform.database.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        return {"status": "ok", "database": "ok", "version": __version__}
 
     @api.get(
         "/metrics", operation_id="getMetrics", tags=["health"], response_class=PlainTextResponse
@@ -87,6 +85,7 @@ def create_api(platform: Platform, *, run_worker: bool = False) -> FastAPI:
         return render_metrics(platform.database)
 
     for router in (
+        health_router(platform),
         request_router(platform),
         resource_router(platform),
         identity_router(platform),

@@ -24,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("up")(server.up)
+app.command("api")(server.api)
 app.command("worker")(server.worker)
 app.add_typer(server.db_app, name="db")
 app.add_typer(templates.app, name="templates")

@@ -1,4 +1,5 @@
-"""Running the platform: ``goldenpath up`` (API + worker), ``goldenpath worker``, ``goldenpath db``.
+"""Running the platform: ``goldenpath up`` (API + worker in one process), ``goldenpath api``
+(API processes only), ``goldenpath worker`` (a worker only), ``goldenpath db``.
 
 The platform's modules are imported inside the commands, so the client commands start fast.
 """
@@ -34,15 +35,13 @@ ConfigFile = Annotated[
 ]
 
 
-def up(
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: settings.host].")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port to listen on [default: settings.port].")
-    ] = None,
-    config: ConfigFile = None,
-) -> None:
+HostOption = Annotated[
+    str | None, typer.Option(help="Address to listen on [default: settings.host].")
+]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on [default: settings.port].")]
+
+
+def up(host: HostOption = None, port: PortOption = None, config: ConfigFile = None) -> None:
     """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
     import uvicorn
 
@@ -56,27 +55,63 @@ def up(
     try:
         refuse_broken_policies(platform)
         _print_banner(platform)
-        issued = platform.directory.bootstrap(settings.bootstrap_token, settings.default_team)
-        if issued is not None and not settings.bootstrap_token:
-            output.out.print(
-                Text("  first start: created the platform admin ", style="yellow")
-                + Text(issued.user, style="bold")
-                + Text(". Its API token, shown once:", style="yellow")
-            )
-            output.out.print(Text(f"  {issued.token}", style="bold"), soft_wrap=True)
-            output.out.print(
-                Text("  export GOLDENPATH_TOKEN=<token>, then `goldenpath users create ...`.")
-            )
+        _bootstrap(platform)
         api = create_api(platform, run_worker=True)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
         # interrupt, so the embedded PostgreSQL is stopped below instead of being orphaned.
         signal.signal(signal.SIGTERM, _interrupt)
-        uvicorn.run(api, host=settings.host, port=settings.port)
+        uvicorn.run(
+            api,
+            host=settings.host,
+            port=settings.port,
+            timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
+        )
     except KeyboardInterrupt:
         pass
     finally:
         platform.close()
         output.out.print("Golden Path stopped.")
+
+
+def api(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (uvicorn workers) to run.")
+    ] = 1,
+    config: ConfigFile = None,
+) -> None:
+    """Run the REST API and the portal only, in WORKERS processes: no jobs run here, start
+    `goldenpath worker` beside it (SIGTERM drains the requests in flight, then stops)."""
+    import uvicorn
+
+    from goldenpath.app import build_platform
+    from goldenpath.settings import load_settings, use_config_file
+
+    use_config_file(config)
+    settings = load_settings(**_given(host=host, port=port))
+    # Migrations, the embedded server when no database is configured, the first admin: once,
+    # here; each API process then only connects.
+    platform = build_platform(settings)
+    try:
+        refuse_broken_policies(platform)
+        _print_banner(platform, worker=False, processes=workers)
+        _bootstrap(platform)
+        platform.database.dispose()
+        signal.signal(signal.SIGTERM, _interrupt)
+        uvicorn.run(
+            "goldenpath.api.process:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.close()
+        output.out.print("Golden Path API stopped.")
 
 
 def worker(
@@ -88,35 +123,62 @@ def worker(
     ] = None,
     config: ConfigFile = None,
 ) -> None:
-    """Run a worker only, against the same database as `goldenpath up` (add as many as needed)."""
+    """Run a worker only, against the same database as the API (add as many as needed).
+
+    It rides out database outages (reconnecting with backoff). On SIGTERM or Ctrl-C it claims
+    nothing new, lets running jobs finish for settings.shutdown_grace_seconds, hands any
+    still running back to the queue, and exits."""
+    import os
+
     from goldenpath.app import build_platform
+    from goldenpath.execution.worker import run_worker, worker_options
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
     settings = load_settings()
     platform = build_platform(settings)
-    workers = concurrency or settings.worker_concurrency
+    options = worker_options(settings, concurrency=concurrency)
     try:
         refuse_broken_policies(platform)
     except BaseException:
         platform.close()
         raise
     output.out.print(
-        Text(f"Golden Path worker ({workers} at once) on ") + Text(_describe(platform.database))
+        Text(f"Golden Path worker ({options.concurrency} at once) on ")
+        + Text(_describe(platform.database))
     )
+    released = 0
     try:
-        asyncio.run(
-            platform.queue.run_worker(
-                concurrency=workers,
-                heartbeat_seconds=settings.worker_heartbeat_seconds,
-                stalled_after_seconds=settings.stalled_after_seconds,
-            )
-        )
+        released = asyncio.run(run_worker(platform.queue, options, install_signal_handlers=True))
     except KeyboardInterrupt:
         pass
     finally:
         platform.close()
         output.out.print("Worker stopped.")
+    if released:
+        # Their threads still run: end now, which drops their locks for the next worker.
+        output.out.file.flush()
+        os._exit(0)
+
+
+def _bootstrap(platform: Platform) -> None:
+    settings = platform.settings
+    issued = platform.directory.bootstrap(settings.bootstrap_token, settings.default_team)
+    if issued is not None and not settings.bootstrap_token:
+        output.out.print(
+            Text("  first start: created the platform admin ", style="yellow")
+            + Text(issued.user, style="bold")
+            + Text(". Its API token, shown once:", style="yellow")
+        )
+        output.out.print(Text(f"  {issued.token}", style="bold"), soft_wrap=True)
+        output.out.print(
+            Text("  export GOLDENPATH_TOKEN=<token>, then `goldenpath users create ...`.")
+        )
+
+
+def _drain_seconds(grace: float) -> int | None:
+    """uvicorn's bound on draining in-flight requests (live progress streams never end)."""
+    return max(1, round(grace))
 
 
 @db_app.command("upgrade")
@@ -179,13 +241,14 @@ def refuse_broken_policies(platform: Platform) -> None:
         )
 
 
-def _print_banner(platform: Platform) -> None:
+def _print_banner(platform: Platform, *, worker: bool = True, processes: int = 1) -> None:
     settings = platform.settings
     names = [t.name for t in platform.catalog]
     out = output.out
+    what = "" if worker else f" API ({processes} process{'es' if processes > 1 else ''}, no worker)"
     out.print(
         Text("Golden Path", style="bold green")
-        + Text(f" on http://{settings.host}:{settings.port}")
+        + Text(f"{what} on http://{settings.host}:{settings.port}")
     )
     out.print(Text("  database:  ") + Text(_describe(platform.database)), soft_wrap=True)
     out.print(Text(f"  templates: {len(names)} loaded ({', '.join(names) or 'none'})"))

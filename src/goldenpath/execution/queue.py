@@ -3,15 +3,17 @@
 It claims work and hands it to the runner; it knows nothing of steps or actions. A request's
 job is deferred on the same connection, inside the same transaction, as the request row, so
 neither can exist without the other. Jobs of a worker that stops sending heartbeats (killed,
-its machine gone) are put back in the queue by `recover_stalled_jobs`.
+its machine gone) are put back in the queue by `recover_stalled_jobs`; housekeeping runs as
+Procrastinate periodic tasks, one schedule for the whole cluster. Running a worker through a
+database outage is `execution.worker`'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
@@ -20,6 +22,8 @@ import sqlalchemy as sa
 from procrastinate import RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 
+from goldenpath.store.outage import is_database_unreachable
+
 logger = logging.getLogger(__name__)
 
 QUEUE = "goldenpath"
@@ -27,6 +31,26 @@ RUN_REQUEST = "goldenpath.run_request"
 DESTROY_RESOURCE = "goldenpath.destroy_resource"
 NOTIFY = "goldenpath.notify"
 SLACK_SYNC = "goldenpath.slack_sync"
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Housekeeping that runs every ``seconds`` somewhere in the cluster (not once per worker)."""
+
+    name: str
+    seconds: float
+    run: Callable[[], None]
+
+
+def every(seconds: float) -> str:
+    """A cron expression (with croniter's sixth field for seconds) firing every ``seconds``,
+    rounded to what cron can say: whole seconds below a minute, minutes below an hour, hours."""
+    whole = max(1, round(seconds))
+    if whole < 60:
+        return f"* * * * * */{whole}"
+    if whole < 3600:
+        return f"*/{max(1, whole // 60)} * * * *"
+    return f"0 */{min(23, whole // 3600)} * * *"
 
 
 class Queue:
@@ -38,9 +62,10 @@ class Queue:
         run_request: Callable[[str], None],
         destroy_resource: Callable[[str], None],
         notify: Callable[[dict[str, Any]], None] | None = None,
-        housekeeping: Callable[[], None] | None = None,
         slack_sync: Callable[[str], None] | None = None,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
+        self.conninfo = conninfo
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=conninfo),
         )
@@ -57,13 +82,25 @@ class Queue:
             backoff = RetryStrategy(max_attempts=12, wait=1, exponential_wait=2)
             self.app.task(name=SLACK_SYNC, queue=QUEUE, retry=backoff)(slack_sync)
         self.slack_enabled = slack_sync is not None
-        self._housekeeping = housekeeping
+        for job in periodic:
+            self._schedule(job)
 
         # Deferring goes through a second app with a synchronous connector: the worker's app
         # is opened asynchronously, and an async connector cannot use our sync connection.
         self._deferrer = procrastinate.App(
             connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo)
         )
+
+    def _schedule(self, job: Periodic) -> None:
+        """One schedule for the cluster: every worker's deferrer proposes each tick and the
+        database keeps one job per tick. The lock runs one at a time; the queueing lock keeps a
+        slow one from piling up behind itself. A failed run is not retried: the next tick is."""
+
+        def run(timestamp: int) -> None:
+            job.run()
+
+        task = self.app.task(name=job.name, queue=QUEUE, lock=job.name, queueing_lock=job.name)(run)
+        self.app.periodic(cron=every(job.seconds), periodic_id=job.name)(task)
 
     def defer_request(self, conn: sa.Connection, request_id: str) -> int:
         """Defer the request's job inside ``conn``'s open transaction; returns the job id."""
@@ -107,33 +144,6 @@ class Queue:
         )
         return int(deferrer.defer(**arguments))
 
-    async def run_worker(
-        self,
-        *,
-        concurrency: int,
-        heartbeat_seconds: float,
-        stalled_after_seconds: float,
-        name: str = "goldenpath-worker",
-        install_signal_handlers: bool = True,
-    ) -> None:
-        """Run a worker until cancelled (or signalled), recovering stalled jobs as it goes."""
-        async with self.app.open_async():
-            recovery = asyncio.create_task(self._recover_forever(stalled_after_seconds))
-            try:
-                await self.app.run_worker_async(
-                    queues=[QUEUE],
-                    name=name,
-                    concurrency=concurrency,
-                    update_heartbeat_interval=heartbeat_seconds,
-                    stalled_worker_timeout=stalled_after_seconds,
-                    install_signal_handlers=install_signal_handlers,
-                    delete_jobs="successful",
-                )
-            finally:
-                recovery.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await recovery
-
     async def recover_stalled_jobs(self, stalled_after_seconds: float) -> int:
         """Put back in the queue every running job whose worker stopped sending heartbeats."""
         stalled = await self.app.job_manager.get_stalled_jobs(
@@ -160,15 +170,17 @@ class Queue:
             count += 1
         return count
 
-    async def _recover_forever(self, stalled_after_seconds: float) -> None:
+    async def recover_stalled_forever(self, stalled_after_seconds: float) -> None:
+        """Recover stalled jobs on a short period of its own, beside the worker's job slots, so
+        neither a long job nor a busy queue delays putting a dead worker's jobs back."""
         interval = max(1.0, stalled_after_seconds / 2)
         while True:
             try:
                 await self.recover_stalled_jobs(stalled_after_seconds)
-                if self._housekeeping is not None:
-                    await asyncio.to_thread(self._housekeeping)
-            except Exception:
-                logger.exception("stalled job recovery or housekeeping failed; will try again")
+            except Exception as exc:
+                if not is_database_unreachable(exc):
+                    logger.exception("stalled job recovery failed; will try again")
+                # An unreachable database stops the worker too, which says so once.
             await asyncio.sleep(interval)
 
 

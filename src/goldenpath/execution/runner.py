@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ import sqlalchemy as sa
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
-from goldenpath.errors import ActionError, Cancelled, GoldenPathError, RequestBusy, ResourceTaken
+from goldenpath.errors import (
+    ActionError,
+    Cancelled,
+    GoldenPathError,
+    LockLost,
+    RequestBusy,
+    ResourceTaken,
+)
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import Iterations, render_context, step_inputs
@@ -36,6 +43,7 @@ from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
+from goldenpath.store.outage import is_database_unreachable
 from goldenpath.store.records import RequestRecord, ResourceRecord
 from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import Renderer
@@ -64,6 +72,7 @@ class Runner:
     # Told the request's id after each change a watcher may show (Slack's thread message);
     # it must not block, and its failure never fails the request.
     progress: Callable[[str], None] | None = None
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     # --- requests -------------------------------------------------------------------------
 
@@ -125,6 +134,7 @@ class Runner:
             if record.status == "skipped":
                 context["steps"][step.id] = {"output": {}}
                 continue
+            self._check_lock()
             try:
                 if not renderer.condition(step.if_, f"spec.steps.{step.id}.if"):
                     with self.database.begin() as conn:
@@ -137,6 +147,11 @@ class Runner:
                     request, template, step.id, action, step_inputs(action, step, renderer), secrets
                 )
             except Exception as exc:
+                if isinstance(exc, LockLost) or is_database_unreachable(exc):
+                    # Not the step's failure: the job runs again once the database is back,
+                    # and the step, idempotent, finds what it made.
+                    raise
+                self._check_lock()
                 if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
                     exc = Cancelled(detail=failure_text(exc))
                 logger.info("request %s step %s failed: %s", request.id, step.id, exc)
@@ -328,6 +343,7 @@ class Runner:
         )
 
     def _finish(self, request_id: str, status: str, **values: Any) -> None:
+        self._check_lock()
         with self.database.begin() as conn:
             queries.update_request(
                 conn, request_id, status=status, finished_at=queries.now(), **values
@@ -380,6 +396,7 @@ class Runner:
         template = Template.from_snapshot(request.template_snapshot)
         incomplete = []
         for step in reversed(current.steps):
+            self._check_lock()
             resource = resources.get(step.step_id)
             if resource is None or resource.state == "destroyed":
                 if step.status == "succeeded":
@@ -389,6 +406,8 @@ class Runner:
             try:
                 self.destroy_resource(resource, template=template, actor="rollback")
             except Exception as exc:
+                if isinstance(exc, LockLost) or is_database_unreachable(exc):
+                    raise
                 # The resource stays in the catalog as 'failed', holding its name, until
                 # someone destroys it: we cannot tell whether anything is left behind.
                 incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}")
@@ -567,11 +586,12 @@ class Runner:
         return dict(self.box.open(sealed)) if sealed else {}
 
     @contextmanager
-    def _exclusive(self, key: str) -> Iterator[bool]:
+    def _exclusive(self, key: str) -> Iterator[HeldLock]:
         """A session advisory lock held on its own connection.
 
         If this process dies, PostgreSQL drops the connection and with it the lock, so a
-        recovered job can take over; while it lives, nobody else runs the same thing.
+        recovered job can take over; while it lives, nobody else runs the same thing. A
+        database restart drops it too, while this process goes on: `HeldLock.check` tells.
         """
         with self.database.engine.connect() as conn:
             acquired = bool(
@@ -580,9 +600,47 @@ class Runner:
                 ).scalar()
             )
             conn.commit()
+            lock = HeldLock(key, conn, acquired)
+            previous, self._local.lock = getattr(self._local, "lock", None), lock
             try:
-                yield acquired
+                yield lock
             finally:
-                if acquired:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
-                    conn.commit()
+                self._local.lock = previous
+                if acquired and not lock.lost:
+                    try:
+                        conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                        conn.commit()
+                    except sa.exc.DBAPIError:
+                        pass  # the connection is gone, and the lock with its session
+
+    def _check_lock(self) -> None:
+        """Go on only while this thread's request lock is still held."""
+        lock: HeldLock | None = getattr(self._local, "lock", None)
+        if lock is not None:
+            lock.check()
+
+
+class HeldLock:
+    """An advisory lock on its own connection. It lives as long as that connection's session:
+    when the connection is gone (the database restarted), so is the lock, and another worker
+    may already be running the same request; this one must stop writing."""
+
+    def __init__(self, key: str, connection: sa.Connection, acquired: bool) -> None:
+        self.key = key
+        self.acquired = acquired
+        self.lost = False
+        self._connection = connection
+
+    def __bool__(self) -> bool:
+        return self.acquired
+
+    def check(self) -> None:
+        if not self.acquired:
+            return
+        try:
+            self._connection.execute(sa.text("SELECT 1"))
+            self._connection.commit()
+        except sa.exc.DBAPIError:
+            self.lost = True
+        if self.lost:
+            raise LockLost(key=self.key)

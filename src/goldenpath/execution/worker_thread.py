@@ -7,6 +7,8 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING
 
+from goldenpath.execution.worker import run_worker, worker_options
+
 if TYPE_CHECKING:
     from goldenpath.app import Platform
 
@@ -16,24 +18,17 @@ class WorkerThread:
         self._platform = platform
         self._concurrency = concurrency
         self._loop = asyncio.new_event_loop()
-        self._task: asyncio.Task[None] | None = None
+        # Created here, bound to the worker's loop when first awaited there (Python >= 3.10).
+        self._stop = asyncio.Event()
         self._thread = threading.Thread(target=self._run, name="goldenpath-worker", daemon=True)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        settings = self._platform.settings
-        self._task = self._loop.create_task(
-            self._platform.queue.run_worker(
-                concurrency=self._concurrency,
-                heartbeat_seconds=settings.worker_heartbeat_seconds,
-                stalled_after_seconds=settings.stalled_after_seconds,
-                install_signal_handlers=False,
-            )
-        )
+        options = worker_options(self._platform.settings, concurrency=self._concurrency)
         try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            pass
+            self._loop.run_until_complete(
+                run_worker(self._platform.queue, options, stop=self._stop)
+            )
         finally:
             self._loop.close()
 
@@ -43,8 +38,8 @@ class WorkerThread:
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self._task is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._task.cancel)
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=timeout)
 
     def __enter__(self) -> WorkerThread:

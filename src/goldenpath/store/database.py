@@ -98,6 +98,15 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def head_revision() -> str | None:
+    """The newest migration this version of the platform knows."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     """Apply migrations; a PostgreSQL advisory lock serialises concurrent starts."""
     config = Config()
