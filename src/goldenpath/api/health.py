@@ -42,8 +42,8 @@ def health_router(platform: Platform) -> APIRouter:
             checks["database"] = f"unreachable: {first_line(exc)}"
             checks["migrations"] = "unknown"
         org = platform.guardrails.org
-        if org.load_errors:
-            checks["policies"] = "; ".join(v.message for v in org.load_errors)
+        if org.problems:
+            checks["policies"] = "; ".join(org.problems)
         elif not org.policies:
             checks["policies"] = "no org policy loaded"
         if all(value == "ok" for value in checks.values()):
