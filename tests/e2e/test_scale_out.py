@@ -62,4 +62,3 @@ def _registered_workers(database_url: str) -> int:
         row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
     assert row is not None
     return int(row[0])
-
