@@ -11,6 +11,7 @@ database outage is `execution.worker`'s job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from procrastinate import RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 
+from goldenpath.errors import BackendUnavailable
 from goldenpath.store.outage import is_database_unreachable
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ RUN_REQUEST = "goldenpath.run_request"
 DESTROY_RESOURCE = "goldenpath.destroy_resource"
 NOTIFY = "goldenpath.notify"
 SLACK_SYNC = "goldenpath.slack_sync"
+SLACK_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,7 @@ class Queue:
             patient = RetryStrategy(max_attempts=12, wait=5, exponential_wait=2)
             self.app.task(name=NOTIFY, queue=QUEUE, retry=patient)(notify)
         if slack_sync is not None:
-            # Slack answers 429/5xx for a while at times: back off (3, 5, 9, 17 s...), ~2 hours.
-            backoff = RetryStrategy(max_attempts=12, wait=1, exponential_wait=2)
-            self.app.task(name=SLACK_SYNC, queue=QUEUE, retry=backoff)(slack_sync)
+            self.app.task(name=SLACK_SYNC, queue=QUEUE)(self._until_slack_answers(slack_sync))
         self.slack_enabled = slack_sync is not None
         for job in periodic:
             self._schedule(job)
@@ -126,6 +127,44 @@ class Queue:
                 self._defer(conn, SLACK_SYNC, key, queueing_lock=key, request_id=request_id)
         except AlreadyEnqueued:
             pass
+
+    def _until_slack_answers(self, slack_sync: Callable[[str], None]) -> Callable[..., None]:
+        """The Slack refresh job: while Slack fails (429, 5xx, down), it queues itself again
+        after a back-off (3, 5, 9, 17 s..., about 2 hours in all). Not Procrastinate's own
+        retry: a retried job takes back its queueing lock, which a newer refresh deferred
+        while this one ran may hold (a unique violation that would leave the job stuck)."""
+
+        def sync(request_id: str, attempt: int = 0) -> None:
+            try:
+                slack_sync(request_id)
+            except BackendUnavailable as exc:
+                if attempt + 1 >= SLACK_ATTEMPTS:
+                    raise
+                wait = 1 + 2 ** (attempt + 1)
+                logger.warning(
+                    "Slack messages of request %s: %s; trying again in %s s",
+                    request_id,
+                    exc.message,
+                    wait,
+                )
+                self._defer_slack_retry(request_id, attempt + 1, wait)
+
+        return sync
+
+    def _defer_slack_retry(self, request_id: str, attempt: int, wait: int) -> None:
+        key = f"slack:{request_id}"
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            deferrer = self._deferrer.configure_task(
+                SLACK_SYNC,
+                queue=QUEUE,
+                lock=key,
+                queueing_lock=key,
+                schedule_in={"seconds": wait},
+                connection=conn,
+            )
+            # A newer refresh already waiting shows the latest state anyway.
+            with contextlib.suppress(AlreadyEnqueued):
+                deferrer.defer(request_id=request_id, attempt=attempt)
 
     def _defer(
         self,

@@ -223,6 +223,24 @@ class SlackWorld:
         assert answer.json()["response_action"] == "update", answer.text
         return answer.json()["view"]
 
+    def ask_exception(self, user: str, name: str) -> tuple[str, str, tuple[str, str]]:
+        """A medium database (which the tests' policy denies) asked for in Slack, then its
+        exception through the button and the justification modal: the denied request's id,
+        the exception's id, and the denied request's message (whose thread the rest joins)."""
+        service = self.platform.service
+        self.submit_view(user, self.previewed(user, form_state(name, "medium")), {})
+        (denied,) = self.wait(lambda: service.requests(ADMIN), what="the denied request")
+        thread = self.thread_of()
+        self.wait(lambda: "gp_exception" in self.shown(thread), what="the exception button")
+        opened = len(self.fake.of("views.open"))
+        self.click(user, *thread, "gp_exception", denied.id)
+        asked = self.submit_view(
+            user, self.opened_view(after=opened), justified("a load test this week")
+        )
+        assert asked.status_code == 200 and asked.text == "", asked.text
+        exception = next(r for r in service.requests(ADMIN) if r.id != denied.id)
+        return denied.id, exception.id, thread
+
     def thread_of(self, channel: str = "C0PAYMENTS", after: int = 0) -> tuple[str, str]:
         """(channel, ts) of a request's message in ``channel`` (the ``after``-th), once posted.
         Found by position: matching its text would race the worker's chat.update."""
@@ -290,6 +308,11 @@ def form_state(name: str, size: str = "small") -> dict[str, Any]:
             }
         },
     }
+
+
+def justified(text: str) -> dict[str, Any]:
+    """The submitted state of the exception modal: the justification typed."""
+    return {"justification": {"v": {"type": "plain_text_input", "value": text}}}
 
 
 def _envelope(kind: str, user: str) -> dict[str, Any]:

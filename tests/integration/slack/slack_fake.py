@@ -44,6 +44,8 @@ class SlackFake:
     # method -> list of (status, retry_after) to answer before answering normally
     failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (status, retry_after) every method answers with until `recover()`: Slack down.
+    outage: tuple[int, int | None] | None = None
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,13 +96,23 @@ class SlackFake:
         with self._lock:
             self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
+    def go_down(self, status: int, retry_after: int | None = None) -> None:
+        """From now on every method answers ``status`` (500: Slack is down; 429: rate limited,
+        with ``Retry-After``), until `recover`."""
+        with self._lock:
+            self.outage = (status, retry_after)
+
+    def recover(self) -> None:
+        with self._lock:
+            self.outage = None
+
     def answer(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
             pending = self.failures.get(method) or []
-            if pending:
-                status, retry_after = pending.pop(0)
+            if pending or self.outage is not None:
+                status, retry_after = pending.pop(0) if pending else self.outage  # type: ignore[misc]
                 self.calls.append(Call(method, args, token, status))
                 headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
                 error = "ratelimited" if status == 429 else "internal_error"

@@ -19,11 +19,7 @@ from goldenpath.slack.messages import (
     EXCEPTION_ACTION,
 )
 from tests.conftest import ADMIN
-from tests.integration.slack.conftest import SlackWorld, form_state
-
-
-def _justified(text: str) -> dict[str, Any]:
-    return {"justification": {"v": {"type": "plain_text_input", "value": text}}}
+from tests.integration.slack.conftest import SlackWorld, form_state, justified
 
 
 def _comment(text: str) -> dict[str, Any]:
@@ -64,13 +60,13 @@ def test_denied_then_excepted_then_approved_in_slack(
     world.click("UBOB", *thread, EXCEPTION_ACTION, denied.id)
     modal = world.opened_view(after=opened)
     assert modal["callback_id"] == "gp_exception"
-    short = world.submit_view("UBOB", modal, _justified("pls"))
+    short = world.submit_view("UBOB", modal, justified("pls"))
     assert short.json() == {
         "response_action": "errors",
         "errors": {"justification": "must be 10 to 2000 characters"},
     }
     assert len(service.requests(ADMIN)) == 1  # nothing asked yet
-    asked = world.submit_view("UBOB", modal, _justified("load test of the orders service"))
+    asked = world.submit_view("UBOB", modal, justified("load test of the orders service"))
     assert asked.status_code == 200 and asked.text == ""
     exception = next(r for r in service.requests(ADMIN) if r.id != denied.id)
     assert exception.status == "pending_approval" and exception.is_exception
