@@ -25,6 +25,7 @@ from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
 from goldenpath.settings import BackendSettings, Settings
 from goldenpath.store import audit_keys, queries
+from goldenpath.store.action_state import SealedStateStore
 from goldenpath.store.database import Database, libpq_conninfo, open_database
 from goldenpath.templates.loader import TemplateCatalog, load_catalog
 
@@ -63,6 +64,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     registry = default_registry()
     catalog = load_catalog(settings.template_folders, registry.classes())
     backends = _backends(settings, database)
+    action_state = SealedStateStore(database, box)
     guardrails = Guardrails(load_org_policies(settings), settings.teams)
     runner = Runner(
         database=database,
@@ -71,6 +73,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         box=box,
         guardrails=guardrails,
         data_dir=settings.data_dir.resolve(),
+        state_store=action_state,
     )
 
     def destroy(resource_id: str) -> None:
@@ -126,6 +129,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         box=box,
         guardrails=guardrails,
         data_dir=settings.data_dir.resolve(),
+        state_store=action_state,
         default_team=settings.default_team,
         approval_expiry=timedelta(hours=settings.approval_expiry_hours),
         webhooks=webhook is not None,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from goldenpath import notifications
 from goldenpath.actions.registry import ActionRegistry
+from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import (
     AccessDenied,
     BackendNotConfigured,
@@ -85,6 +86,8 @@ class Service(ResourceUseCases):
     box: SecretBox
     guardrails: Guardrails
     data_dir: Path | None = None
+    # Where actions keep state between runs (Terraform's): plans read it.
+    state_store: StateStore | None = None
     default_team: str = "default"
     approval_expiry: timedelta = timedelta(hours=72)
     webhooks: bool = False
@@ -157,6 +160,7 @@ class Service(ResourceUseCases):
                 self.backends,
                 plan_guard=self.guardrails.terraform_guard(template),
                 data_dir=self.data_dir,
+                state_store=self.state_store,
             ),
             secrets,
         )

@@ -44,3 +44,18 @@ def test_rotation_then_reseal_then_drop_the_old_key(
         from tests.conftest import wait_for_resource_state
 
         assert wait_for_resource_state(after, resource.id, {"destroyed", "failed"}) == "destroyed"
+
+
+def test_reseal_covers_terraform_state(make_platform: Callable[..., Platform]) -> None:
+    old, new = key(), key()
+    state = b'{"version": 4, "outputs": {"api_key": {"value": "k-0123456789", "sensitive": true}}}'
+    before = make_platform(secret_key=old)
+    assert before.service.state_store is not None
+    before.service.state_store.write("svc-checkout", state)
+
+    rotated = make_platform(secret_key=f"{new},{old}")
+    assert reseal_all(rotated.database, rotated.box)["gp_terraform_states.state"] == 1
+
+    after = make_platform(secret_key=new)
+    assert after.service.state_store is not None
+    assert after.service.state_store.read("svc-checkout") == state

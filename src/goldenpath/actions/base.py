@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import BackendNotFound
 from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
@@ -115,6 +116,9 @@ class PlanContext(Generic[InputsT]):
     # Judges a `terraform show -json` document with the org's and the template's
     # `goldenpath.terraform.*` policies; given by the platform, so actions never load policies.
     plan_guard: Callable[[Mapping[str, Any]], Verdict] | None = None
+    # State the action keeps between runs (Terraform's), sealed by the platform; None where
+    # nothing is stored (`templates verify`).
+    state_store: StateStore | None = None
 
     def backend(self, kind: str, name: str) -> BackendSettings:
         settings = self.backends.get(name)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from goldenpath.actions.base import Action, ActionInputs, PlanContext
 from goldenpath.actions.registry import ActionRegistry
+from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import (
     GoldenPathError,
     InvalidInput,
@@ -171,6 +172,7 @@ def resolve_plan(
     *,
     plan_guard: Callable[[Mapping[str, Any]], Verdict] | None = None,
     data_dir: Path | None = None,
+    state_store: StateStore | None = None,
 ) -> dict[str, Any]:
     """Render every step against pending outputs, validate its inputs, and ask its action."""
     context = render_context(template, parameters, requester)
@@ -211,6 +213,7 @@ def resolve_plan(
                         template_dir=template.source.parent,
                         data_dir=data_dir,
                         plan_guard=judged if plan_guard is not None else None,
+                        state_store=state_store,
                     )
                 )
             ]

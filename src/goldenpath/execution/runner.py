@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from goldenpath.actions.base import Action, ActionInputs, Context, Observation, ResourceRef
 from goldenpath.actions.registry import ActionRegistry
+from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import (
     ActionError,
     Cancelled,
@@ -69,6 +70,8 @@ class Runner:
     box: SecretBox
     guardrails: Guardrails
     data_dir: Path | None = None
+    # Where actions keep state between runs (Terraform's), sealed.
+    state_store: StateStore | None = None
     # Told the request's id after each change a watcher may show (Slack's thread message);
     # it must not block, and its failure never fails the request.
     progress: Callable[[str], None] | None = None
@@ -527,6 +530,7 @@ class Runner:
             template_dir=template.source.parent,
             data_dir=self.data_dir,
             plan_guard=self._plan_guard(request, template),
+            state_store=self.state_store,
             request_id=request.id,
             step_id=step_id,
             resource_id=resource_id,

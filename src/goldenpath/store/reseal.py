@@ -19,6 +19,7 @@ SEALED: tuple[tuple[sa.Table, str, tuple[str, ...]], ...] = (
     (tables.requests, "secret_parameters", ("id",)),
     (tables.steps, "secret_outputs", ("request_id", "step_id")),
     (tables.checkpoints, "value", ("request_id", "step_id", "key")),
+    (tables.terraform_states, "state", ("workspace",)),
 )
 
 

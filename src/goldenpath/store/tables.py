@@ -275,3 +275,25 @@ slack_messages = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
     sa.Index("ix_gp_slack_messages_request", "request_id"),
 )
+
+# Terraform state served to Terraform's `http` backend by the platform, sealed with its key.
+terraform_states = sa.Table(
+    "gp_terraform_states",
+    metadata,
+    sa.Column("workspace", sa.String(63), primary_key=True),
+    sa.Column("state", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+)
+
+# Leased locks on a workspace, as rows: `operation` (one platform operation at a time) and
+# `state` (Terraform's own LOCK). A lock whose holder stopped renewing it lapses.
+terraform_locks = sa.Table(
+    "gp_terraform_locks",
+    metadata,
+    sa.Column("workspace", sa.String(63), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("info", JSONB, nullable=False),
+    sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
+    sa.Index("ix_gp_terraform_locks_holder", "holder"),
+)

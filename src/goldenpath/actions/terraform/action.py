@@ -1,7 +1,9 @@
 """``terraform:apply``: a Terraform module shipped with the template, applied to its own workspace.
 
 Every run starts from a fresh copy of the module under ``<data_dir>/terraform/<workspace>`` and
-keeps its state in PostgreSQL (Terraform's ``pg`` backend, one schema per workspace). ``apply``
+keeps its state in the platform's database, sealed with the platform's key: Terraform's
+``http`` backend, served for the run by `StateServer` (``state: pg`` and ``state: remote``
+backends keep it elsewhere). ``apply``
 runs init, plan to a saved plan file, has the guardrails judge ``terraform show -json`` of it,
 and applies exactly that plan; a denied plan applies nothing. Outputs Terraform marks
 ``sensitive`` are declared secret, so they go to the encrypted store, never the catalog.
@@ -15,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,13 @@ from goldenpath.actions.terraform import changes, diagnostics
 from goldenpath.actions.terraform.backend import DEFAULT_BACKEND, TerraformBackend, resolve_backend
 from goldenpath.actions.terraform.cli import TerraformCli
 from goldenpath.actions.terraform.process import Deadline
-from goldenpath.actions.terraform.state import probe, schema_name, workspace_lock
+from goldenpath.actions.terraform.state import (
+    import_pg_state,
+    probe,
+    schema_name,
+    workspace_lock,
+)
+from goldenpath.actions.terraform.state_server import StateServer
 from goldenpath.actions.terraform.workspace import module_source, prepare, var_file_paths
 from goldenpath.errors import ActionError, ConfigurationError, PolicyDenied
 
@@ -96,16 +105,10 @@ class TerraformApply(Action[TerraformApplyInputs]):
         source = module_source(ctx.template_dir, inputs.module)
         var_files = var_file_paths(ctx.template_dir, inputs.var_files)
         deadline = Deadline.after(inputs.timeout_seconds)
-        conninfo, has_state = None, backend.state == "remote"
-        if backend.conn_str:
-            conninfo, has_state = probe(backend.conn_str, backend.name, inputs.workspace)
-        # A workspace without state yet is planned against an empty local state, so that a
-        # preview creates no schema; a plan never writes state, local or not.
-        state_backend = None if backend.state == "remote" else "pg" if has_state else "local"
-        with _scratch(ctx.data_dir) as scratch:
-            workdir = prepare(source, scratch, inputs.variables, state_backend=state_backend)
-            cli = _cli(backend, workdir, inputs.workspace, deadline, _quiet, conninfo, var_files)
-            cli.init(_backend_config(backend, inputs.workspace) if has_state else {})
+        with _scratch(ctx.data_dir) as scratch, _state_for_plan(ctx, backend) as state:
+            workdir = prepare(source, scratch, inputs.variables, state_backend=state.kind)
+            cli = _cli(backend, workdir, inputs.workspace, deadline, _quiet, state, var_files)
+            cli.init()
             cli.plan("-lock=false", out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
         _judge(ctx, document, _quiet)
@@ -115,7 +118,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
 
     def apply(self, ctx: Context[TerraformApplyInputs]) -> dict[str, Any]:
         with _workspace(ctx) as cli:
-            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            cli.init()
             cli.plan(out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
             _judge(ctx, document, ctx.log)
@@ -138,7 +141,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
     def destroy(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> None:
         """``terraform destroy``; the workspace's state is kept, empty, with its history."""
         with _workspace(ctx) as cli:
-            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            cli.init()
             cli.destroy()
             left = cli.state_list()
         if left:
@@ -152,7 +155,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
         """Drift: changes made outside Terraform (a refresh-only plan), then differences
         between the state and the module with its inputs (an ordinary plan)."""
         with _workspace(ctx) as cli:
-            cli.init(_backend_config(_backend(ctx), ctx.inputs.workspace))
+            cli.init()
             if not cli.state_list():
                 return Observation(exists=False)
             refreshed = cli.plan("-refresh-only", "-detailed-exitcode", ok=(0, 2))
@@ -182,10 +185,108 @@ def _backend(ctx: PlanContext[TerraformApplyInputs]) -> TerraformBackend:
     return resolve_backend(ctx.backends, ctx.inputs.backend)
 
 
-def _backend_config(backend: TerraformBackend, workspace: str) -> dict[str, str]:
-    if backend.state == "pg":
-        return {"schema_name": schema_name(workspace)}
-    return dict(backend.backend_config)
+@dataclass(frozen=True)
+class StateAccess:
+    """How Terraform reaches a workspace's state for one operation."""
+
+    # The backend block the working copy gets (None: keep the module's own).
+    kind: str | None
+    env: Mapping[str, str] = field(default_factory=dict)
+    backend_config: Mapping[str, str] = field(default_factory=dict)
+    after_command: Callable[[], None] | None = None
+
+
+_EMPTY_LOCAL = StateAccess(kind="local")
+
+
+def _who(ctx: PlanContext[Any]) -> str:
+    request = getattr(ctx, "request_id", "") or "plan"
+    return f"{ctx.requested_by} (goldenpath {request})"
+
+
+def _imported(ctx: PlanContext[TerraformApplyInputs], backend: TerraformBackend) -> None:
+    """State the ``pg`` backend kept before, moved into the sealed store on first use."""
+    assert ctx.state_store is not None
+    if backend.conn_str is None or ctx.state_store.read(ctx.inputs.workspace) is not None:
+        return
+    moved = import_pg_state(backend.conn_str, backend.name, ctx.inputs.workspace, ctx.state_store)
+    if moved and isinstance(ctx, Context):
+        ctx.log(
+            f"imported the state of workspace '{ctx.inputs.workspace}' from Terraform's pg "
+            "backend into the platform's sealed store, and dropped the clear copy"
+        )
+
+
+@contextmanager
+def _state_for_plan(
+    ctx: PlanContext[TerraformApplyInputs], backend: TerraformBackend
+) -> Iterator[StateAccess]:
+    """The state a plan reads. A workspace without state yet is planned against an empty
+    local state, so that a preview stores nothing; a plan never writes state."""
+    workspace = ctx.inputs.workspace
+    if backend.state == "remote":
+        yield StateAccess(kind=None, backend_config=dict(backend.backend_config))
+    elif backend.state == "pg":
+        conninfo, has_state = (
+            probe(backend.conn_str, backend.name, workspace) if backend.conn_str else (None, False)
+        )
+        if not has_state or conninfo is None:
+            yield _EMPTY_LOCAL
+        else:
+            config = {"schema_name": schema_name(workspace)}
+            yield StateAccess(kind="pg", env={"PG_CONN_STR": conninfo}, backend_config=config)
+    elif ctx.state_store is None:
+        yield _EMPTY_LOCAL
+    else:
+        _imported(ctx, backend)
+        if ctx.state_store.read(workspace) is None:
+            yield _EMPTY_LOCAL
+            return
+        with StateServer(ctx.state_store, workspace, who=_who(ctx)) as server:
+            yield StateAccess(kind="http", env=server.environment())
+
+
+@contextmanager
+def _state_for_change(
+    ctx: Context[TerraformApplyInputs], backend: TerraformBackend, deadline: Deadline
+) -> Iterator[StateAccess]:
+    """The workspace held for this operation, and how Terraform reaches its state."""
+    workspace = ctx.inputs.workspace
+    log: Callable[[str], None] = ctx.log
+    if ctx.state_store is not None and backend.state != "pg":
+        with (
+            StateServer(ctx.state_store, workspace, who=_who(ctx)) as server,
+            server.operation(ctx.step_id or "operation", deadline, log),
+        ):
+            if backend.state == "remote":
+                yield StateAccess(kind=None, backend_config=dict(backend.backend_config))
+                return
+            _imported(ctx, backend)
+            yield StateAccess(
+                kind="http", env=server.environment(), after_command=server.after_command
+            )
+        return
+    if backend.state == "platform":
+        raise ConfigurationError(
+            problem="terraform:apply keeps state in the platform's store, which this run "
+            "was not given"
+        )
+    lock_dsn = backend.conn_str or _platform_dsn(ctx)
+    locked = (
+        workspace_lock(lock_dsn, backend.name, workspace, deadline, log)
+        if lock_dsn
+        else nullcontext(None)
+    )
+    with locked as conninfo:
+        if backend.state == "remote":
+            yield StateAccess(kind=None, backend_config=dict(backend.backend_config))
+        else:
+            assert conninfo is not None
+            yield StateAccess(
+                kind="pg",
+                env={"PG_CONN_STR": conninfo},
+                backend_config={"schema_name": schema_name(workspace)},
+            )
 
 
 def _cli(
@@ -194,22 +295,21 @@ def _cli(
     workspace: str,
     deadline: Deadline,
     log: Log,
-    conninfo: str | None,
+    state: StateAccess,
     var_files: list[Path],
     cancel: threading.Event | None = None,
 ) -> TerraformCli:
-    env = dict(backend.env)
-    if conninfo is not None:
-        env["PG_CONN_STR"] = conninfo
     return TerraformCli(
         binary=backend.binary,
         cwd=workdir,
         workspace=workspace,
         deadline=deadline,
         log=log,
-        env=env,
+        env={**backend.env, **state.env},
         var_files=var_files,
         cancel=cancel,
+        backend_config=state.backend_config,
+        after_command=state.after_command,
     )
 
 
@@ -223,27 +323,20 @@ def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
     source = module_source(ctx.template_dir, inputs.module)
     var_files = var_file_paths(ctx.template_dir, inputs.var_files)
     deadline = Deadline.after(inputs.timeout_seconds)
-    lock_dsn = backend.conn_str or _platform_dsn(ctx)
-    locked = (
-        workspace_lock(lock_dsn, backend.name, inputs.workspace, deadline, ctx.log)
-        if lock_dsn
-        else nullcontext(None)
-    )
-    with locked as conninfo:
+    with _state_for_change(ctx, backend, deadline) as state:
         workdir = prepare(
             source,
             ctx.data_dir / "terraform" / inputs.workspace,
             inputs.variables,
-            state_backend="pg" if backend.state == "pg" else None,
+            state_backend=state.kind,
         )
-        pg_conninfo = conninfo if backend.state == "pg" else None
         yield _cli(
             backend,
             workdir,
             inputs.workspace,
             deadline,
             ctx.log,
-            pg_conninfo,
+            state,
             var_files,
             cancel=ctx.cancelled,
         )

@@ -5,15 +5,21 @@ backends:
   terraform:                 # the default name; may be left out entirely
     kind: terraform
     binary: terraform        # or tofu, or an absolute path to either; found on PATH
-    state: pg                # pg (default) or remote
-    conn_str: postgresql://tf@db.internal/tfstate   # pg only; default: the platform's database
+    state: platform          # platform (default), pg or remote
+    conn_str: postgresql://tf@db.internal/tfstate   # pg: where state lives; platform: where
+                             # state kept by the pg backend before is imported from (once)
     backend_config: {}       # remote only: -backend-config key=value pairs
     env: {}                  # extra environment, e.g. a provider's credentials
 ```
 
-When no backend named ``terraform`` is configured, the platform's own PostgreSQL (the built-in
-``postgres`` backend) holds the state. ``PlanContext.backend()`` checks the kind, so that
-default is read from ``backends["postgres"]`` directly.
+``platform``: the platform serves Terraform's ``http`` backend itself and keeps the state in its
+own database, sealed with its key (see docs/terraform.md). ``pg``: Terraform's ``pg`` backend,
+state in clear on the server given. ``remote``: whatever backend the module declares.
+
+State kept by the ``pg`` backend before ``platform`` was the default (on ``conn_str``, else the
+built-in ``postgres`` backend's server) is imported into the platform on first use and its clear
+copy dropped. ``PlanContext.backend()`` checks the kind, so that default is read from
+``backends["postgres"]`` directly.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from goldenpath.settings import BackendSettings
 DEFAULT_BACKEND = "terraform"
 PLATFORM_POSTGRES = "postgres"
 BINARIES = frozenset({"terraform", "tofu"})
-STATE_KINDS = frozenset({"pg", "remote"})
+STATE_KINDS = frozenset({"platform", "pg", "remote"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class TerraformBackend:
     name: str
     binary: Path
     state: str
+    # pg: where the state lives; platform: where the pg backend's old state is imported from.
     conn_str: str | None = None
     backend_config: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
@@ -51,20 +58,20 @@ def resolve_backend(backends: Mapping[str, BackendSettings], name: str) -> Terra
         settings = BackendSettings(kind="terraform")
     elif settings.kind not in ("terraform", "*"):
         raise BackendNotFound(backend=name, kind="terraform")
-    state = str(settings.option("state", "pg"))
+    state = str(settings.option("state", "platform"))
     if state not in STATE_KINDS:
         raise ConfigurationError(
-            problem=f"backend '{name}': state must be one of pg, remote, not '{state}'"
+            problem=f"backend '{name}': state must be one of platform, pg, remote, not '{state}'"
         )
     conn_str: str | None = None
-    if state == "pg":
+    if state in ("platform", "pg"):
         conn_str = settings.option("conn_str") or settings.dsn or _platform_dsn(backends)
-        # Kind "*" is `templates verify`'s stand-in for every backend: plans run on empty state.
-        if not conn_str and settings.kind != "*":
-            raise BackendUnavailable(
-                backend=name,
-                problem="no PostgreSQL for Terraform state: set 'conn_str' on the backend",
-            )
+    # Kind "*" is `templates verify`'s stand-in for every backend: plans run on empty state.
+    if state == "pg" and not conn_str and settings.kind != "*":
+        raise BackendUnavailable(
+            backend=name,
+            problem="no PostgreSQL for Terraform state: set 'conn_str' on the backend",
+        )
     return TerraformBackend(
         name=name,
         binary=_binary(name, str(settings.option("binary", "terraform"))),

@@ -1,9 +1,9 @@
 """The Terraform commands the action runs, in one working directory, within one deadline.
 
 Each command's output goes to the step log as it comes (``-no-color``; ``-json`` runs are
-logged by their messages). A command that meets a locked state is retried with backoff: a lock
-left by a killed process is a PostgreSQL session lock, gone as soon as the server notices the
-session ended, which is usually at once.
+logged by their messages). A command that meets a locked state is retried with backoff: the
+holder may be finishing. A lock left by a Terraform that was killed is dropped by the state
+server as soon as the command is over, and one left by a dead worker lapses with its lease.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ _OUTPUT_TAIL = 2000
 
 class StateLocked(ActionError):
     """the state of workspace '{workspace}' is locked by another Terraform run ({details_text});
-    gave up after {attempts} attempts. A lock left by a killed worker is released once
-    PostgreSQL notices that its session has ended."""
+    gave up after {attempts} attempts. A lock left by a worker that died lapses once its lease
+    is no longer renewed."""
 
 
 @dataclass
@@ -46,12 +46,16 @@ class TerraformCli:
     env: Mapping[str, str] = field(default_factory=dict)
     var_files: Sequence[Path] = ()
     cancel: threading.Event | None = None
+    backend_config: Mapping[str, str] = field(default_factory=dict)
+    # Called after every command, however it ended (the state server drops a killed
+    # Terraform's lock).
+    after_command: Callable[[], None] | None = None
 
     # --- commands ---------------------------------------------------------------------------
 
-    def init(self, backend_config: Mapping[str, str]) -> None:
+    def init(self) -> None:
         args = ["init", "-input=false", "-no-color"]
-        args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
+        args += [f"-backend-config={key}={value}" for key, value in self.backend_config.items()]
         self._run(args)
 
     def plan(self, *extra: str, out: str | None = None, ok: tuple[int, ...] = (0,)) -> Completed:
@@ -99,14 +103,18 @@ class TerraformCli:
     ) -> Completed:
         backoff = _FIRST_BACKOFF
         for attempt in range(1, LOCK_RETRIES + 1):
-            completed = run(
-                [str(self.binary), *args],
-                cwd=self.cwd,
-                env=self._environment(),
-                deadline=self.deadline,
-                on_line=self._sink(json_ui=json_ui, echo=echo),
-                cancel=self.cancel,
-            )
+            try:
+                completed = run(
+                    [str(self.binary), *args],
+                    cwd=self.cwd,
+                    env=self._environment(),
+                    deadline=self.deadline,
+                    on_line=self._sink(json_ui=json_ui, echo=echo),
+                    cancel=self.cancel,
+                )
+            finally:
+                if self.after_command is not None:
+                    self.after_command()
             if completed.exit_code in ok:
                 return completed
             output = completed.stdout + completed.stderr

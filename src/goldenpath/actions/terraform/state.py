@@ -1,4 +1,5 @@
-"""Terraform state in PostgreSQL: one schema per workspace, and one operation per workspace.
+"""Terraform's ``pg`` backend: one schema per workspace, one operation per workspace, and the
+one-time import of its state into the platform's sealed store.
 
 Terraform's ``pg`` backend keeps each workspace's state in ``<schema>.states`` and locks it with
 a PostgreSQL advisory lock held by its own session. We add a lock of our own, on the same
@@ -16,8 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from goldenpath.actions.state_store import StateStore
 from goldenpath.actions.terraform.process import Deadline
 from goldenpath.errors import ActionError, BackendUnavailable
 
@@ -106,3 +109,30 @@ def workspace_lock(
 def _try_lock(conn: psycopg.Connection[Any], workspace: str) -> bool:
     row = conn.execute(_LOCK_SQL, (workspace,)).fetchone()
     return bool(row and row[0])
+
+
+def import_pg_state(dsn: str, backend: str, workspace: str, store: StateStore) -> bool:
+    """Move the workspace's state kept by the ``pg`` backend into ``store``, once.
+
+    The state is copied only where the store holds none, and the clear copy (the workspace's
+    schema) is dropped, so no secret is left in clear. True when a state was imported.
+    """
+    schema = schema_name(workspace)
+    with connect(dsn, backend) as conn:
+        found = conn.execute(
+            "SELECT to_regclass(format('%%I.states', %s::text)) IS NOT NULL", (schema,)
+        ).fetchone()
+        if not (found and found[0]):
+            return False
+        row = conn.execute(
+            sql.SQL("SELECT data FROM {}.states WHERE name = 'default'").format(
+                sql.Identifier(schema)
+            )
+        ).fetchone()
+        imported = (
+            row is not None
+            and bool(row[0])
+            and store.write(workspace, str(row[0]).encode(), only_if_absent=True)
+        )
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    return imported

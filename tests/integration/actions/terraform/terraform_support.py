@@ -1,5 +1,6 @@
-"""Helpers for the terraform:apply tests: an action context on a fresh state database, and
-Terraform run by hand against the same state, as an operator (or a crashed worker) would."""
+"""Helpers for the terraform:apply tests: an action context on a fresh platform database, and
+Terraform run by hand against the same sealed state (through a state server of its own), as an
+operator (or a crashed worker) would."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 
 from goldenpath.actions.base import Context, ResourceRef
+from goldenpath.actions.state_store import StateStore
 from goldenpath.actions.terraform.action import TerraformApplyInputs
 from goldenpath.actions.terraform.state import schema_name
+from goldenpath.actions.terraform.state_server import StateServer
 from goldenpath.policy import PolicySet, check_plan
 from goldenpath.settings import STARTER_DIR, BackendSettings
 
@@ -68,6 +71,7 @@ def make_context(
     state_url: str,
     data_dir: Path,
     guard: Callable[[Mapping[str, Any]], Any] | None,
+    state_store: StateStore | None,
     template_dir: Path = MODULES,
     backends: Mapping[str, BackendSettings] | None = None,
     **inputs: Any,
@@ -75,6 +79,7 @@ def make_context(
     return Context(
         inputs=TerraformApplyInputs.model_validate(inputs),
         backends=backends or {"postgres": BackendSettings(kind="postgres", dsn=state_url)},
+        state_store=state_store,
         owner_team="payments",
         requested_by="alice",
         template_name="terraform-test",
@@ -104,24 +109,25 @@ def journal_of(ctx: Context[Any]) -> ListJournal:
 
 
 class HandTerraform:
-    """Terraform run by hand in its own folder against a workspace's state in PostgreSQL."""
+    """Terraform run by hand in its own folder against a workspace's sealed state, through a
+    state server of its own (as ``goldenpath`` would serve it to an operator)."""
 
-    def __init__(self, folder: Path, module: Path, workspace: str, state_url: str) -> None:
+    def __init__(self, folder: Path, module: Path, workspace: str, store: StateStore) -> None:
         shutil.copytree(module, folder)
-        (folder / "backend_override.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+        (folder / "backend_override.tf").write_text('terraform {\n  backend "http" {}\n}\n')
         self.folder = folder
+        self.server = StateServer(store, workspace, who="operator@hand").__enter__()
         self.env = {
             **os.environ,
-            "PG_CONN_STR": state_url + "?sslmode=disable",
+            **self.server.environment(),
             "TF_IN_AUTOMATION": "1",
             "CHECKPOINT_DISABLE": "1",
         }
-        self.run(
-            "init",
-            "-input=false",
-            "-no-color",
-            f"-backend-config=schema_name={schema_name(workspace)}",
-        )
+        self.run("init", "-input=false", "-no-color")
+
+    def close(self) -> None:
+        """The operator's session ends: its server stops and drops the locks it granted."""
+        self.server.__exit__(None, None, None)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -151,6 +157,31 @@ class HandTerraform:
             return []
         listed.check_returncode()
         return listed.stdout.split()
+
+
+class PgTerraform(HandTerraform):
+    """Terraform with the ``pg`` backend the platform used before it sealed state: for the
+    import of old workspaces."""
+
+    def __init__(self, folder: Path, module: Path, workspace: str, state_url: str) -> None:
+        shutil.copytree(module, folder)
+        (folder / "backend_override.tf").write_text('terraform {\n  backend "pg" {}\n}\n')
+        self.folder = folder
+        self.env = {
+            **os.environ,
+            "PG_CONN_STR": state_url + "?sslmode=disable",
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+        }
+        self.run(
+            "init",
+            "-input=false",
+            "-no-color",
+            f"-backend-config=schema_name={schema_name(workspace)}",
+        )
+
+    def close(self) -> None:
+        pass
 
 
 def processes_in(folder: Path) -> list[str]:

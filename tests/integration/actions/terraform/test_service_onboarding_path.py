@@ -32,9 +32,15 @@ pytestmark = [requires_terraform, pytest.mark.slow]
 ALICE = member("alice", "payments")
 
 
-def state_of(tmp_path: Path, database_url: str, workspace: str, module: Path) -> list[str]:
+def state_of(tmp_path: Path, platform: Platform, workspace: str, module: Path) -> list[str]:
+    """The workspace's state as an operator's Terraform sees it through the platform."""
     folder = tmp_path / f"hand-{workspace}-{time.monotonic_ns()}"
-    return HandTerraform(folder, module, workspace, database_url).state_list()
+    assert platform.service.state_store is not None
+    operator = HandTerraform(folder, module, workspace, platform.service.state_store)
+    try:
+        return operator.state_list()
+    finally:
+        operator.close()
 
 
 def test_onboarding_a_service_end_to_end(
@@ -69,7 +75,7 @@ def test_onboarding_a_service_end_to_end(
             "terraform_data.service": "add",
         }
         module = SERVICE_ONBOARDING / "module"
-        assert state_of(tmp_path, database_url, "svc-checkout", module) == [
+        assert state_of(tmp_path, platform, "svc-checkout", module) == [
             "terraform_data.api_key",
             "terraform_data.service",
         ]
@@ -78,7 +84,7 @@ def test_onboarding_a_service_end_to_end(
         assert wait_for_resource_state(platform, resource.id, {"destroyed", "failed"}) == (
             "destroyed"
         )
-        assert state_of(tmp_path, database_url, "svc-checkout", module) == []
+        assert state_of(tmp_path, platform, "svc-checkout", module) == []
     finally:
         worker.stop()
 
@@ -197,7 +203,7 @@ def test_a_worker_killed_mid_apply_leaves_no_stuck_request_or_workspace(
                 "destroyed"
             )
     module = TEMPLATES / "slow-terraform" / "module"
-    assert state_of(tmp_path, database_url, "crashy", module) == []
+    assert state_of(tmp_path, platform, "crashy", module) == []
     again = platform.service.submit("slow-terraform", {"name": "crashy", "pause": "0"}, ALICE)
     assert wait_for_request(platform, again.id, timeout=120).status == "succeeded"
 
@@ -227,4 +233,4 @@ def test_cancelling_a_running_apply_stops_terraform_and_rolls_back(
     assert step.status == "failed" and step.error is not None and "cancelled" in step.error
     assert processes_in(Path(platform.settings.data_dir)) == []
     module = TEMPLATES / "slow-terraform" / "module"
-    assert state_of(tmp_path, database_url, "cancelled", module) == []
+    assert state_of(tmp_path, platform, "cancelled", module) == []

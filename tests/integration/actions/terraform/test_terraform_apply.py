@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from goldenpath.actions.state_store import StateStore
 from goldenpath.actions.terraform.action import TerraformApply
 from goldenpath.errors import BackendUnavailable, InvalidInput, PolicyDenied
 from goldenpath.settings import BackendSettings
@@ -16,6 +19,7 @@ from tests.integration.actions.terraform.terraform_support import (
     FORBIDDEN_TIER_POLICY,
     MODULES,
     HandTerraform,
+    PgTerraform,
     journal_of,
     make_context,
     plan_guard,
@@ -35,24 +39,29 @@ def guard(tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def context(database_url: str, tmp_path: Path, guard: Any) -> Any:
+def context(database_url: str, tmp_path: Path, guard: Any, state_store: StateStore) -> Any:
     def make(**inputs: Any) -> Any:
         values = {"module": "basic", "workspace": "orders", "variables": {"name": "orders"}}
         values.update(inputs)
         return make_context(
-            state_url=database_url, data_dir=tmp_path / "data", guard=guard, **values
+            state_url=database_url,
+            data_dir=tmp_path / "data",
+            guard=guard,
+            state_store=state_store,
+            **values,
         )
 
     return make
 
 
-def hand(tmp_path: Path, database_url: str, workspace: str = "orders") -> HandTerraform:
-    folder = tmp_path / f"hand-{len(list(tmp_path.glob('hand-*')))}"
-    return HandTerraform(folder, MODULES / "basic", workspace, database_url)
+@pytest.fixture
+def hand(open_hand: Any, state_store: StateStore) -> Callable[[], HandTerraform]:
+    """An operator's Terraform on the workspace 'orders'."""
+    return lambda: open_hand(MODULES / "basic", "orders", state_store)
 
 
 def test_apply_creates_the_resources_and_returns_outputs(
-    context: Any, tmp_path: Path, database_url: str
+    context: Any, tmp_path: Path, hand: Any
 ) -> None:
     ctx = context()
     outputs = TerraformApply().apply(ctx)
@@ -60,7 +69,7 @@ def test_apply_creates_the_resources_and_returns_outputs(
     assert outputs["greeting"] == "hello orders"
     assert len(outputs["token"]) == 64
     assert ctx.declared_secrets == {"token"}
-    assert hand(tmp_path, database_url).state_list() == ["terraform_data.record"]
+    assert hand().state_list() == ["terraform_data.record"]
     log = journal_of(ctx).text
     assert "terraform_data.record: Creation complete" in log
     assert "plan approved by the guardrails: 1 to add" in log
@@ -80,20 +89,20 @@ def test_apply_again_changes_nothing_and_returns_the_same_outputs(context: Any) 
     assert "plan approved by the guardrails: 0 to add, 0 to change" in journal_of(ctx).text
 
 
-def test_destroy_leaves_the_state_empty(context: Any, tmp_path: Path, database_url: str) -> None:
+def test_destroy_leaves_the_state_empty(context: Any, hand: Any) -> None:
     TerraformApply().apply(context())
     ctx = context()
     TerraformApply().destroy(ctx, resource_ref("orders"))
-    assert hand(tmp_path, database_url).state_list() == []
+    assert hand().state_list() == []
     # Destroying what is already gone succeeds.
     TerraformApply().destroy(context(), resource_ref("orders"))
 
 
-def test_a_denied_plan_is_never_applied(context: Any, tmp_path: Path, database_url: str) -> None:
+def test_a_denied_plan_is_never_applied(context: Any, hand: Any) -> None:
     ctx = context(variables={"name": "orders", "tier": "forbidden"})
     with pytest.raises(PolicyDenied, match=r"terraform_data.record must not use the forbidden"):
         TerraformApply().apply(ctx)
-    assert hand(tmp_path, database_url).state_list() == []
+    assert hand().state_list() == []
     assert "Creation complete" not in journal_of(ctx).text
 
 
@@ -125,9 +134,11 @@ def test_plan_lists_the_workspace_then_each_change_and_creates_no_state(
     assert record.config["after"]["input"]["name"] == "orders"
     assert record.tags == {"owner": "payments", "tier": "gold"}
     with psycopg.connect(database_url) as conn:
+        stored = conn.execute("SELECT count(*) FROM gp_terraform_states").fetchone()
         schemas = conn.execute(
             "SELECT count(*) FROM pg_namespace WHERE nspname = 'tfstate_orders'"
         ).fetchone()
+    assert stored == (0,), "a dry run stored a state"
     assert schemas == (0,), "a dry run created a state schema"
 
 
@@ -189,25 +200,49 @@ def test_observe_is_in_sync_after_apply_and_absent_before(context: Any) -> None:
 
 
 def test_observe_finds_nothing_when_the_state_was_emptied_out_of_band(
-    context: Any, tmp_path: Path, database_url: str
+    context: Any, hand: Any
 ) -> None:
     """terraform_data has nothing remote to refresh, so it never drifts on a refresh-only plan:
     the out-of-band changes a test can make for real are edits of the state by other runs."""
     action = TerraformApply()
     action.apply(context())
-    hand(tmp_path, database_url).run("state", "rm", "terraform_data.record")
+    hand().run("state", "rm", "terraform_data.record")
     assert action.observe(context(), resource_ref("orders")).exists is False
 
 
-def test_observe_reports_state_changed_by_another_run(
-    context: Any, tmp_path: Path, database_url: str
-) -> None:
+def test_observe_reports_state_changed_by_another_run(context: Any, hand: Any) -> None:
     action = TerraformApply()
     action.apply(context())
-    operator = hand(tmp_path, database_url)
+    operator = hand()
     operator.run("apply", "-auto-approve", "-input=false", "-var=name=orders", "-var=tier=gold")
 
     observed = action.observe(context(), resource_ref("orders"))
     assert observed.exists
     assert [d.field for d in observed.drift] == ["terraform_data.record"]
     assert "Terraform would update" in observed.drift[0].actual
+
+
+def test_state_kept_by_the_pg_backend_is_imported_sealed_and_its_clear_copy_dropped(
+    context: Any, tmp_path: Path, database_url: str, state_store: StateStore
+) -> None:
+    """A workspace applied before the platform sealed state (Terraform's pg backend) keeps
+    working: its first plan after the upgrade changes nothing, and no clear copy is left."""
+    old = PgTerraform(tmp_path / "old", MODULES / "basic", "orders", database_url)
+    old.run("apply", "-auto-approve", "-input=false", "-no-color", "-var=name=orders")
+    token = json.loads(old.run("output", "-json").stdout)["token"]["value"]
+    assert state_store.read("orders") is None
+
+    planned = TerraformApply().plan(context())
+    assert planned[0].config["plan"]["changes"] == {}
+    assert json.loads(state_store.read("orders") or b"{}")["outputs"]["token"]["value"] == token
+    with psycopg.connect(database_url) as conn:
+        schemas = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'tfstate_orders'"
+        ).fetchone()
+        sealed = conn.execute("SELECT state FROM gp_terraform_states").fetchone()
+    assert schemas == (0,), "the pg backend's clear copy was left behind"
+    assert sealed is not None and token.encode() not in bytes(sealed[0])
+
+    ctx = context()
+    assert TerraformApply().apply(ctx)["token"] == token
+    assert "plan approved by the guardrails: 0 to add, 0 to change" in journal_of(ctx).text

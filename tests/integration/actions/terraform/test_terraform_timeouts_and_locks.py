@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from goldenpath.actions.state_store import StateStore
 from goldenpath.actions.terraform.action import TerraformApply
 from goldenpath.errors import ActionError
+from goldenpath.store.action_state import SealedStateStore
 from tests.integration.actions.terraform.terraform_support import (
     MODULES,
-    HandTerraform,
     journal_of,
     make_context,
     processes_in,
@@ -26,12 +28,16 @@ pytestmark = [requires_terraform, pytest.mark.slow]
 
 
 @pytest.fixture
-def context(database_url: str, tmp_path: Path) -> Any:
+def context(database_url: str, tmp_path: Path, state_store: StateStore) -> Any:
     def make(**inputs: Any) -> Any:
         values = {"module": "slow", "workspace": "slow-one"}
         values.update(inputs)
         return make_context(
-            state_url=database_url, data_dir=tmp_path / "data", guard=None, **values
+            state_url=database_url,
+            data_dir=tmp_path / "data",
+            guard=None,
+            state_store=state_store,
+            **values,
         )
 
     return make
@@ -62,10 +68,10 @@ def test_a_timeout_stops_terraform_and_everything_it_started(context: Any, tmp_p
 
 
 def test_a_held_state_lock_is_reported_after_a_few_retries(
-    context: Any, tmp_path: Path, database_url: str
+    context: Any, tmp_path: Path, open_hand: Any, state_store: StateStore
 ) -> None:
     TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
-    operator = HandTerraform(tmp_path / "hand", MODULES / "slow", "slow-one", database_url)
+    operator = open_hand(MODULES / "slow", "slow-one", state_store)
     log = tmp_path / "hand.log"
     holder = operator.start(
         "apply",
@@ -90,9 +96,9 @@ def test_a_held_state_lock_is_reported_after_a_few_retries(
 
 
 def test_a_lock_left_by_a_killed_terraform_does_not_block_the_next_apply(
-    context: Any, tmp_path: Path, database_url: str
+    context: Any, tmp_path: Path, open_hand: Any, state_store: StateStore
 ) -> None:
-    operator = HandTerraform(tmp_path / "hand", MODULES / "slow", "slow-one", database_url)
+    operator = open_hand(MODULES / "slow", "slow-one", state_store)
     log = tmp_path / "hand.log"
     crashed = operator.start(
         "apply",
@@ -106,7 +112,49 @@ def test_a_lock_left_by_a_killed_terraform_does_not_block_the_next_apply(
     wait_for_text(log, "Provisioning with 'local-exec'")
     os.killpg(crashed.pid, signal.SIGKILL)  # no chance to save state or unlock
     crashed.wait()
+    held = state_store.holding("slow-one", "state")
+    assert held is not None and held[1]["Who"].endswith("@" + socket.gethostname())
 
-    # The dead session's lock is gone: this apply gets it (a held lock fails after its retries).
+    # The operator's session ends: the lock its Terraform left goes with it, and this apply
+    # gets it (a held lock fails after its retries).
+    operator.close()
     outputs = TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
     assert outputs == {"name": "slow"}
+
+
+def test_a_lock_whose_holder_died_lapses_with_its_lease(
+    context: Any, state_store: SealedStateStore
+) -> None:
+    """A worker killed mid-apply renews its leases no more: after `lease_seconds` its
+    workspace and state locks may be taken over, and the next apply goes through."""
+    state_store.lease_seconds = 2.0
+    dead = {"ID": "d0d0", "Who": "worker@gone", "Operation": "OperationTypeApply"}
+    assert state_store.acquire("slow-one", "operation", "dead-worker", dead) is None
+    assert state_store.acquire("slow-one", "state", "dead-worker", dead) is None
+    # While the lease runs, a second holder is refused and told who holds it.
+    assert state_store.acquire("slow-one", "state", "someone", {"ID": "x"}) == dead
+
+    ctx = context(variables={"name": "slow", "pause": "0"})
+    assert TerraformApply().apply(ctx) == {"name": "slow"}
+    assert "waiting for another operation on workspace 'slow-one'" in journal_of(ctx).text
+    assert "worker@gone" in journal_of(ctx).text
+    assert state_store.holding("slow-one", "state") is None
+    assert state_store.holding("slow-one", "operation") is None
+
+
+def test_a_platform_operation_keeps_an_operator_out_of_the_state(
+    context: Any, tmp_path: Path, open_hand: Any, state_store: StateStore
+) -> None:
+    """While a platform operation holds the workspace, an operator's Terraform is refused
+    with the operation's holder named, and gets the state once the operation is over."""
+    TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
+    operator = open_hand(MODULES / "slow", "slow-one", state_store)
+    assert state_store.acquire("slow-one", "operation", "a-run", {"Who": "alice (req-1)"}) is None
+    refused = operator.run(
+        "apply", "-auto-approve", "-input=false", "-no-color", "-var=name=slow", check=False
+    )
+    assert refused.returncode == 1
+    assert "Error acquiring the state lock" in refused.stderr
+    assert "alice (req-1)" in refused.stderr
+    state_store.release("slow-one", "operation", "a-run")
+    assert operator.state_list() == ["terraform_data.slow"]
