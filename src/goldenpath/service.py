@@ -21,9 +21,11 @@ from goldenpath.errors import (
     BackendNotConfigured,
     Conflict,
     InvalidInput,
+    InvalidInputs,
     PolicyDenied,
     PolicyMisconfigured,
     RequestNotFound,
+    TemplateInvalid,
 )
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.journal import MASK, masked
@@ -57,6 +59,7 @@ from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.records import LogLine, RequestRecord
 from goldenpath.templates import parameters as params
+from goldenpath.templates.backstage.pickers import owner_team
 from goldenpath.templates.loader import Template, TemplateCatalog
 
 logger = logging.getLogger(__name__)
@@ -112,6 +115,11 @@ class Service(ResourceUseCases):
         authorize(actor, "template.read")
         return self.guardrails.org
 
+    def template_problems(self, actor: Actor) -> list[TemplateInvalid]:
+        """The template files that did not load, with the field and the reason (admins)."""
+        authorize(actor, "identity.manage")
+        return list(self.catalog.problems)
+
     def backends_overview(self, actor: Actor) -> list[BackendStatus]:
         """Configured backends and the missing ones golden paths need (admins)."""
         authorize(actor, "identity.manage")
@@ -147,6 +155,7 @@ class Service(ResourceUseCases):
                 template=template.name, needs=", ".join(m.describe() for m in missing)
             )
         values = params.validate(template.schema, parameters)
+        self._check_owner_pickers(template, values)
         # Secret parameters (a CI secret's value) are masked in everything kept or shown; the
         # clear values travel sealed, for the worker only.
         hidden = {k: values[k] for k in params.secret_names(template.schema) if k in values}
@@ -514,6 +523,26 @@ class Service(ResourceUseCases):
             with self.database.begin() as conn:
                 identity_store.get_team(conn, team)
         return Requester(user=actor.user, team=team, roles=actor.roles)
+
+    def team_names(self) -> list[str]:
+        """Every team, for an owner picker's choices (Backstage shows every group too)."""
+        with self.database.begin() as conn:
+            stored = {t.name for t in identity_store.list_teams(conn)}
+        return sorted(stored | {self.default_team, *self.guardrails.teams})
+
+    def _check_owner_pickers(self, template: Template, values: Mapping[str, Any]) -> None:
+        """A Backstage OwnerPicker's value must name one of our teams."""
+        teams = set(self.team_names())
+        problems = [
+            InvalidInput(field=name, rule=f"must be a team of this platform ('{team}' is not)")
+            for name, prop in template.schema.get("properties", {}).items()
+            if isinstance(prop, Mapping)
+            and prop.get("ui:field") == "OwnerPicker"
+            and isinstance(values.get(name), str)
+            and (team := owner_team(values[name])) not in teams
+        ]
+        if problems:
+            raise InvalidInputs(problems)
 
     def _known_team(self, team: str) -> bool:
         """The platform's own default team (made at bootstrap) and teams configured with a

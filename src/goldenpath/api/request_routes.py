@@ -27,6 +27,7 @@ from goldenpath.api.schemas import (
     StepView,
     TemplateDetail,
     TemplateDryRun,
+    TemplateProblemView,
     TemplateSummary,
 )
 from goldenpath.app import Platform
@@ -53,6 +54,21 @@ def request_router(platform: Platform) -> APIRouter:
         return [
             TemplateSummary.of(t, [m.describe() for m in service.needs_setup(t)])
             for t in service.templates(actor)
+        ]
+
+    @router.get("/template-problems", operation_id="listTemplateProblems", tags=["templates"])
+    def list_template_problems(actor: CurrentActor) -> list[TemplateProblemView]:
+        """Admins: the template files that failed to load (they are not in ``/templates``),
+        each with the field, the line and the reason."""
+        return [
+            TemplateProblemView(
+                file=str(p.details["file"]),
+                field=str(p.details["field"]),
+                line=str(p.details["line"]),
+                problem=str(p.details["problem"]),
+                message=p.message,
+            )
+            for p in service.template_problems(actor)
         ]
 
     @router.get("/backends", operation_id="listBackends", tags=["templates"])

@@ -76,6 +76,14 @@ class PoliciesView(BaseModel):
     )
 
 
+class TemplateProblemView(BaseModel):
+    file: str
+    field: str = Field(description="Where in the file, dotted (spec.steps[2].action).")
+    line: str = Field(description="The line in the file, or '?' when unknown.")
+    problem: str
+    message: str = Field(description="The whole sentence, as the start-up log shows it.")
+
+
 class StepSummary(BaseModel):
     id: str
     name: str

@@ -100,6 +100,9 @@ class ApiClient:
     def templates(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/api/v1/templates"))
 
+    def template_problems(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/template-problems"))
+
     def backends(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/api/v1/backends"))
 

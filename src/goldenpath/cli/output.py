@@ -114,6 +114,15 @@ def templates_table(templates: Iterable[Mapping[str, Any]]) -> None:
     out.print(table)
 
 
+def template_problems_table(problems: Iterable[Mapping[str, Any]]) -> None:
+    table = _table("file", "field", "line", "problem")
+    for p in problems:
+        table.add_row(
+            Text(p["file"], style="bold"), Text(p["field"]), Text(p["line"]), Text(p["problem"])
+        )
+    out.print(table)
+
+
 def backends_table(backends: Iterable[Mapping[str, Any]]) -> None:
     table = _table("name", "kind", "status", "needed by")
     for b in backends:

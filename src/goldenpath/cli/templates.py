@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
 
 from goldenpath.actions.registry import default_registry
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.client import DEFAULT_URL, ApiClient, CliError
 from goldenpath.cli.exit_codes import exit_code_for
 from goldenpath.cli.options import AsJson, Url
 from goldenpath.cli.policies import verify_templates
@@ -26,10 +26,39 @@ def list_templates(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
     """List the golden paths you can request."""
     with ApiClient(url) as client:
         templates = client.templates()
+        problems = [] if as_json else _problems_if_admin(client)
     if as_json:
         output.print_json(templates)
     else:
         output.templates_table(templates)
+        if problems:
+            output.out.print(
+                f"{len(problems)} template file(s) failed to load: "
+                "see `goldenpath templates problems`",
+                style="bold yellow",
+            )
+
+
+def _problems_if_admin(client: ApiClient) -> list[dict[str, Any]]:
+    try:
+        return client.template_problems()
+    except CliError as exc:
+        if exc.status == 403:  # not an admin: the problems are not theirs to see
+            return []
+        raise
+
+
+@app.command("problems")
+def template_problems(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """Template files that failed to load, with the field and the reason (admins)."""
+    with ApiClient(url) as client:
+        problems = client.template_problems()
+    if as_json:
+        output.print_json(problems)
+    elif not problems:
+        output.out.print("Every template file loaded.")
+    else:
+        output.template_problems_table(problems)
 
 
 @app.command("show")

@@ -50,7 +50,7 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
     @router.get("/paths/{name}")
     def request_form(request: Request, name: str, actor: SignedIn) -> Response:
         template = service.template(name, actor)
-        form = form_pages(template.document.spec.parameters)
+        form = form_pages(template.document.spec.parameters, service.team_names())
         query = {k: request.query_params.getlist(k) for k in request.query_params}
         values = query_values(form, query)
         team = request.query_params.get("_team")
@@ -59,7 +59,7 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
     @router.post("/paths/{name}/preview")
     def preview(request: Request, name: str, actor: SignedIn, posted: Posted) -> Response:
         template = service.template(name, actor)
-        form = form_pages(template.document.spec.parameters)
+        form = form_pages(template.document.spec.parameters, service.team_names())
         values, team = parse(form, posted), one(posted, "_team") or None
         try:
             dry = service.dry_run(name, values, actor, team=team)
@@ -70,7 +70,7 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
     @router.post("/paths/{name}")
     def submit(request: Request, name: str, actor: SignedIn, posted: Posted) -> Response:
         template = service.template(name, actor)
-        form = form_pages(template.document.spec.parameters)
+        form = form_pages(template.document.spec.parameters, service.team_names())
         values, team = parse(form, posted), one(posted, "_team") or None
         justification = posted.get("_justification", [None])[-1]
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from goldenpath.templates.parameters import pages, secret_names
@@ -35,7 +35,8 @@ class Field:
     name: str
     label: str
     widget: str  # text, email, url, date, password, textarea, number, checkbox, radio, select,
-    # checkboxes (an array of enum values), lines (an array of strings, one per line)
+    # checkboxes (an array of enum values), lines (an array of strings, one per line),
+    # and from Backstage's ui:widget: hidden, range, color
     help: str = ""
     required: bool = False
     options: tuple[Option, ...] = ()
@@ -48,6 +49,9 @@ class Field:
     min_length: int | None = None
     max_length: int | None = None
     secret: bool = False
+    autofocus: bool = False
+    placeholder: str | None = None
+    rows: int | None = None
     show_when: tuple[Condition, ...] = ()
     schema: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -66,22 +70,89 @@ class Page:
     fields: tuple[Field, ...]
 
 
-def form_pages(parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[Page]:
-    """One fieldset per form page, fields in the order the page declares them."""
+def form_pages(
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]], teams: Sequence[str] = ()
+) -> list[Page]:
+    """One fieldset per form page, fields in the order the page declares them (or its
+    ``ui:order``). ``teams`` are the choices of an owner picker."""
     result = []
     for index, page in enumerate(pages(parameters)):
         required = set(_strings(page.get("required")))
         conditional = conditions_of(page)
         required |= conditional.required
+        declared = _ordered(_Declared.of(page).fields(), page.get("ui:order"))
         fields = tuple(
-            _field(name, prop, enum, name in required, conditional.shown_when.get(name, ()))
-            for name, prop, enum in _Declared.of(page).fields()
+            _ui(
+                _field(name, prop, enum, name in required, conditional.shown_when.get(name, ())),
+                prop,
+                teams,
+            )
+            for name, prop, enum in declared
         )
         title = str(page.get("title") or ("Parameters" if index == 0 else f"Step {index + 1}"))
         result.append(
             Page(title=title, description=str(page.get("description", "")), fields=fields)
         )
     return result
+
+
+def _ordered(
+    fields: list[tuple[str, Mapping[str, Any], list[Any] | None]], order: Any
+) -> list[tuple[str, Mapping[str, Any], list[Any] | None]]:
+    """react-jsonschema-form's ``ui:order``: the names listed first, ``*`` for the rest."""
+    if not isinstance(order, list):
+        return fields
+    names = [str(n) for n in order]
+    rest = [f for f in fields if f[0] not in names]
+    by_name = {f[0]: f for f in fields}
+    result: list[tuple[str, Mapping[str, Any], list[Any] | None]] = []
+    for name in names:
+        if name == "*":
+            result.extend(rest)
+        elif name in by_name:
+            result.append(by_name[name])
+    if "*" not in names:
+        result.extend(rest)
+    return result
+
+
+# ``ui:widget`` values the portal draws as they are named (an input of that type, or the
+# matching choice widget); the value's rules still come from the schema.
+_UI_WIDGETS = {"password", "textarea", "hidden", "range", "color", "radio", "checkboxes", "select"}
+
+
+def _ui(item: Field, prop: Mapping[str, Any], teams: Sequence[str]) -> Field:
+    """The ``ui:*`` keys of Backstage's forms: widget, help, autofocus, options, owner picker."""
+    changes: dict[str, Any] = {}
+    widget = prop.get("ui:widget")
+    if widget in _UI_WIDGETS:
+        choice = widget in ("radio", "select", "checkboxes")
+        if not choice or item.options:
+            changes["widget"] = widget
+        if widget == "range" and (item.minimum is None or item.maximum is None):
+            changes["widget"] = "number"  # a slider needs both ends
+    if prop.get("ui:field") == "OwnerPicker" and teams:
+        changes["widget"] = "select"
+        changes["options"] = tuple(Option(f"group:default/{t}", t) for t in teams)
+        changes["pattern"] = None
+    extra = prop.get("ui:help")
+    if isinstance(extra, str) and extra:
+        changes["help"] = f"{item.help} {extra}".strip()
+    if prop.get("ui:autofocus") is True:
+        changes["autofocus"] = True
+    options = prop.get("ui:options")
+    if isinstance(options, Mapping):
+        if isinstance(options.get("rows"), int):
+            changes["rows"] = options["rows"]
+            changes.setdefault("widget", "textarea")
+        if isinstance(options.get("placeholder"), str):
+            changes["placeholder"] = options["placeholder"]
+        if options.get("inputType") in ("email", "url", "date", "number", "tel", "text"):
+            changes.setdefault("widget", options["inputType"])
+    placeholder = prop.get("ui:placeholder")
+    if isinstance(placeholder, str):
+        changes["placeholder"] = placeholder
+    return replace(item, **changes) if changes else item
 
 
 def fields_of(form: Sequence[Page]) -> list[Field]:
@@ -174,7 +245,11 @@ def _field(
         "schema": prop,
     }
     if enum is not None:
-        options = tuple(Option(form_text(v), form_text(v)) for v in enum)
+        names = prop.get("enumNames")  # react-jsonschema-form's labels, one per value
+        labels = names if isinstance(names, list) and len(names) == len(enum) else enum
+        options = tuple(
+            Option(form_text(v), form_text(n)) for v, n in zip(enum, labels, strict=True)
+        )
         widget = "radio" if len(options) <= RADIO_LIMIT else "select"
         return Field(widget=widget, options=options, **common)
     if kind == "boolean":

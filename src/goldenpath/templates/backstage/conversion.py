@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath.errors import TemplateInvalid
+from goldenpath.templates.backstage.pickers import KNOWN_FIELDS, picker_rules
 
 API_VERSION = "scaffolder.backstage.io/v1beta3"
 # Steps that change Backstage's shared working directory, and steps that read it: the readers
@@ -42,6 +43,7 @@ def convert(
     steps = spec.get("steps") or []
     if not isinstance(steps, list):
         _refuse(path, "spec.steps", "must be a list of steps")
+    _check_fields(path, spec.get("parameters"), "spec.parameters")
     ids = {str(s.get("id")): step_id(str(s.get("id"))) for s in steps if isinstance(s, Mapping)}
     native: dict[str, Any] = {
         "apiVersion": "goldenpath.dev/v1",
@@ -129,7 +131,28 @@ def _schema(node: Any) -> Any:
             result[key] = {k: _schema(v) for k, v in value.items()}
         else:
             result[key] = _schema(value)
+    if "ui:field" in result or result.get("ui:widget") == "password":
+        result.update(picker_rules(result))
     return result
+
+
+def _check_fields(path: Path, node: Any, where: str) -> None:
+    """A custom field extension validates in Backstage's browser only: without it the field
+    would accept what the template's author never meant, so it is refused."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_fields(path, item, f"{where}[{index}]")
+    elif isinstance(node, Mapping):
+        field = node.get("ui:field")
+        if field is not None and field not in KNOWN_FIELDS:
+            _refuse(
+                path,
+                f"{where}.ui:field",
+                f"'{field}' is a custom field extension Golden Path does not have "
+                f"(known: {', '.join(sorted(KNOWN_FIELDS))})",
+            )
+        for key, value in node.items():
+            _check_fields(path, value, f"{where}.{key}")
 
 
 def _step(

@@ -13,7 +13,7 @@ import yaml
 from goldenpath.app import Platform
 from goldenpath.errors import InvalidInputs
 from goldenpath.settings import BackendSettings
-from tests.conftest import BackgroundWorker, member, wait_for_request
+from tests.conftest import ADMIN, BackgroundWorker, member, wait_for_request
 from tests.integration.actions.git.conftest import serving
 from tests.integration.actions.git.fake_github import TOKEN, FakeGitHub
 
@@ -42,6 +42,7 @@ def backstage_platform(make_platform: Any, github: FakeGitHub) -> Platform:
     platform: Platform = make_platform(
         backends={"github": backend}, template_dirs=[FIXTURES / "service"]
     )
+    platform.directory.create_team(ADMIN, "payments")
     return platform
 
 
@@ -121,3 +122,12 @@ def test_publish_only_to_an_organisation_the_platform_holds(
         backstage_platform.service.submit("bs-service", elsewhere, ALICE)
     assert github.repos == {}
     assert backstage_platform.service.resources(ALICE) == []
+
+
+def test_the_owner_picker_takes_only_a_team_of_the_platform(
+    backstage_platform: Platform, github: FakeGitHub
+) -> None:
+    unknown = {**PARAMETERS, "owner": "group:default/nobody"}
+    with pytest.raises(InvalidInputs, match=r"owner.*'nobody' is not"):
+        backstage_platform.service.submit("bs-service", unknown, ALICE)
+    assert github.repos == {}
