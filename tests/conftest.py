@@ -254,12 +254,28 @@ def aws_backend(moto_endpoint: str) -> BackendSettings:
 _REVEALED: set[str] = set()
 _LOG_LINES: list[str] = []
 SERVER_LOGS: list[Path] = []  # log files of servers started by tests (e2e)
+_DUMPS: list[str] = []  # pg_dump output of platform databases, taken by `dump_database`
 
 
 def remember_secrets(values: dict[str, Any]) -> dict[str, Any]:
     """Note secret values a test saw in clear; at the end no log line may contain them."""
     _REVEALED.update(str(v) for v in values.values() if len(str(v)) >= 8)
     return values
+
+
+def dump_database(database_url: str) -> str:
+    """The database as a backup holds it: the real ``pg_dump`` (plain SQL, data included).
+
+    Kept for the end-of-run scan too, so no secret a test revealed may be in any dump."""
+    dumped = subprocess.run(
+        ["pg_dump", "--no-owner", "--dbname", database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    _DUMPS.append(dumped)
+    return dumped
 
 
 class _EveryLine(logging.Handler):
@@ -283,11 +299,19 @@ def _capture_every_log_line() -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if a secret a test revealed appears in any log line or server log."""
+    """Fail the run if a secret a test revealed appears in any log line, server log or dump of
+    a platform database."""
     texts = list(_LOG_LINES) + [p.read_text(errors="replace") for p in SERVER_LOGS if p.exists()]
+    texts += _DUMPS
     leaks = sorted({s[:4] + "…" for s in _REVEALED for text in texts if s in text})
     if leaks:
         session.exitstatus = 1
-        print(f"\nSECRET LEAK: {len(leaks)} revealed secret(s) found in log output: {leaks}")
+        print(
+            f"\nSECRET LEAK: {len(leaks)} revealed secret(s) found in log output or database "
+            f"dumps: {leaks}"
+        )
     elif _REVEALED:
-        print(f"\nlog scan: {len(_REVEALED)} revealed secrets, none in {len(texts)} log sources")
+        print(
+            f"\nlog scan: {len(_REVEALED)} revealed secrets, none in {len(texts)} log sources "
+            f"({len(_DUMPS)} database dumps)"
+        )
