@@ -5,6 +5,7 @@ a developer's role from `postgres-database` cannot read the state."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 
 import psycopg
@@ -13,6 +14,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from goldenpath.app import Platform
+from goldenpath.settings import BackendSettings
 from tests.conftest import (
     BackgroundWorker,
     dump_database,
@@ -83,3 +85,28 @@ def test_a_sensitive_output_is_nowhere_in_clear_in_the_platforms_database(
     denied = pytest.raises(psycopg.errors.InsufficientPrivilege, match="gp_terraform_states")
     with psycopg.connect(make_conninfo(dsn, dbname=platform_db)) as intruder, denied:
         intruder.execute("SELECT state FROM gp_terraform_states").fetchall()
+
+
+def test_the_dump_check_finds_a_clear_state_where_there_is_one(
+    make_platform: Callable[..., Platform], database_url: str
+) -> None:
+    """The check above can fail: with the explicit `state: pg` backend (Terraform writes the
+    state itself, in clear), the same pg_dump shows the sensitive output."""
+    backends = {"terraform": BackendSettings(kind="terraform", state="pg")}
+    platform = make_platform(backends=backends)
+    with BackgroundWorker(platform):
+        request = platform.service.submit(
+            "service-onboarding", {"name": "ledger", "owner": "payments", "tier": "gold"}, ALICE
+        )
+        done = wait_for_request(platform, request.id, timeout=120)
+    assert done.status == "succeeded", done.error
+    # Not remembered for the end-of-run scan, and not kept: this dump is meant to leak.
+    api_key = platform.service.reveal_secrets(done.id, ALICE)["api_key"]
+    dumped = subprocess.run(
+        ["pg_dump", "--no-owner", "--dbname", database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert api_key in dumped
