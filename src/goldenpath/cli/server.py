@@ -230,6 +230,66 @@ def db_reseal_secrets(config: ConfigFile = None) -> None:
         output.out.print(Text(f"  {where}: {count}"))
 
 
+@db_app.command(
+    "terraform", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def db_terraform(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="The workspace (the resource's name).")],
+    config: ConfigFile = None,
+) -> None:
+    """Run terraform in the current folder (a copy of the module) against a workspace's sealed
+    state, for operators: `goldenpath db terraform svc-checkout state list`. The state is
+    served to this run only, on a loopback port; a platform operation on the workspace keeps
+    locking commands out."""
+    import getpass
+    import os
+    import re
+    import socket
+    import subprocess
+
+    from goldenpath.actions.terraform.action import WORKSPACE
+    from goldenpath.actions.terraform.backend import resolve_backend
+    from goldenpath.actions.terraform.state_server import StateServer
+    from goldenpath.actions.terraform.workspace import BACKEND_OVERRIDE
+    from goldenpath.errors import InvalidInput
+    from goldenpath.secretbox import load_secret_box
+    from goldenpath.settings import load_settings, use_config_file
+    from goldenpath.store.action_state import SealedStateStore
+    from goldenpath.store.database import open_database
+
+    if not re.match(WORKSPACE, workspace):
+        raise InvalidInput(field="workspace", rule=f"must match {WORKSPACE}")
+    folder = Path.cwd()
+    if not any(folder.glob("*.tf")):
+        raise InvalidInput(field="folder", rule=f"{folder} holds no Terraform (.tf) files")
+    use_config_file(config)
+    settings = load_settings()
+    binary = resolve_backend(settings.backends, "terraform").binary
+    database = open_database(settings)
+    override = folder / BACKEND_OVERRIDE
+    try:
+        store = SealedStateStore(database, load_secret_box(settings.secret_key, settings.data_dir))
+        who = f"{getpass.getuser()}@{socket.gethostname()} (goldenpath db terraform)"
+        override.write_text('terraform {\n  backend "http" {}\n}\n', encoding="utf-8")
+        with StateServer(store, workspace, who=who) as server:
+            env = {**os.environ, **server.environment(), "CHECKPOINT_DISABLE": "1"}
+            subprocess.run(
+                [str(binary), "init", "-input=false", "-reconfigure"],
+                cwd=folder,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            code = subprocess.run([str(binary), *ctx.args], cwd=folder, env=env).returncode
+    finally:
+        override.unlink(missing_ok=True)
+        database.dispose()
+        if database.embedded is not None:
+            database.embedded.stop()
+    raise typer.Exit(code)
+
+
 def refuse_broken_policies(platform: Platform) -> None:
     """Start nothing on a broken or dead org policy file: it would deny every request."""
     from goldenpath.errors import PolicyMisconfigured

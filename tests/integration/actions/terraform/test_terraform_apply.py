@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -246,3 +249,31 @@ def test_state_kept_by_the_pg_backend_is_imported_sealed_and_its_clear_copy_drop
     ctx = context()
     assert TerraformApply().apply(ctx)["token"] == token
     assert "plan approved by the guardrails: 0 to add, 0 to change" in journal_of(ctx).text
+
+
+def test_an_operator_runs_terraform_on_the_sealed_state_through_the_cli(
+    context: Any, tmp_path: Path, database_url: str
+) -> None:
+    TerraformApply().apply(context())
+    mine = tmp_path / "mine"
+    shutil.copytree(MODULES / "basic", mine)
+    env = {
+        **os.environ,
+        "GOLDENPATH_DATABASE_URL": database_url,
+        "GOLDENPATH_DATA_DIR": str(tmp_path / "data"),  # the same key as the state's
+    }
+
+    def goldenpath(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "goldenpath.cli.main", "db", "terraform", *args]
+        return subprocess.run(
+            command, cwd=mine, env=env, capture_output=True, text=True, timeout=180
+        )
+
+    listed = goldenpath("orders", "state", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["terraform_data.record"]
+    assert not (mine / "goldenpath_backend_override.tf").exists()
+
+    refused = goldenpath("Orders; rm -rf /", "state", "list")
+    assert refused.returncode != 0
+    assert "workspace" in refused.stderr + refused.stdout
