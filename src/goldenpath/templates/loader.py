@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
@@ -72,23 +73,58 @@ class Template:
 
 @dataclass(frozen=True)
 class TemplateCatalog:
-    """Every golden path the platform offers, by name, plus the files that failed to load."""
+    """Every golden path the platform offers, by name, plus the files that failed to load.
+
+    ``templates`` holds the version new requests use (the newest that is not retired);
+    ``versions`` every loaded version of each name, retired ones included, so what an older
+    version made can still be judged and upgraded.
+    """
 
     templates: dict[str, Template]
     problems: tuple[TemplateInvalid, ...] = ()
+    versions: dict[str, dict[str, Template]] = field(default_factory=dict)
 
-    def get(self, name: str) -> Template:
-        try:
-            return self.templates[name]
-        except KeyError:
-            raise TemplateNotFound(name=name) from None
+    def get(self, name: str, version: str | None = None) -> Template:
+        if version is None:
+            try:
+                return self.templates[name]
+            except KeyError:
+                raise TemplateNotFound(name=name) from None
+        found = self.versions_of(name).get(version)
+        if found is None:
+            raise TemplateNotFound(name=f"{name}@{version}")
+        return found
+
+    def versions_of(self, name: str) -> dict[str, Template]:
+        """Every loaded version of ``name``, oldest first (empty when there is none)."""
+        if name in self.versions:
+            return self.versions[name]
+        newest = self.templates.get(name)
+        return {newest.version: newest} if newest is not None else {}
+
+    def newest(self, name: str) -> Template | None:
+        return self.templates.get(name)
 
     def __iter__(self) -> Iterator[Template]:
         return iter(sorted(self.templates.values(), key=lambda t: t.name))
 
 
+def version_key(version: str) -> tuple[int, Any]:
+    """Sort key of a template version: PEP 440 / semantic versions in order, others after."""
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+def _newest_usable(versions: Mapping[str, Template]) -> Template | None:
+    usable = [t for t in versions.values() if t.document.metadata.status != "retired"]
+    return max(usable, key=lambda t: version_key(t.version)) if usable else None
+
+
 def template_files(folders: Iterable[Path]) -> list[Path]:
-    """Template files in each folder: ``*.yaml`` at its top, and ``*/template.yaml``."""
+    """Template files in each folder: ``*.yaml`` at its top, ``*/template.yaml``, and
+    ``*/<version>/template.yaml`` (one folder per version)."""
     files: list[Path] = []
     for folder in folders:
         if folder.is_file():
@@ -100,8 +136,20 @@ def template_files(folders: Iterable[Path]) -> list[Path]:
             if path.is_file() and path.suffix in (".yaml", ".yml"):
                 files.append(path)
             elif path.is_dir():
-                files.extend(path / n for n in TEMPLATE_FILE_NAMES if (path / n).is_file())
+                own = [path / n for n in TEMPLATE_FILE_NAMES if (path / n).is_file()]
+                # name/<version>/template.yaml: one folder per version of a golden path.
+                files.extend(own or _version_folders(path))
     return files
+
+
+def _version_folders(folder: Path) -> list[Path]:
+    return [
+        sub / n
+        for sub in sorted(folder.iterdir(), key=lambda p: version_key(p.name))
+        if sub.is_dir()
+        for n in TEMPLATE_FILE_NAMES
+        if (sub / n).is_file()
+    ]
 
 
 def load_catalog(
@@ -112,30 +160,59 @@ def load_catalog(
     A file that does not load, or that repeats a name another file of the same folder has, is
     kept in ``problems`` and the rest still load.
     """
-    templates: dict[str, Template] = {}
+    versions: dict[str, dict[str, Template]] = {}
     problems: list[TemplateInvalid] = []
     for folder in folders:
-        in_this_folder: dict[str, Template] = {}
+        in_this_folder: dict[str, dict[str, Template]] = {}
         for path in template_files([folder]):
             try:
                 template = load_template(path, known_actions)
             except TemplateInvalid as exc:
                 problems.append(exc)
                 continue
-            first = in_this_folder.get(template.name)
-            if first is not None:
+            loaded = in_this_folder.setdefault(template.name, {})
+            clash = _version_clash(template, loaded)
+            if clash is not None:
+                where, problem = clash
                 problems.append(
                     TemplateInvalid(
                         file=str(path),
-                        field="metadata.name",
-                        line=_line(_compose(path), ["metadata", "name"]),
-                        problem=f"'{template.name}' is already the name of {first.source}",
+                        field=f"metadata.{where}",
+                        line=_line(_compose(path), ["metadata", where]),
+                        problem=problem,
                     )
                 )
                 continue
-            in_this_folder[template.name] = template
-        templates.update(in_this_folder)
-    return TemplateCatalog(templates=templates, problems=tuple(problems))
+            loaded[template.version] = template
+        versions.update(in_this_folder)
+    ordered = {
+        name: dict(sorted(found.items(), key=lambda item: version_key(item[0])))
+        for name, found in versions.items()
+    }
+    templates = {
+        name: newest
+        for name, found in ordered.items()
+        if (newest := _newest_usable(found)) is not None
+    }
+    return TemplateCatalog(templates=templates, problems=tuple(problems), versions=ordered)
+
+
+def _version_clash(template: Template, loaded: Mapping[str, Template]) -> tuple[str, str] | None:
+    """The field and the reason ``template`` cannot sit beside the versions of its name already
+    loaded from this folder."""
+    if not loaded:
+        return None
+    first = next(iter(loaded.values()))
+    if template.document.metadata.version is None or first.document.metadata.version is None:
+        return (
+            "name",
+            f"'{template.name}' is already the name of {first.source}; several versions of one "
+            "golden path each need their own metadata.version",
+        )
+    if template.version in loaded:
+        where = loaded[template.version].source
+        return "version", f"{template.name}@{template.version} is already loaded from {where}"
+    return None
 
 
 def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = None) -> Template:

@@ -39,6 +39,10 @@ class Metadata(Strict):
     owner: str = "platform-team"
     tags: list[str] = Field(default_factory=list)
     version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
+    # Day 2: a deprecated version still serves new requests, with a warning; a retired one
+    # serves none, while what it made keeps working and can be upgraded.
+    status: Literal["active", "deprecated", "retired"] = "active"
+    status_note: str = Field(default="", max_length=500)
 
 
 class Step(Strict):
