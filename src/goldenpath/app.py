@@ -28,6 +28,8 @@ from goldenpath.store import audit_keys, queries
 from goldenpath.store.action_state import SealedStateStore
 from goldenpath.store.database import Database, libpq_conninfo, open_database
 from goldenpath.templates.loader import TemplateCatalog, load_catalog
+from goldenpath.upgrades.impact import Replanner
+from goldenpath.upgrades.service import Upgrades
 
 PLATFORM_POSTGRES_BACKEND = "postgres"
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Platform:
     directory: Directory
     audit: AuditLog
     insights: Insights
+    upgrades: Upgrades
     # slack_sdk's WebClient when a bot token is configured (the notifier and the face use it).
     slack_client: Any = None
 
@@ -150,6 +153,16 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         directory=directory,
         audit=audit_log,
         insights=Insights(database, catalog, _bill_inputs(settings)),
+        upgrades=Upgrades(
+            service,
+            Replanner(
+                database=database,
+                registry=registry,
+                backends=backends,
+                guardrails=guardrails,
+                unseal=lambda sealed: dict(box.open(sealed)) if sealed else {},
+            ),
+        ),
         slack_client=slack_client,
     )
 

@@ -64,6 +64,11 @@ class TemplateInvalid(GoldenPathError):
     """Template {file} is invalid at {field} (line {line}): {problem}"""
 
 
+class TemplateRetired(GoldenPathError):
+    """Golden path {template} is retired: it takes no new requests ({instead}). What it made
+    keeps working and can be upgraded."""
+
+
 class TemplateNotFound(GoldenPathError):
     """No golden path named '{name}'."""
 

@@ -26,6 +26,7 @@ from goldenpath.errors import (
     PolicyMisconfigured,
     RequestNotFound,
     TemplateInvalid,
+    TemplateRetired,
 )
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.journal import MASK, masked
@@ -136,8 +137,18 @@ class Service(ResourceUseCases):
         team: str | None = None,
         exception: bool = False,
         ttl: str | None = None,
+        version: str | None = None,
+        keeping: frozenset[tuple[str, str, str]] = frozenset(),
     ) -> DryRun:
-        template = self.catalog.get(template_name)
+        """What a request would make and the verdict on it. ``keeping``: (type, backend, name)
+        of resources an upgrade changes in place, whose names are then not "taken"."""
+        template = self.catalog.get(template_name, version)
+        if template.document.metadata.status == "retired":
+            newest = self.catalog.newest(template.name)
+            raise TemplateRetired(
+                template=f"{template.name}@{template.version}",
+                instead=f"use {newest.name}@{newest.version}" if newest else "none is offered",
+            )
         requester = self._requester(actor, team)
         access = template.document.spec.access
         authorize(
@@ -177,13 +188,17 @@ class Service(ResourceUseCases):
         plan["requested_roles"] = list(requester.roles)
         plan["ttl_seconds"] = lifetime_seconds(template, ttl)
         shown = {k: MASK if k in hidden else v for k, v in values.items()}
-        self._check_names_free(template, plan)
+        self._check_names_free(template, plan, keeping)
         verdict = self.guardrails.judge_request(
             self.database, template, shown, requester, plan, dry_run=True, exception=exception
         )
         verdict = Verdict.of(
             violations=[*verdict.violations, *map(Violation.from_dict, plan["plan_violations"])],
-            warnings=[*verdict.warnings, *map(Violation.from_dict, plan["plan_warnings"])],
+            warnings=[
+                *verdict.warnings,
+                *map(Violation.from_dict, plan["plan_warnings"]),
+                *self._deprecation(template),
+            ],
             approvals=[*verdict.approvals, *map(Violation.from_dict, plan["plan_approvals"])],
         )
         broken = [v for v in verdict.violations if v.rule == ERROR_RULE]
@@ -212,6 +227,8 @@ class Service(ResourceUseCases):
         team: str | None = None,
         justification: str | None = None,
         ttl: str | None = None,
+        version: str | None = None,
+        upgrade: Mapping[str, Any] | None = None,
     ) -> RequestRecord:
         """Record a request and queue it, or hold it for approval, or reject it.
 
@@ -228,7 +245,12 @@ class Service(ResourceUseCases):
             team=team,
             exception=justification is not None,
             ttl=ttl,
+            version=version,
+            keeping=frozenset(tuple(k) for k in (upgrade or {}).get("keeping", ())),
         )
+        if upgrade is not None:
+            # What the worker changes in place instead of making anew (execution.upgrade).
+            preview.plan["upgrade"] = dict(upgrade)
         template, verdict, requester = preview.template, preview.verdict, preview.requester
         status = self._initial_status(template, verdict, justification)
         request_id = queries.new_id()
@@ -549,7 +571,28 @@ class Service(ResourceUseCases):
         budget in the settings count as existing without a look-up."""
         return team == self.default_team or team in self.guardrails.teams
 
-    def _check_names_free(self, template: Template, plan: Mapping[str, Any]) -> None:
+    def _deprecation(self, template: Template) -> list[Violation]:
+        metadata = template.document.metadata
+        if metadata.status != "deprecated":
+            return []
+        newest = self.catalog.newest(template.name)
+        advice = f"; use {newest.version}" if newest and newest.version != template.version else ""
+        note = f": {metadata.status_note}" if metadata.status_note else ""
+        return [
+            Violation(
+                policy="template lifecycle",
+                rule="warn",
+                message=f"{template.name}@{template.version} is deprecated{note}{advice}",
+                package="goldenpath.lifecycle",
+            )
+        ]
+
+    def _check_names_free(
+        self,
+        template: Template,
+        plan: Mapping[str, Any],
+        keeping: frozenset[tuple[str, str, str]] = frozenset(),
+    ) -> None:
         with self.database.begin() as conn:
             taken = [
                 InvalidInput(
@@ -557,7 +600,8 @@ class Service(ResourceUseCases):
                     rule=f"a {r['type']} named '{r['name']}' already exists",
                 )
                 for r in plan["resources"]
-                if queries.name_taken(conn, r["type"], r["backend"], r["name"])
+                if (r["type"], r["backend"], r["name"]) not in keeping
+                and queries.name_taken(conn, r["type"], r["backend"], r["name"])
             ]
         if taken:
             raise Conflict(

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from goldenpath.actions.state_store import StateStore
-from goldenpath.errors import BackendNotFound
+from goldenpath.errors import ActionError, BackendNotFound
 from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 
@@ -176,6 +176,9 @@ class Action(ABC, Generic[InputsT]):
     # The kind of backend the action works on (named by its ``backend`` input): the catalog
     # shows a golden path as "needs setup" while no such backend is configured.
     backend_kind: ClassVar[str | None] = None
+    # Config fields (of `PlannedResource.config`) `update` can change in place; a change to any
+    # other field means destroying the resource and making it again ("replace").
+    updatable: ClassVar[frozenset[str]] = frozenset()
 
     def plan(self, ctx: PlanContext[InputsT]) -> list[PlannedResource]:
         """What `apply` would create; no side effects. Most actions create one resource."""
@@ -184,6 +187,11 @@ class Action(ABC, Generic[InputsT]):
     @abstractmethod
     def apply(self, ctx: Context[InputsT]) -> dict[str, Any]:
         """Create (or find, when retried) what the step makes; return its outputs."""
+
+    def update(self, ctx: Context[InputsT], resource: ResourceRef) -> dict[str, Any]:
+        """Change ``resource`` in place to match the inputs (only `updatable` fields differ);
+        return its outputs. Idempotent: running it twice changes nothing more."""
+        raise ActionError(problem=f"{self.id} cannot update a resource in place: replace needed")
 
     def destroy(self, ctx: Context[InputsT], resource: ResourceRef) -> None:
         """Remove what `apply` made. Must succeed when it is already gone."""

@@ -34,6 +34,7 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.ActionNotFound, 422),
     (errors.BackendNotFound, 422),
     (errors.TemplateNotFound, 404),
+    (errors.TemplateRetired, 410),
     (errors.UserNotFound, 404),
     (errors.TeamNotFound, 404),
     (errors.TokenNotFound, 404),

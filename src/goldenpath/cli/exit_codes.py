@@ -92,7 +92,13 @@ def _from_http(status: int | None, code: str) -> int:
         return POLICY_MISCONFIGURED
     if status == 422 or code in _BAD_INPUT_CODES:
         return BAD_INPUT
-    by_status = {401: NOT_AUTHENTICATED, 404: NOT_FOUND, 403: ACCESS_DENIED, 409: CONFLICT}
+    by_status = {
+        401: NOT_AUTHENTICATED,
+        404: NOT_FOUND,
+        410: NOT_FOUND,
+        403: ACCESS_DENIED,
+        409: CONFLICT,
+    }
     return by_status.get(status or 0, UNEXPECTED)
 
 

@@ -39,6 +39,7 @@ from goldenpath.execution.steps import (
     secret_inputs,
     watch_for_cancel,
 )
+from goldenpath.execution.upgrade import is_upgrade, run_upgrade
 from goldenpath.policy import Verdict, Violation
 from goldenpath.secretbox import SecretBox
 from goldenpath.settings import BackendSettings
@@ -94,6 +95,9 @@ class Runner:
                 return
             if request.status == "rolling_back":
                 self._roll_back(request, request.error or "rollback resumed")
+                return
+            if is_upgrade(request):
+                run_upgrade(self, request)
                 return
             self._run_steps(request)
 

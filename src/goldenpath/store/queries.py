@@ -140,6 +140,20 @@ def get_checkpoint(conn: sa.Connection, request_id: str, step_id: str, key: str)
     return None if value is None else bytes(value)
 
 
+def replace_checkpoint(
+    conn: sa.Connection, request_id: str, step_id: str, key: str, value: bytes
+) -> None:
+    """Store ``value`` in place of what is there (an upgrade's new inputs)."""
+    conn.execute(
+        tables.checkpoints.delete().where(
+            tables.checkpoints.c.request_id == request_id,
+            tables.checkpoints.c.step_id == step_id,
+            tables.checkpoints.c.key == key,
+        )
+    )
+    put_checkpoint(conn, request_id, step_id, key, value)
+
+
 def put_checkpoint(
     conn: sa.Connection, request_id: str, step_id: str, key: str, value: bytes
 ) -> bytes:
@@ -449,6 +463,11 @@ def _request(row: sa.RowMapping, steps: Iterable[StepRecord]) -> RequestRecord:
         decided_at=row["decided_at"],
         secret_parameters=_bytes(row["secret_parameters"]),
     )
+
+
+def resource_record(row: sa.RowMapping) -> ResourceRecord:
+    """A resources-table row as a record (for queries built elsewhere)."""
+    return _resource(row)
 
 
 def _resource(row: sa.RowMapping) -> ResourceRecord:

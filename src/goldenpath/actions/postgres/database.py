@@ -49,6 +49,7 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
     Inputs = PostgresDatabaseInputs
     secret_outputs = frozenset({"password", "dsn"})
     examples = ({"name": "orders", "connection_limit": 20},)
+    updatable = frozenset({"connection_limit"})
 
     def plan(self, ctx: PlanContext[PostgresDatabaseInputs]) -> list[PlannedResource]:
         _check_not_reserved(ctx.inputs.name)
@@ -61,6 +62,27 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
                 config={"connection_limit": ctx.inputs.connection_limit},
             )
         ]
+
+    def update(self, ctx: Context[PostgresDatabaseInputs], resource: ResourceRef) -> dict[str, Any]:
+        """The connection limit of the role and the database, changed in place."""
+        inputs = ctx.inputs
+        if inputs.name != resource.name:
+            raise ActionError(problem=f"a database cannot be renamed in place ({resource.name})")
+        backend = ctx.backend("postgres", inputs.backend)
+        with _admin(backend, inputs.backend) as conn, _name_lock(conn, inputs.name):
+            if _role_marker(conn, inputs.name) != ctx.marker:
+                raise ResourceTaken(kind="role", name=inputs.name, backend=inputs.backend)
+            with conn.transaction():
+                for kind in ("ROLE", "DATABASE"):
+                    conn.execute(
+                        sql.SQL("ALTER {} {} CONNECTION LIMIT {}").format(
+                            sql.SQL(kind),
+                            sql.Identifier(inputs.name),
+                            sql.Literal(inputs.connection_limit),
+                        )
+                    )
+            ctx.log(f"connection limit of {inputs.name} set to {inputs.connection_limit}")
+        return dict(resource.outputs)
 
     def apply(self, ctx: Context[PostgresDatabaseInputs]) -> dict[str, Any]:
         inputs = ctx.inputs

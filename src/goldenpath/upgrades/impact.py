@@ -1,0 +1,193 @@
+"""``templates impact``: re-plan what an older version made under a new one, resource by resource.
+
+Each resource's request is planned again with its original parameters (secret ones unsealed)
+under the new version, without side effects, and its outcome is one of:
+
+- ``none``: the new version would make the same thing;
+- ``update``: the same resource, changed in place (only fields its action can update);
+- ``replace``: destroyed and made again — its data is lost (a name, a backend, or a field the
+  action cannot change in place differs, or its step is gone);
+- ``denied``: the new version's guardrails deny the re-planned request;
+- ``invalid``: its parameters are no longer valid, or planning fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from goldenpath.actions.registry import ActionRegistry
+from goldenpath.errors import GoldenPathError, InvalidInputs
+from goldenpath.execution.guardrails import Guardrails, new_violations
+from goldenpath.execution.journal import MASK
+from goldenpath.execution.planner import resolve_plan
+from goldenpath.execution.steps import requester_of
+from goldenpath.settings import BackendSettings
+from goldenpath.store.database import Database
+from goldenpath.store.records import RequestRecord, ResourceRecord
+from goldenpath.templates import parameters as params
+from goldenpath.templates.loader import Template
+
+OUTCOMES = ("none", "update", "replace", "denied", "invalid")
+
+
+@dataclass(frozen=True)
+class ResourceImpact:
+    resource_id: str
+    name: str
+    kind: str
+    team: str
+    from_version: str
+    outcome: str
+    reasons: tuple[str, ...] = ()
+    # step id -> "none" / "update", the plan an upgrade request runs (update outcomes only).
+    steps: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resource_id": self.resource_id,
+            "name": self.name,
+            "kind": self.kind,
+            "team": self.team,
+            "from_version": self.from_version,
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Impact:
+    template: str
+    version: str
+    resources: tuple[ResourceImpact, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {o: sum(1 for r in self.resources if r.outcome == o) for o in OUTCOMES}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "version": self.version,
+            "counts": self.counts,
+            "resources": [r.as_dict() for r in self.resources],
+        }
+
+
+@dataclass
+class Replanner:
+    """What the impact of a version needs from the platform."""
+
+    database: Database
+    registry: ActionRegistry
+    backends: Mapping[str, BackendSettings]
+    guardrails: Guardrails
+    unseal: Callable[[bytes | None], dict[str, Any]]
+
+    def assess(
+        self,
+        new: Template,
+        resources: Iterable[ResourceRecord],
+        requests: Mapping[str, RequestRecord],
+    ) -> Impact:
+        by_request: dict[str, list[ResourceRecord]] = {}
+        for resource in resources:
+            by_request.setdefault(resource.request_id, []).append(resource)
+        found: list[ResourceImpact] = []
+        for request_id, made in by_request.items():
+            found.extend(self._assess_request(new, requests[request_id], made))
+        found.sort(key=lambda r: (OUTCOMES.index(r.outcome), r.team, r.name))
+        return Impact(template=new.name, version=new.version, resources=tuple(found))
+
+    def _assess_request(
+        self, new: Template, request: RequestRecord, made: list[ResourceRecord]
+    ) -> list[ResourceImpact]:
+        hidden = self.unseal(request.secret_parameters)
+        values = {**request.parameters, **hidden}
+
+        def each(
+            outcome: str, *reasons: str, steps: Mapping[str, str] | None = None
+        ) -> list[ResourceImpact]:
+            return [
+                ResourceImpact(
+                    resource_id=r.id,
+                    name=r.name,
+                    kind=r.kind,
+                    team=r.owner_team,
+                    from_version=r.template_version,
+                    outcome=outcome,
+                    reasons=reasons,
+                    steps=steps or {},
+                )
+                for r in made
+            ]
+
+        try:
+            accepted = params.validate(new.schema, values)
+        except InvalidInputs as exc:
+            return each(
+                "invalid", *(f"parameter {e.field}: {e.details['rule']}" for e in exc.errors)
+            )
+        requester = requester_of(request)
+        try:
+            plan = resolve_plan(
+                new,
+                accepted,
+                requester,
+                self.registry,
+                self.backends,
+                plan_guard=self.guardrails.terraform_guard(new),
+            )
+        except GoldenPathError as exc:
+            return each("invalid", f"planning fails: {exc.message}")
+        shown = {k: MASK if k in hidden else v for k, v in accepted.items()}
+        verdict = self.guardrails.judge_request(self.database, new, shown, requester, plan)
+        denied = new_violations(verdict, None) + [
+            str(v["message"]) for v in plan["plan_violations"]
+        ]
+        if denied:
+            return each("denied", *denied)
+        planned = {r["step"]: r for r in plan["resources"]}
+        results: list[ResourceImpact] = []
+        steps = {s.id: s for s in new.document.spec.steps}
+        for resource in made:
+            outcome, reasons = self._compare(resource, planned.get(resource.step_id), steps)
+            results.append(
+                ResourceImpact(
+                    resource_id=resource.id,
+                    name=resource.name,
+                    kind=resource.kind,
+                    team=resource.owner_team,
+                    from_version=resource.template_version,
+                    outcome=outcome,
+                    reasons=reasons,
+                    steps={resource.step_id: outcome} if outcome in ("none", "update") else {},
+                )
+            )
+        return results
+
+    def _compare(
+        self, resource: ResourceRecord, planned: Mapping[str, Any] | None, steps: Mapping[str, Any]
+    ) -> tuple[str, tuple[str, ...]]:
+        if resource.step_id not in steps or planned is None:
+            return "replace", (
+                f"step '{resource.step_id}' no longer makes it: it would be destroyed",
+            )
+        identity = (resource.kind, resource.name, resource.backend)
+        wanted = (planned["type"], planned["name"], planned["backend"])
+        if identity != wanted:
+            return "replace", (f"{'/'.join(identity)} becomes {'/'.join(str(w) for w in wanted)}",)
+        old, new = dict(resource.config), dict(planned["config"])
+        changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+        if not changed:
+            return "none", ()
+        action = self.registry.get(steps[resource.step_id].action)
+        fixed = [k for k in changed if k not in action.updatable]
+        described = tuple(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
+        if fixed:
+            return "replace", (
+                *described,
+                f"{action.id} cannot change {', '.join(fixed)} in place",
+            )
+        return "update", described
