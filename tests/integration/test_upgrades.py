@@ -106,7 +106,10 @@ def test_impact_then_upgrades_change_three_in_place_and_refuse_two(
         (c.area, c.item, c.change)
         for c in v2.upgrades.diff("versioned-db", "1.0.0", "2.0.0", ALICE)
     }
-    assert changes == {("steps", "db", "changed"), ("guardrails", "versioned-db/no_legacy.rego", "added")}
+    assert changes == {
+        ("steps", "db", "changed"),
+        ("guardrails", "versioned-db/no_legacy.rego", "added"),
+    }
 
     impact = v2.upgrades.impact("versioned-db", None, ADMIN)
     assert impact.counts == {"none": 0, "update": 3, "replace": 0, "denied": 2, "invalid": 0}

@@ -12,6 +12,8 @@ import psycopg
 import psycopg_pool
 import sqlalchemy as sa
 
+from goldenpath.errors import GoldenPathError
+
 # SQLSTATE classes of a lost connection: 08 (connection exception) and 57P (the server is
 # shutting down, crashed or not yet accepting connections).
 _LOST_CONNECTION = ("08", "57P")
@@ -42,6 +44,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(error))
         yield error
+        if isinstance(error, GoldenPathError):
+            # Translated at an adapter: a backend's database (the developer's PostgreSQL,
+            # MariaDB) failing is that backend's error, never the platform's outage.
+            continue
         wrapped = error.orig if isinstance(error, sa.exc.DBAPIError) else None
         for cause in (wrapped, error.__cause__, error.__context__):
             if isinstance(cause, BaseException):
