@@ -4,13 +4,22 @@ impact names each; upgrades change the three in place and refuse the two."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
 
+from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.errors import (
     AccessDenied,
@@ -19,6 +28,7 @@ from goldenpath.errors import (
     ResourceNotFound,
     TemplateRetired,
 )
+from goldenpath.store import queries
 from tests.conftest import ADMIN, BackgroundWorker, member, wait_for_request
 
 ALICE = member("alice", "payments")
@@ -54,6 +64,12 @@ deny contains msg if {
 \tmsg := sprintf("%s: the legacy tier is gone in 2.0.0", [input.parameters.name])
 }
 """
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def write_version(
@@ -175,3 +191,82 @@ def test_a_retired_version_takes_no_requests_and_a_deprecated_one_warns(
         platform.service.dry_run(
             "versioned-db", {"name": unique_name("ret")}, ALICE, version="3.0.0"
         )
+
+
+@pytest.fixture
+def serve(make_platform: Callable[..., Platform]) -> Iterator[Callable[[Platform], str]]:
+    """The platform's API (with its worker) on a free port, over real HTTP."""
+    stops: list[Callable[[], None]] = []
+
+    def start(platform: Platform) -> str:
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_api(platform, run_worker=True),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        def stop() -> None:
+            server.should_exit = True
+            thread.join(timeout=15)
+
+        stops.append(stop)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
+    make_platform: Callable[..., Platform],
+    five_databases: tuple[Path, dict[str, str]],
+    pg_admin: psycopg.Connection[Any],
+    serve: Callable[[Platform], str],
+) -> None:
+    folder, tiers = five_databases
+    write_version(folder, "2.0.0", 25, guardrail=True)
+    v2 = make_platform(template_dirs=[folder])
+    issued = v2.directory.bootstrap()
+    assert issued is not None
+    v2.directory.create_team(ADMIN, "payments")
+    env = {"GOLDENPATH_URL": serve(v2), "GOLDENPATH_TOKEN": issued.token}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "goldenpath.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, **env},
+        )
+
+    shown = cli("templates", "impact", "versioned-db")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "versioned-db@2.0.0: 0 none, 3 update, 0 replace, 2 denied, 0 invalid" in shown.stdout
+    diff = cli("templates", "diff", "versioned-db", "1.0.0", "2.0.0")
+    assert "guardrails: versioned-db/no_legacy.rego added" in diff.stdout
+
+    rolled = cli("templates", "rollout", "versioned-db", "--max-parallel", "2", "--json")
+    assert rolled.returncode == 6, rolled.stdout + rolled.stderr  # 2 refused: conflict
+    report = json.loads(rolled.stdout)
+    assert sorted(u["status"] for u in report["upgraded"]) == ["succeeded"] * 3
+    assert sorted(r["outcome"] for r in report["refused"]) == ["denied", "denied"]
+    for name, tier in tiers.items():
+        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (25, 25))
+
+    # Run again (after a crash, say): nothing left to update, no second change.
+    again = cli("templates", "rollout", "versioned-db", "--json")
+    assert json.loads(again.stdout)["upgraded"] == []
+    with v2.database.begin() as conn:
+        upgrades = [e for e in queries.events(conn) if e["action"] == "resource.upgraded"]
+    assert len(upgrades) == 3

@@ -24,6 +24,7 @@ from goldenpath.api.insight_routes import insight_router
 from goldenpath.api.metrics import render_metrics
 from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
+from goldenpath.api.upgrade_routes import upgrade_router
 from goldenpath.app import Platform
 from goldenpath.execution.worker import run_worker as run_worker_until
 from goldenpath.execution.worker import worker_options
@@ -91,6 +92,7 @@ def create_api(
         identity_router(platform),
         audit_router(platform),
         insight_router(platform),
+        upgrade_router(platform),
     ):
         api.include_router(router)
     mount_extras(api, platform)

@@ -132,6 +132,7 @@ def request_router(platform: Platform) -> APIRouter:
                     team=body.team,
                     exception=body.justification is not None,
                     ttl=body.ttl,
+                    version=body.version,
                 )
             )
             response.status_code = 200
@@ -150,6 +151,7 @@ def request_router(platform: Platform) -> APIRouter:
                 team=body.team,
                 justification=body.justification,
                 ttl=body.ttl,
+                version=body.version,
             )
         )
         response.headers["Location"] = f"/api/v1/requests/{record.id}"

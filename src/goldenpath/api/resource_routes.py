@@ -29,6 +29,10 @@ def resource_router(platform: Platform) -> APIRouter:
     service = platform.service
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["resources"])
 
+    def newest(template_name: str) -> str | None:
+        template = platform.catalog.newest(template_name)
+        return template.version if template is not None else None
+
     @router.get("/resources", operation_id="listResources")
     def list_resources(
         actor: CurrentActor,
@@ -37,11 +41,12 @@ def resource_router(platform: Platform) -> APIRouter:
     ) -> list[ResourceView]:
         """What your teams own (every team's for platform admins)."""
         found = service.resources(actor, team=team, include_destroyed=include_destroyed)
-        return [ResourceView.of(r) for r in found]
+        return [ResourceView.of(r, newest(r.template_name)) for r in found]
 
     @router.get("/resources/{resource_id}", operation_id="getResource")
     def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
-        return ResourceView.of(service.resource(resource_id, actor))
+        resource = service.resource(resource_id, actor)
+        return ResourceView.of(resource, newest(resource.template_name))
 
     @router.post("/resources/{resource_id}/secrets/reveal", operation_id="revealResourceSecrets")
     def reveal_secrets(resource_id: str, actor: CurrentActor) -> SecretsView:

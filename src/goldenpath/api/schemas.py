@@ -121,6 +121,12 @@ class RequestCreate(BaseModel):
     )
 
     template: str = Field(max_length=63, pattern=TEMPLATE_NAME)
+    version: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
+        description="A version of the golden path [default: the newest not retired].",
+    )
     parameters: dict[str, Any] = Field(default_factory=dict)
     team: str | None = Field(
         default=None, max_length=63, pattern=TEAM_NAME, description="Owner team."
@@ -292,10 +298,16 @@ class ResourceView(BaseModel):
     destroyed_at: datetime | None
     expires_at: datetime | None
     error: str | None
+    upgrade_available: str | None = Field(
+        default=None,
+        description="The newest version of its golden path, when it is not at it (day 2).",
+    )
 
     @classmethod
-    def of(cls, resource: ResourceRecord) -> ResourceView:
+    def of(cls, resource: ResourceRecord, newest: str | None = None) -> ResourceView:
+        live = resource.state in ("active", "drifted")
         return cls(
+            upgrade_available=newest if live and newest != resource.template_version else None,
             id=resource.id,
             kind=resource.kind,
             name=resource.name,
@@ -312,6 +324,18 @@ class ResourceView(BaseModel):
             expires_at=resource.expires_at,
             error=resource.error,
         )
+
+
+class UpgradeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
+        description="The version to upgrade to [default: the newest].",
+    )
+    dry_run: bool = False
 
 
 class Extend(BaseModel):

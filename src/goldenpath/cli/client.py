@@ -120,8 +120,11 @@ class ApiClient:
         dry_run: bool = False,
         justification: str | None = None,
         ttl: str | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"template": template, "parameters": parameters}
+        if version:
+            body["version"] = version
         if team:
             body["team"] = team
         if dry_run:

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from goldenpath import __version__
-from goldenpath.cli import identity, insights, policies, requests, resources, server, templates
+from goldenpath.cli import (
+    identity,
+    insights,
+    policies,
+    requests,
+    resources,
+    server,
+    templates,
+    upgrades,
+)
 from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
@@ -27,6 +36,7 @@ app.command("up")(server.up)
 app.command("api")(server.api)
 app.command("worker")(server.worker)
 app.add_typer(server.db_app, name="db")
+upgrades.register(templates.app, resources.app)
 app.add_typer(templates.app, name="templates")
 app.add_typer(templates.backends_app, name="backends")
 app.command("request", epilog=EPILOG)(requests.request)

@@ -64,6 +64,9 @@ def request(
         str | None,
         typer.Option(help="How long it may live: 12h, 30d, 2w (default: the golden path's)."),
     ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="A version of the golden path [default: the newest].")
+    ] = None,
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
@@ -72,7 +75,12 @@ def request(
     with ApiClient(url) as client:
         if dry_run:
             preview = client.submit(
-                template, parameters, team=team, dry_run=True, justification=justification
+                template,
+                parameters,
+                team=team,
+                dry_run=True,
+                justification=justification,
+                version=version,
             )
             if as_json:
                 output.print_json(preview)
@@ -80,7 +88,7 @@ def request(
                 output.plan(preview)
             return
         submitted = client.submit(
-            template, parameters, team=team, justification=justification, ttl=ttl
+            template, parameters, team=team, justification=justification, ttl=ttl, version=version
         )
         if submitted["status"] == "pending_approval":
             if as_json:

@@ -1,0 +1,81 @@
+"""Day 2 over HTTP: versions, diffs, the impact of a version, and upgrades."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from goldenpath.api.auth import CurrentActor
+from goldenpath.api.schemas import Problem, RequestView, UpgradeBody
+from goldenpath.app import Platform
+from goldenpath.templates.model import NAME_PATTERN
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem} for status in (401, 403, 404, 409, 410, 422)
+}
+TemplateName = Annotated[str, Path(max_length=63, pattern=NAME_PATTERN)]
+Version = Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")]
+ResourceId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uuid"})]
+
+
+def upgrade_router(platform: Platform) -> APIRouter:
+    upgrades, service = platform.upgrades, platform.service
+    router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["templates"])
+
+    @router.get("/templates/{name}/versions", operation_id="listTemplateVersions")
+    def list_versions(name: TemplateName, actor: CurrentActor) -> list[dict[str, Any]]:
+        """Every loaded version, oldest first, with its status; ``newest`` serves new requests."""
+        service.template(name, actor)
+        newest = platform.catalog.newest(name)
+        return [
+            {
+                "version": version,
+                "status": template.document.metadata.status,
+                "note": template.document.metadata.status_note,
+                "newest": newest is not None and newest.version == version,
+            }
+            for version, template in platform.catalog.versions_of(name).items()
+        ]
+
+    @router.get("/templates/{name}/diff", operation_id="diffTemplateVersions")
+    def diff(
+        name: TemplateName,
+        actor: CurrentActor,
+        from_: Annotated[Version, Query(alias="from")],
+        to: Version,
+    ) -> list[dict[str, Any]]:
+        """What changed from one version to another: parameters, steps, outputs, guardrails."""
+        return [c.as_dict() for c in upgrades.diff(name, from_, to, actor)]
+
+    @router.get("/templates/{name}/impact", operation_id="getUpgradeImpact")
+    async def impact(
+        name: TemplateName, actor: CurrentActor, version: Version | None = None
+    ) -> dict[str, Any]:
+        """Admins: every live resource of an older version re-planned under ``version``
+        (default the newest): none / update / replace / denied / invalid, with the reasons."""
+        found = await run_in_threadpool(lambda: upgrades.impact(name, version, actor))
+        return found.as_dict()
+
+    @router.post(
+        "/resources/{resource_id}/upgrade", operation_id="upgradeResource", status_code=202
+    )
+    async def upgrade(
+        resource_id: ResourceId, body: UpgradeBody, actor: CurrentActor, response: Response
+    ) -> dict[str, Any]:
+        """Upgrade what made this resource to a newer version, in place (202 and the request),
+        or with ``dry_run`` only its impact and the verdict (200). Replacing is refused."""
+        plan = await run_in_threadpool(
+            lambda: upgrades.upgrade(resource_id, actor, to=body.to, dry_run=body.dry_run)
+        )
+        answer: dict[str, Any] = {"impact": [i.as_dict() for i in plan.impact]}
+        if plan.preview is not None:
+            response.status_code = 200
+            answer["verdict"] = plan.preview.verdict.as_dict()
+        if plan.request is not None:
+            response.headers["Location"] = f"/api/v1/requests/{plan.request.id}"
+            answer["request"] = RequestView.of(plan.request).model_dump(mode="json")
+        return answer
+
+    return router
