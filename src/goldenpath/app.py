@@ -67,6 +67,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
     registry = default_registry()
     catalog = load_catalog(settings.template_folders, registry.classes())
     backends = _backends(settings, database)
+    _warn_of_clear_terraform_state(backends)
     action_state = SealedStateStore(database, box)
     guardrails = Guardrails(load_org_policies(settings), settings.teams)
     runner = Runner(
@@ -165,6 +166,17 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         ),
         slack_client=slack_client,
     )
+
+
+def _warn_of_clear_terraform_state(backends: dict[str, BackendSettings]) -> None:
+    for name, backend in backends.items():
+        if backend.kind == "terraform" and backend.option("state", "platform") == "pg":
+            logger.warning(
+                "backend '%s' keeps Terraform state with Terraform's pg backend, in clear "
+                "(sensitive outputs included); without 'state: pg' the platform seals it in its "
+                "own database (docs/terraform.md)",
+                name,
+            )
 
 
 def _slack(settings: Settings, database: Database) -> tuple[Any, Any]:

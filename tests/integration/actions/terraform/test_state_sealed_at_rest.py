@@ -88,12 +88,14 @@ def test_a_sensitive_output_is_nowhere_in_clear_in_the_platforms_database(
 
 
 def test_the_dump_check_finds_a_clear_state_where_there_is_one(
-    make_platform: Callable[..., Platform], database_url: str
+    make_platform: Callable[..., Platform], database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The check above can fail: with the explicit `state: pg` backend (Terraform writes the
-    state itself, in clear), the same pg_dump shows the sensitive output."""
+    state itself, in clear), the same pg_dump shows the sensitive output. The platform warns
+    of it at start."""
     backends = {"terraform": BackendSettings(kind="terraform", state="pg")}
     platform = make_platform(backends=backends)
+    assert "keeps Terraform state with Terraform's pg backend, in clear" in caplog.text
     with BackgroundWorker(platform):
         request = platform.service.submit(
             "service-onboarding", {"name": "ledger", "owner": "payments", "tier": "gold"}, ALICE
