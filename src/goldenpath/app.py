@@ -162,6 +162,8 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
                 backends=backends,
                 guardrails=guardrails,
                 unseal=lambda sealed: dict(box.open(sealed)) if sealed else {},
+                state_store=action_state,
+                data_dir=settings.data_dir.resolve(),
             ),
         ),
         slack_client=slack_client,

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from goldenpath.actions.registry import ActionRegistry
+from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import GoldenPathError, InvalidInputs
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import MASK
@@ -84,6 +86,9 @@ class Replanner:
     backends: Mapping[str, BackendSettings]
     guardrails: Guardrails
     unseal: Callable[[bytes | None], dict[str, Any]]
+    # Terraform's plans read the workspace's sealed state, as at submission.
+    state_store: StateStore | None = None
+    data_dir: Path | None = None
 
     def assess(
         self,
@@ -138,6 +143,8 @@ class Replanner:
                 self.registry,
                 self.backends,
                 plan_guard=self.guardrails.terraform_guard(new),
+                data_dir=self.data_dir,
+                state_store=self.state_store,
             )
         except GoldenPathError as exc:
             return each("invalid", f"planning fails: {exc.message}")
