@@ -127,7 +127,8 @@ def worker(
 
     It rides out database outages (reconnecting with backoff). On SIGTERM or Ctrl-C it claims
     nothing new, lets running jobs finish for settings.shutdown_grace_seconds, hands any
-    still running back to the queue, and exits."""
+    still running back to the queue, and exits. SIGUSR1 prints every thread's stack."""
+    import faulthandler
     import os
 
     from goldenpath.app import build_platform
@@ -135,6 +136,7 @@ def worker(
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = load_settings()
     platform = build_platform(settings)
     options = worker_options(settings, concurrency=concurrency)
