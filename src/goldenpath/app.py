@@ -21,6 +21,7 @@ from goldenpath.insights.bill import BillInputs
 from goldenpath.insights.service import Insights
 from goldenpath.notifications import Webhook
 from goldenpath.policy import PolicySet
+from goldenpath.policy.prices import PriceBook
 from goldenpath.secretbox import SecretBox, load_secret_box
 from goldenpath.service import Service
 from goldenpath.settings import BackendSettings, Settings
@@ -138,6 +139,7 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         approval_expiry=timedelta(hours=settings.approval_expiry_hours),
         webhooks=webhook is not None,
         runner=runner,
+        prices=PriceBook(settings.data_dir.resolve()),
     )
     directory = Directory(database=database, oidc=_oidc(settings))
     return Platform(

@@ -36,6 +36,7 @@ from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
 from goldenpath.policy import ERROR_RULE, PolicySet, Verdict, Violation
+from goldenpath.policy.prices import PriceBook
 from goldenpath.resource_service import ResourceUseCases
 from goldenpath.secretbox import SecretBox
 from goldenpath.service_rules import (
@@ -96,6 +97,7 @@ class Service(ResourceUseCases):
     approval_expiry: timedelta = timedelta(hours=72)
     webhooks: bool = False
     runner: Runner | None = None
+    prices: PriceBook | None = None
 
     # --- templates ------------------------------------------------------------------------
 
@@ -181,6 +183,7 @@ class Service(ResourceUseCases):
                 plan_guard=self.guardrails.terraform_guard(template),
                 data_dir=self.data_dir,
                 state_store=self.state_store,
+                prices=self.prices.current() if self.prices is not None else None,
             ),
             secrets,
         )

@@ -14,6 +14,7 @@ from goldenpath.cli import (
     identity,
     insights,
     policies,
+    prices,
     requests,
     resources,
     server,
@@ -43,6 +44,7 @@ app.command("request", epilog=EPILOG)(requests.request)
 app.add_typer(requests.app, name="requests")
 app.add_typer(resources.app, name="resources")
 app.add_typer(policies.app, name="policies")
+policies.app.add_typer(prices.app, name="prices")
 app.command("login")(identity.login)
 app.command("whoami")(identity.whoami)
 app.add_typer(identity.users_app, name="users")

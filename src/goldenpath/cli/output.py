@@ -10,13 +10,16 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from goldenpath.cli.client import CliError
+
+if TYPE_CHECKING:
+    from goldenpath.policy.prices import PriceTable
 
 # Piped output is read by tools like grep, which a hard wrap at Rich's default 80 columns breaks.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
@@ -188,10 +191,51 @@ def plan(preview: Mapping[str, Any]) -> None:
             Text(_compact(resource.get("config", {}))),
         )
     out.print(table)
+    costs = preview["plan"].get("costs") or {}
+    priced = [row for row in costs.get("resources", []) if row.get("monthly_cost_usd")]
+    if priced:
+        table = _table(
+            "resource",
+            "size",
+            "count",
+            "region",
+            "USD/month",
+            "priced by",
+            title="Estimated monthly cost",
+        )
+        for row in priced:
+            table.add_row(
+                Text(str(row["address"])),
+                Text(str(row.get("size") or "")),
+                Text(str(row.get("count", ""))),
+                Text(str(row.get("region") or "")),
+                Text(f"{row['monthly_cost_usd']:.2f}", justify="right"),
+                Text(str(row.get("priced_by") or "")),
+            )
+        out.print(table)
     cost = preview["plan"].get("total_monthly_cost_usd")
     if cost is not None:
         out.print(Text(f"Estimated cost: ${cost:g}/month"))
+    if priced and costs.get("price_table"):
+        table_info = costs["price_table"]
+        out.print(Text(f"Prices: {table_info.get('origin')} table of {table_info.get('as_of')}"))
     verdict(preview.get("verdict") or {})
+
+
+def price_table(table: PriceTable) -> None:
+    """The price table in force: where it comes from, then every hourly price."""
+    out.print(Text(f"Price table: {table.origin}, as of {table.as_of}"))
+    out.print(Text(f"Source: {table.source}"), soft_wrap=True)
+    grid = _table("service", "region", "size", "USD/hour", "USD/month")
+    for service, region, size, hourly in table.rows():
+        grid.add_row(
+            Text(service),
+            Text(region),
+            Text(size),
+            Text(f"{hourly:g}", justify="right"),
+            Text(f"{hourly * table.hours_per_month:.2f}", justify="right"),
+        )
+    out.print(grid)
 
 
 def verdict(result: Mapping[str, Any]) -> None:

@@ -24,7 +24,9 @@ from goldenpath.errors import (
     PolicyDenied,
     TemplateInvalid,
 )
+from goldenpath.policy.prices import PriceTable, shipped_table
 from goldenpath.policy.verdict import Verdict
+from goldenpath.policy.vocabulary import described
 from goldenpath.settings import BackendSettings
 from goldenpath.templates.loader import Template
 from goldenpath.templates.model import Step
@@ -173,6 +175,7 @@ def resolve_plan(
     plan_guard: Callable[[Mapping[str, Any]], Verdict] | None = None,
     data_dir: Path | None = None,
     state_store: StateStore | None = None,
+    prices: PriceTable | None = None,
 ) -> dict[str, Any]:
     """Render every step against pending outputs, validate its inputs, and ask its action."""
     context = render_context(template, parameters, requester)
@@ -252,21 +255,67 @@ def resolve_plan(
         )
     if problems:
         raise InvalidInputs(problems)
-    declared = template.document.spec.cost.monthly_usd
-    if declared and resources and all(r["monthly_cost_usd"] is None for r in resources):
-        # The template's declared cost is booked on its first resource, so team spend adds up.
-        resources[0]["monthly_cost_usd"] = declared
-    # What the actions price (a t3.medium) beats the template's flat estimate: the budget
-    # guardrail must judge what will really be spent.
-    total = sum(r["monthly_cost_usd"] or 0.0 for r in resources) or declared
+    costs = priced(resources, prices or shipped_table(), template.document.spec.cost.monthly_usd)
     return {
         "steps": steps,
         "resources": resources,
         "outputs": _planned_outputs(template, registry),
-        "total_monthly_cost_usd": total,
+        "total_monthly_cost_usd": costs["total_monthly_cost_usd"],
+        "costs": costs,
         "plan_violations": plan_violations,
         "plan_approvals": [a.as_dict() for v in plan_verdicts for a in v.approvals],
         "plan_warnings": [w.as_dict() for v in plan_verdicts for w in v.warnings],
+    }
+
+
+def priced(
+    resources: list[dict[str, Any]], prices: PriceTable, declared: float | None
+) -> dict[str, Any]:
+    """Each resource's monthly cost from the price table (else what its action estimated),
+    written into the resource and its description; the plan's cost per resource and total.
+
+    What the plan prices (two m5.4xlarge) beats the template's flat ``spec.cost``, which is
+    booked on the first resource only when nothing in the plan has a price: the budget
+    guardrail must judge what will really be spent.
+    """
+    rows: list[tuple[dict[str, Any], dict[str, Any], str | None]] = []
+    for resource in resources:
+        source: str | None
+        normalized = described(resource)["normalized"]
+        from_table = prices.monthly(normalized)
+        own = resource["monthly_cost_usd"]
+        if from_table is not None:
+            resource["monthly_cost_usd"], source = from_table, "price table"
+        elif own is None and normalized.get("monthly_cost_usd") is not None:
+            resource["monthly_cost_usd"], source = normalized["monthly_cost_usd"], "vocabulary"
+        else:
+            source = "action" if own is not None else None
+        rows.append((resource, normalized, source))
+    if declared and rows and not any((r["monthly_cost_usd"] or 0) > 0 for r in resources):
+        # Booked on the first resource, so that the team's spend in the catalog adds up.
+        resources[0]["monthly_cost_usd"] = declared
+        rows[0] = (rows[0][0], rows[0][1], "template")
+    breakdown = []
+    for resource, normalized, source in rows:
+        normalized["monthly_cost_usd"] = resource["monthly_cost_usd"]
+        resource["normalized"] = normalized
+        breakdown.append(
+            {
+                "step": resource["step"],
+                "address": normalized["address"],
+                "kind": normalized["kind"],
+                "size": normalized["size"],
+                "count": normalized["count"],
+                "region": normalized["region"],
+                "monthly_cost_usd": resource["monthly_cost_usd"],
+                "priced_by": source,
+            }
+        )
+    total = round(sum(r["monthly_cost_usd"] or 0.0 for r in resources), 2)
+    return {
+        "resources": breakdown,
+        "total_monthly_cost_usd": total,
+        "price_table": {"source": prices.source, "as_of": prices.as_of, "origin": prices.origin},
     }
 
 

@@ -307,7 +307,20 @@ class Runner:
         then the action plans again, now with real inputs."""
         stored = [r for r in request.plan.get("resources", []) if r.get("step") == step_id]
         if stored and PENDING_MARK not in str(stored[0].get("name")):
-            return dict(stored[0])
+            entry = dict(stored[0])
+            entry["monthly_cost_usd"] = planned_cost(request, step_id, entry["monthly_cost_usd"])
+            if len(stored) > 1:
+                # A Terraform workspace: the catalog keeps each resource's estimate beside it.
+                entry["config"] = {
+                    **dict(entry["config"]),
+                    "monthly_costs": {
+                        str((r.get("normalized") or {}).get("address", r["name"])): r[
+                            "monthly_cost_usd"
+                        ]
+                        for r in stored[1:]
+                    },
+                }
+            return entry
         planned = action.plan(self._context(request, template, step_id, inputs, None, secrets))
         if not planned:
             return None

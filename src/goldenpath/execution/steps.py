@@ -50,12 +50,16 @@ def requester_of(request: RequestRecord) -> Requester:
 
 
 def planned_cost(request: RequestRecord, step_id: str, fallback: float | None) -> float | None:
-    """The cost the submitted plan booked on this step's resource (it may carry the template's)."""
-    for resource in request.plan.get("resources", []):
-        if resource.get("step") == step_id:
-            cost = resource.get("monthly_cost_usd")
-            return fallback if cost is None else float(cost)
-    return fallback
+    """What the submitted plan priced for everything this step makes (a Terraform workspace's
+    instances, say), booked on the step's catalogued resource; it may be the template's cost."""
+    costs = [
+        resource.get("monthly_cost_usd")
+        for resource in request.plan.get("resources", [])
+        if resource.get("step") == step_id
+    ]
+    if not costs or all(cost is None for cost in costs):
+        return fallback
+    return round(sum(float(cost or 0.0) for cost in costs), 2)
 
 
 def revealed(inputs: ActionInputs) -> Any:
