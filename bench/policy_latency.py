@@ -1,4 +1,6 @@
-"""Guardrail verdict latency: the starter library on a request and on a 500-resource Terraform plan.
+"""Guardrail verdict latency: the starter library on a request and on a 500-resource Terraform plan,
+measured for today's library (resource vocabulary) and, in the same run, for the library before
+it (commit 705fe30, read with `git show`), each on the input document of its own time.
 
 Run: .venv/bin/python bench/policy_latency.py
 """
@@ -6,15 +8,20 @@ Run: .venv/bin/python bench/policy_latency.py
 from __future__ import annotations
 
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from goldenpath.policy import PolicySet, check_plan
+from goldenpath.policy import TERRAFORM_NAMESPACE, PolicySet, check_plan, plan_document
 from goldenpath.policy.rego import Engine
+from goldenpath.policy.vocabulary import described
 
-STARTER = Path(__file__).resolve().parents[1] / "starter" / "policies"
+ROOT = Path(__file__).resolve().parents[1]
+STARTER = ROOT / "starter" / "policies"
+# The starter library before the resource vocabulary.
+OLD_COMMIT = "705fe30"
 WARMUP = 200
 RUNS = 2000
 
@@ -108,6 +115,40 @@ def terraform_plan(size: int) -> dict[str, Any]:
     return {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}
 
 
+def old_library() -> PolicySet:
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{OLD_COMMIT}:starter/policies"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    sources = {
+        name: subprocess.run(
+            ["git", "show", f"{OLD_COMMIT}:starter/policies/{name}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for name in listed
+        if name.endswith(".rego") and not name.endswith("_test.rego")
+    }
+    return PolicySet.from_sources(sources)
+
+
+def with_vocabulary(request: dict[str, Any]) -> dict[str, Any]:
+    """The request document as the platform builds it now: each resource with its description."""
+    plan = {**request["plan"], "resources": [described(r) for r in request["plan"]["resources"]]}
+    return {**request, "plan": plan}
+
+
+def old_plan_document(plan: dict[str, Any]) -> dict[str, Any]:
+    document = plan_document(plan)
+    summary = {k: v for k, v in document["goldenpath"].items() if k != "resources"}
+    return {**document, "goldenpath": summary}
+
+
 def measure(run: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
     for _ in range(WARMUP):
         run()
@@ -121,11 +162,15 @@ def measure(run: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
 
 
 def main() -> None:
-    policies = PolicySet.from_paths([STARTER])
+    policies, old = PolicySet.from_paths([STARTER]), old_library()
     request = request_document()
+    new_request = with_vocabulary(request)
     plan = terraform_plan(500)
-    assert policies.evaluate(request).decision == "allow"
+    old_plan = old_plan_document(plan)
+    assert policies.evaluate(new_request).decision == "allow"
+    assert old.evaluate(request).decision == "allow"
     assert check_plan(policies, plan).decision == "allow"
+    assert old.evaluate(old_plan, namespace=TERRAFORM_NAMESPACE).decision == "allow"
 
     trivial = Engine()
     trivial.add_policy("trivial.rego", 'package bench\ndeny contains "x" if input.nope\n')
@@ -137,11 +182,23 @@ def main() -> None:
     rows = [
         ("engine alone: set_input + 1 trivial rule", *measure(engine_alone)),
         (
-            f"request verdict ({len(policies.packages) - 1} starter policies, 3 resources)",
-            *measure(lambda: policies.evaluate(request)),
+            f"request verdict, old library ({len(old.policies)} policies), 3 resources",
+            *measure(lambda: old.evaluate(request)),
         ),
         (
-            "terraform plan verdict (500 resource changes)",
+            f"request verdict, vocabulary library ({len(policies.policies)} policies), 3 resources",
+            *measure(lambda: policies.evaluate(new_request)),
+        ),
+        (
+            "  + describing the 3 resources (described())",
+            *measure(lambda: policies.evaluate(with_vocabulary(request))),
+        ),
+        (
+            "plan verdict, old library (goldenpath.terraform.* only), 500 changes",
+            *measure(lambda: old.evaluate(old_plan, namespace=TERRAFORM_NAMESPACE), 200),
+        ),
+        (
+            "plan verdict, vocabulary library (check_plan: describe + both namespaces)",
             *measure(lambda: check_plan(policies, plan), 200),
         ),
     ]
@@ -149,6 +206,8 @@ def main() -> None:
     print(f"{'case':<{width}}  {'median µs':>10}  {'p95 µs':>10}")
     for name, median, p95 in rows:
         print(f"{name:<{width}}  {median:>10.0f}  {p95:>10.0f}")
+    ratio = rows[2][1] / rows[1][1]
+    print(f"request verdict, vocabulary / old (median): {ratio:.2f}x (target: within 1.2x)")
 
 
 if __name__ == "__main__":
