@@ -105,6 +105,16 @@ class Guardrails:
         # The plan's resources reach the request policies in the request's own document.
         return lambda show_json: check_plan(policies, show_json, request_policies=False)
 
+    def team_facts(self, database: Database, team: str) -> TeamFacts:
+        """The team's budget (stored, else configured) and what it spends now."""
+        configured = self.teams.get(team)
+        with database.begin() as conn:
+            spend = queries.team_spend(conn, team)
+            budget = identity_store.team_budget(conn, team)
+        if budget is None and configured is not None:
+            budget = configured.monthly_budget_usd
+        return TeamFacts(name=team, monthly_budget_usd=budget, current_spend_usd=spend)
+
     def judge_request(
         self,
         database: Database,
@@ -115,15 +125,11 @@ class Guardrails:
         *,
         dry_run: bool = False,
         exception: bool = False,
+        team: TeamFacts | None = None,
     ) -> Verdict:
-        """The verdict on a request's plan, with the team's budget and current spend."""
-        configured = self.teams.get(requester.team)
-        with database.begin() as conn:
-            spend = queries.team_spend(conn, requester.team)
-            budget = identity_store.team_budget(conn, requester.team)
-        if budget is None and configured is not None:
-            budget = configured.monthly_budget_usd
-        team = TeamFacts(name=requester.team, monthly_budget_usd=budget, current_spend_usd=spend)
+        """The verdict on a request's plan, with the team's budget and current spend (``team``
+        when the caller already has them)."""
+        team = team or self.team_facts(database, requester.team)
         document = input_document(
             template, parameters, requester, team, plan, dry_run=dry_run, exception=exception
         )

@@ -57,6 +57,14 @@ def get_request(conn: sa.Connection, request_id: str, *, for_update: bool = Fals
     return _request(row, tuple(_step(s) for s in step_rows))
 
 
+def get_requests(conn: sa.Connection, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
+    """Many requests in one query, by id (without their steps)."""
+    rows = conn.execute(
+        sa.select(tables.requests).where(tables.requests.c.id.in_(list(request_ids)))
+    ).mappings()
+    return {row["id"]: _request(row, ()) for row in rows}
+
+
 def list_requests(
     conn: sa.Connection,
     *,

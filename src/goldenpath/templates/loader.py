@@ -218,9 +218,8 @@ def _version_clash(template: Template, loaded: Mapping[str, Template]) -> tuple[
 def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = None) -> Template:
     text = _read(path)
     try:
-        node = yaml12.compose(text)
+        node, raw = yaml12.parse(text)
         _check_unique_keys(path, node)
-        raw = yaml12.load(text)
     except yaml12.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TemplateInvalid(

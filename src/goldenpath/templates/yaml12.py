@@ -21,11 +21,13 @@ __all__ = [
     "YAMLError",
     "compose",
     "load",
+    "parse",
 ]
 
 
 def _reader() -> YAML:
-    # A YAML instance keeps parser state: one per call keeps loading thread safe.
+    # A YAML instance keeps parser state: one per call keeps loading thread safe. The pure
+    # parser: the C one (libyaml) scans YAML 1.1 and refuses some 1.2 plain scalars.
     return YAML(typ="safe", pure=True)
 
 
@@ -33,6 +35,18 @@ def compose(text: str) -> Node | None:
     """The node tree (with line marks) of one YAML document."""
     node: Node | None = _reader().compose(text)
     return node
+
+
+def parse(text: str) -> tuple[Node | None, Any]:
+    """The node tree and the values of one document, parsed once (the values are constructed
+    from the nodes); duplicate keys are for the caller to check on the nodes."""
+    reader = _reader()
+    node: Node | None = reader.compose(text)
+    if node is None:
+        return None, None
+    constructor = reader.constructor
+    constructor.allow_duplicate_keys = True
+    return node, constructor.construct_document(node)
 
 
 def load(text: str) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import GoldenPathError, InvalidInputs
-from goldenpath.execution.guardrails import Guardrails, new_violations
+from goldenpath.execution.guardrails import Guardrails, TeamFacts, new_violations
 from goldenpath.execution.journal import MASK
 from goldenpath.execution.planner import resolve_plan
 from goldenpath.execution.steps import requester_of
@@ -99,14 +99,22 @@ class Replanner:
         by_request: dict[str, list[ResourceRecord]] = {}
         for resource in resources:
             by_request.setdefault(resource.request_id, []).append(resource)
+        teams: dict[str, TeamFacts] = {}
         found: list[ResourceImpact] = []
         for request_id, made in by_request.items():
-            found.extend(self._assess_request(new, requests[request_id], made))
+            request = requests[request_id]
+            team = teams.get(request.owner_team)
+            if team is None:
+                # Once per team: its spend does not change while nothing is applied.
+                team = teams[request.owner_team] = self.guardrails.team_facts(
+                    self.database, request.owner_team
+                )
+            found.extend(self._assess_request(new, request, made, team))
         found.sort(key=lambda r: (OUTCOMES.index(r.outcome), r.team, r.name))
         return Impact(template=new.name, version=new.version, resources=tuple(found))
 
     def _assess_request(
-        self, new: Template, request: RequestRecord, made: list[ResourceRecord]
+        self, new: Template, request: RequestRecord, made: list[ResourceRecord], team: TeamFacts
     ) -> list[ResourceImpact]:
         hidden = self.unseal(request.secret_parameters)
         values = {**request.parameters, **hidden}
@@ -149,7 +157,9 @@ class Replanner:
         except GoldenPathError as exc:
             return each("invalid", f"planning fails: {exc.message}")
         shown = {k: MASK if k in hidden else v for k, v in accepted.items()}
-        verdict = self.guardrails.judge_request(self.database, new, shown, requester, plan)
+        verdict = self.guardrails.judge_request(
+            self.database, new, shown, requester, plan, team=team
+        )
         denied = new_violations(verdict, None) + [
             str(v["message"]) for v in plan["plan_violations"]
         ]

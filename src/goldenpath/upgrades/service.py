@@ -127,7 +127,7 @@ class Upgrades:
     def _requests(self, resources: Iterable[ResourceRecord]) -> dict[str, RequestRecord]:
         ids = sorted({r.request_id for r in resources})
         with self.service.database.begin() as conn:
-            return {request_id: queries.get_request(conn, request_id) for request_id in ids}
+            return queries.get_requests(conn, ids)
 
 
 def _paired(
