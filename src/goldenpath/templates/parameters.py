@@ -175,12 +175,35 @@ def _explain(error: ValidationError, schema: Mapping[str, Any]) -> list[InvalidI
             for name in extras
         ]
     if validator in ("allOf", "anyOf", "oneOf") and error.context:
-        nested = [e for e in error.context if e.validator != validator]
+        nested = [e for e in _chosen_branches(error) if e.validator != validator]
         return [p for e in nested for p in _explain(e, schema)] or [
             InvalidInput(field=field, rule=error.message)
         ]
     custom = _custom_message(schema, error.absolute_path)
     return [InvalidInput(field=field, rule=custom or _rule_text(str(validator), value, error))]
+
+
+def _chosen_branches(error: ValidationError) -> list[ValidationError]:
+    """The errors of the ``oneOf``/``anyOf`` branches the value picked.
+
+    A branch whose discriminator (a property's ``const``/``enum``) the value does not match was
+    not picked, and its required fields are not asked for (the conditional-fields idiom). All
+    errors when no branch was picked."""
+    if error.validator == "allOf":
+        return list(error.context or [])
+    branches: dict[Any, list[ValidationError]] = {}
+    for nested in error.context or []:
+        key = nested.relative_schema_path[0] if nested.relative_schema_path else None
+        branches.setdefault(key, []).append(nested)
+    depth = len(error.absolute_path)
+    picked = [
+        errors
+        for errors in branches.values()
+        if not any(
+            e.validator in ("const", "enum") and len(e.absolute_path) > depth for e in errors
+        )
+    ]
+    return [e for errors in picked for e in errors] if picked else list(error.context or [])
 
 
 def _join(parent: str, name: str) -> str:

@@ -41,8 +41,11 @@ def test_one_of_branch_does_not_ask_for_the_other_branch_fields() -> None:
         schema, {"name": "orders", "cloud": "aws", "awsRegion": "eu-west-1"}
     )
     assert values["cloud"] == "aws"
-    with pytest.raises(InvalidInputs, match="awsRegion"):
+    with pytest.raises(InvalidInputs) as refused:
         parameters.validate(schema, {"name": "orders", "cloud": "aws"})
+    assert [(e.field, e.details["rule"]) for e in refused.value.errors] == [
+        ("awsRegion", "is required")
+    ]
     parameters.validate(schema, {"name": "orders", "cloud": "gcp", "gcpProject": "proj-1"})
     with pytest.raises(InvalidInputs, match="gcpProject"):
         parameters.validate(schema, {"name": "orders", "cloud": "gcp"})

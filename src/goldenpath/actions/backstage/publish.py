@@ -106,6 +106,9 @@ class Publish(Action[PublishInputs]):
                 and backend.option("org") == owner
             ):
                 return name, backend
+        wildcard = ctx.backends.get(self.provider)
+        if wildcard is not None and wildcard.kind == "*":  # `templates verify`: any backend
+            return self.provider, wildcard
         raise InvalidInput(
             field="repoUrl",
             rule=f"no git backend with provider '{self.provider}' and org '{owner}' is "

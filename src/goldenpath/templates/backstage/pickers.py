@@ -46,7 +46,9 @@ def repo_url_pattern(options: Mapping[str, Any]) -> str:
     owner among ``allowedOwners`` when the picker limits them."""
     hosts = _alternatives(options.get("allowedHosts"), r"[A-Za-z0-9.-]+(:[0-9]+)?")
     owners = _alternatives(options.get("allowedOwners"), _SEGMENT)
-    repos = _alternatives(options.get("allowedRepos"), _SEGMENT)
+    # Our git providers make repositories named like this (git:repo's rule), so the picker
+    # accepts no name that publishing would refuse later.
+    repos = _alternatives(options.get("allowedRepos"), r"[a-z][a-z0-9-]{1,62}")
     return (
         rf"^{hosts}\?(?=(.*&)?owner={owners}(&|$))(?=(.*&)?repo={repos}(&|$))"
         rf"{_SEGMENT}={_SEGMENT}(&{_SEGMENT}={_SEGMENT})*$"
