@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from goldenpath.actions.backstage.publish import PublishGitHub
+from goldenpath.actions.testing import action_context
 from goldenpath.app import Platform
-from goldenpath.errors import InvalidInputs
+from goldenpath.errors import InvalidInput, InvalidInputs
 from goldenpath.settings import BackendSettings
 from tests.conftest import ADMIN, BackgroundWorker, member, wait_for_request
 from tests.integration.actions.git.conftest import serving
@@ -118,8 +120,15 @@ def test_publish_only_to_an_organisation_the_platform_holds(
     backstage_platform: Platform, github: FakeGitHub
 ) -> None:
     elsewhere = {**PARAMETERS, "repoUrl": "github.com?owner=someone-else&repo=orders"}
-    with pytest.raises(InvalidInputs, match=r"repoUrl.*org 'someone-else'"):
+    # The picker's allowedOwners refuses it in the form...
+    with pytest.raises(InvalidInputs, match=r"'repoUrl': must match the pattern"):
         backstage_platform.service.submit("bs-service", elsewhere, ALICE)
+    # ...and the action itself publishes only where a git backend holds the org.
+    action = PublishGitHub()
+    inputs = action.Inputs.model_validate({"repoUrl": elsewhere["repoUrl"]})
+    context = action_context(inputs, backstage_platform.settings.backends)
+    with pytest.raises(InvalidInput, match=r"no git backend with provider 'github' and org"):
+        action.plan(context)
     assert github.repos == {}
     assert backstage_platform.service.resources(ALICE) == []
 
