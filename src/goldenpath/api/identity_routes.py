@@ -18,6 +18,8 @@ from goldenpath.api.identity_schemas import (
     MeView,
     PasswordSet,
     SlackLink,
+    SlackLinkCode,
+    SlackLinked,
     TeamCreate,
     TeamView,
     TokenCreate,
@@ -52,6 +54,14 @@ def identity_router(platform: Platform) -> APIRouter:
             memberships=[Membership(team=t, role=r) for t, r in sorted(actor.memberships)],
             scopes=sorted(actor.scopes),
         )
+
+    @router.post("/me/slack", operation_id="confirmSlackLink")
+    def confirm_slack_link(body: SlackLinkCode, actor: CurrentActor) -> SlackLinked:
+        """Link the Slack user who ran `/golden link` and got this one-time code to you."""
+        from goldenpath.slack.people import SlackPeople
+
+        people = SlackPeople(platform.database, directory)
+        return SlackLinked(slack_user_id=people.confirm_code(body.code, actor))
 
     @router.get("/users", operation_id="listUsers")
     def list_users(actor: CurrentActor) -> list[UserView]:

@@ -65,6 +65,19 @@ class SlackLink(BaseModel):
     )
 
 
+class SlackLinkCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$",
+        description="The one-time code `/golden link` showed in Slack, e.g. K7QM-2XWD.",
+    )
+
+
+class SlackLinked(BaseModel):
+    slack_user_id: str = Field(description="The Slack member id now linked to you.")
+
+
 class PasswordSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -126,6 +126,14 @@ def link_slack(name: str, slack_id: str, url: Url = DEFAULT_URL) -> None:
     output.out.print(f"Slack user {slack_id} is now {name} in Slack.")
 
 
+@users_app.command("confirm-slack")
+def confirm_slack(code: str, url: Url = DEFAULT_URL) -> None:
+    """Link the Slack account that `/golden link` gave this one-time code to to you."""
+    with _client(url) as client:
+        linked = client.call("POST", "/api/v1/me/slack", json={"code": code})
+    output.out.print(f"Slack user {linked['slack_user_id']} is now you in Slack.")
+
+
 @users_app.command("disable")
 def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
     with _client(url) as client:

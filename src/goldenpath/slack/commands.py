@@ -73,7 +73,13 @@ def register_commands(app: App, face: SlackFace) -> None:
                 ack(text=f"Destroy {resource.kind} {resource.name}?", blocks=_confirm(resource))
             elif verb == "extend" and len(words) == 3:
                 resource = service.extend(words[1], actor, words[2])
-                ack(text=f"{resource.kind} `{resource.name}` now expires {resource.expires_at}.")
+                ack(
+                    text=f"{resource.kind} `{resource.name}` now expires "
+                    f"{resource.expires_at:%Y-%m-%d %H:%M} UTC."
+                )
+            elif verb in USAGE:
+                ack(text=f"Usage: `/golden {USAGE[verb]}`")
+                return
             elif len(words) == 1 and verb in {t.name for t in service.templates(actor)}:
                 template = service.template(verb, actor)
                 if template not in face.runnable(actor):
@@ -109,6 +115,12 @@ def _open(
 
 
 _VERBS = {"help", "list", "status", "mine", "destroy", "extend"}
+# What a verb takes, told when it is given the wrong number of words.
+USAGE = {
+    "status": "status <request-id>",
+    "destroy": "destroy <resource-id>",
+    "extend": "extend <resource-id> <ttl> (a duration like 12h, 30d or 2w)",
+}
 
 
 def _confirm(resource: Any) -> messages.Blocks:
