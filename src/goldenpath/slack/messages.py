@@ -139,17 +139,18 @@ def approval_message(request: RequestRecord, base_url: str) -> tuple[str, Blocks
     url = request_url(base_url, request)
     kind = "An exception request" if request.is_exception else "A request"
     params = ", ".join(f"{k}=`{v}`" for k, v in request.parameters.items())
+    waiting = request.status == "pending_approval"
     blocks: Blocks = [
         section(
-            f"{kind} from *{request.requested_by}* (team `{request.owner_team}`) needs approval:"
-            f" *{request.template_name}* {params}"
+            f"{kind} from *{request.requested_by}* (team `{request.owner_team}`) "
+            f"{'needs' if waiting else 'asked for'} approval: *{request.template_name}* {params}"
         )
     ]
     if violations_text(request):
         blocks.append(section("*Guardrails*:\n" + violations_text(request)))
     if request.justification:
         blocks.append(section(f"*Justification*: {request.justification}"))
-    if request.status == "pending_approval":
+    if waiting:
         blocks.append(
             {
                 "type": "input",

@@ -117,6 +117,8 @@ def test_denied_then_excepted_then_approved_in_slack(
 
     world.wait(caught_up, what="the thread and the approval message to catch up")
     assert APPROVE_ACTION not in world.shown(approval)  # the buttons are gone
+    assert "asked for approval" in world.shown(approval)
+    assert "needs approval" not in world.shown(approval)
 
     # carol (search) can neither see the request nor touch what it made.
     (resource,) = service.resources(ADMIN)
