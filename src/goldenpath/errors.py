@@ -35,6 +35,10 @@ class ConfigurationError(GoldenPathError):
     """The platform configuration is invalid: {problem}"""
 
 
+class PortInUse(ConfigurationError):
+    """Cannot start: {what} {host}:{port} is already in use ({hint})."""
+
+
 class InvalidInput(GoldenPathError):
     """Invalid value for '{field}': {rule}"""
 

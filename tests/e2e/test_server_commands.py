@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -93,3 +94,51 @@ def test_up_and_worker_refuse_to_start_on_a_dead_policy(server: Server, tmp_path
         assert result.returncode == 12, result.stdout + result.stderr
         assert "guardrails are misconfigured" in result.stderr
         assert "sizes.rego: declares package goldenpth.sizes" in result.stderr
+
+
+def _listening() -> socket.socket:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+def test_up_on_a_busy_port_exits_at_once_naming_the_port(server: Server, tmp_path: Path) -> None:
+    """A second `goldenpath up` on the same port: no hang, no blank pool errors."""
+    with _listening() as taken:
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = subprocess.run(
+            [*goldenpath_command(), "up", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=_platform_env(server),
+            timeout=60,
+            check=False,
+        )
+        took = time.monotonic() - started
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "another `goldenpath up`" in result.stderr
+    assert "error connecting" not in result.stderr + result.stdout
+    print(f"refused in {took:.1f} s")
+
+
+def test_a_busy_embedded_postgres_port_is_named(tmp_path: Path) -> None:
+    with _listening() as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*goldenpath_command(), "up", "--port", "0"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=clean_environment(
+                GOLDENPATH_DATA_DIR=str(tmp_path / "data"), GOLDENPATH_EMBEDDED_PORT=str(port)
+            ),
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"the embedded PostgreSQL's port 127.0.0.1:{port} is already in use" in result.stderr
+    assert "GOLDENPATH_EMBEDDED_PORT" in result.stderr

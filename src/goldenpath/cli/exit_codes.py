@@ -56,6 +56,7 @@ _BAD_INPUT_CODES = frozenset(
         "invalid_ticket_file",
         "template_invalid",
         "configuration_error",
+        "port_in_use",
     }
 )
 _FAILED_STATUSES = frozenset({"failed", "cancelled", "rollback_failed"})

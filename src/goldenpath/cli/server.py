@@ -43,14 +43,18 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on [default
 
 def up(host: HostOption = None, port: PortOption = None, config: ConfigFile = None) -> None:
     """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
-    import uvicorn
-
-    from goldenpath.api.app import create_api
-    from goldenpath.app import build_platform
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
     settings = load_settings(**_given(host=host, port=port))
+    # Before the heavy imports: a busy port is refused at once.
+    refuse_busy_port(settings.host, settings.port, "the platform's HTTP port")
+
+    import uvicorn
+
+    from goldenpath.api.app import create_api
+    from goldenpath.app import build_platform
+
     platform = build_platform(settings)
     try:
         refuse_broken_policies(platform)
@@ -83,13 +87,16 @@ def api(
 ) -> None:
     """Run the REST API and the portal only, in WORKERS processes: no jobs run here, start
     `goldenpath worker` beside it (SIGTERM drains the requests in flight, then stops)."""
-    import uvicorn
-
-    from goldenpath.app import build_platform
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
     settings = load_settings(**_given(host=host, port=port))
+    refuse_busy_port(settings.host, settings.port, "the API's HTTP port")
+
+    import uvicorn
+
+    from goldenpath.app import build_platform
+
     # Migrations, the embedded server when no database is configured, the first admin: once,
     # here; each API process then only connects.
     platform = build_platform(settings)
@@ -290,6 +297,23 @@ def db_terraform(
         if database.embedded is not None:
             database.embedded.stop()
     raise typer.Exit(code)
+
+
+def refuse_busy_port(host: str, port: int, what: str) -> None:
+    """Exit at once, naming the port, when something already listens there (a second
+    `goldenpath up`, say), instead of starting everything else and then failing to bind."""
+    from goldenpath.store.ports import port_in_use
+
+    if port and port_in_use(host, port):
+        from goldenpath.errors import PortInUse
+
+        raise PortInUse(
+            what=what,
+            host=host,
+            port=port,
+            hint="is another `goldenpath up` or `goldenpath api` running? Stop it, or pass "
+            "--port (or GOLDENPATH_PORT)",
+        )
 
 
 def refuse_broken_policies(platform: Platform) -> None:

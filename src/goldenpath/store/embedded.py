@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from goldenpath.errors import ConfigurationError
+from goldenpath.errors import ConfigurationError, PortInUse
+from goldenpath.store.ports import port_in_use
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
@@ -86,10 +87,20 @@ def start_embedded(data_dir: Path, port: int) -> EmbeddedServer:
         _ensure_system_user()
         _open_path_for(SYSTEM_USER, data_dir)
         shutil.chown(socket_dir, SYSTEM_USER, SYSTEM_USER)
-    if not (pgdata / "PG_VERSION").exists():
+    initialized = (pgdata / "PG_VERSION").exists()
+    running = initialized and _is_running(pgdata)
+    if not running and port_in_use("127.0.0.1", port):
+        raise PortInUse(
+            what="the embedded PostgreSQL's port",
+            host="127.0.0.1",
+            port=port,
+            hint="another PostgreSQL, or the embedded server of a platform with another "
+            "data folder, listens there; set GOLDENPATH_EMBEDDED_PORT to a free port",
+        )
+    if not initialized:
         _initdb(pgdata, as_root)
     server = EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir, port=port)
-    if not _is_running(pgdata):
+    if not running:
         _start(server)
         server = EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir, port=port, started_here=True)
     _ensure_platform_database(server)
@@ -185,21 +196,38 @@ def _is_running(pgdata: Path) -> bool:
 
 def _start(server: EmbeddedServer) -> None:
     options = f"-h 127.0.0.1 -p {server.port} -k {server.socket_dir}"
-    _run_as_owner(
-        [
-            str(_bin_dir() / "pg_ctl"),
-            "-D",
-            str(server.pgdata),
-            "-o",
-            options,
-            "-l",
-            str(server.pgdata / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ]
-    )
+    log = server.pgdata / "server.log"
+    try:
+        _run_as_owner(
+            [
+                str(_bin_dir() / "pg_ctl"),
+                "-D",
+                str(server.pgdata),
+                "-o",
+                options,
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
+    except ConfigurationError as exc:
+        # pg_ctl says only "Examine the log output": say which log, and what it says.
+        tail = _log_tail(log)
+        raise ConfigurationError(
+            problem=f"the embedded PostgreSQL did not start on 127.0.0.1:{server.port}; its log "
+            f"is {log}" + (f", which ends: {tail}" if tail else "")
+        ) from exc
+
+
+def _log_tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
 def _ensure_platform_database(server: EmbeddedServer) -> None:
