@@ -198,20 +198,27 @@ class AuditLog:
         authorize(actor, "audit.read")
         query = (
             sa.select(tables.events)
-            .where(tables.events.c.id > after_id)
+            .where(tables.events.c.id > after_id, *_event_filters(who, action, target, since))
             .order_by(tables.events.c.id)
             .limit(limit)
         )
-        if who:
-            query = query.where(tables.events.c.actor == who)
-        if action:
-            query = query.where(tables.events.c.action.startswith(action, autoescape=True))
-        if target:
-            query = query.where(tables.events.c.target == target)
-        if since:
-            query = query.where(tables.events.c.at >= since)
         with self.database.begin() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def count_events(
+        self,
+        actor: Actor,
+        *,
+        who: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+    ) -> int:
+        authorize(actor, "audit.read")
+        query = sa.select(sa.func.count()).select_from(tables.events)
+        with self.database.begin() as conn:
+            found = conn.execute(query.where(*_event_filters(who, action, target, since)))
+            return int(found.scalar_one())
 
     def verify(self, actor: Actor) -> AuditReport:
         authorize(actor, "audit.read")
@@ -246,3 +253,19 @@ class AuditLog:
         authorize(actor, "audit.read")
         with self.database.begin() as conn:
             return list(export_jsonl(conn))
+
+
+def _event_filters(
+    who: str | None, action: str | None, target: str | None, since: datetime | None
+) -> list[sa.ColumnElement[bool]]:
+    e = tables.events
+    found: list[sa.ColumnElement[bool]] = []
+    if who:
+        found.append(e.c.actor == who)
+    if action:
+        found.append(e.c.action.startswith(action, autoescape=True))
+    if target:
+        found.append(e.c.target == target)
+    if since:
+        found.append(e.c.at >= since)
+    return found

@@ -12,6 +12,14 @@ from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
+from goldenpath.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    newest_first_cursor,
+    newest_first_key,
+    page_after,
+)
 from goldenpath.secretbox import SecretBox
 from goldenpath.service_rules import authorize_or_hide, check_uuid, duration_input, visible
 from goldenpath.store import queries
@@ -39,6 +47,30 @@ class ResourceUseCases:
         teams = visible(actor, team)
         with self.database.begin() as conn:
             return queries.list_resources(conn, teams=teams, include_destroyed=include_destroyed)
+
+    def resource_page(
+        self,
+        actor: Actor,
+        *,
+        team: str | None = None,
+        include_destroyed: bool = False,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[ResourceRecord]:
+        """One page of what `resources` lists, newest first, and how many there are."""
+        check_limit(limit)
+        teams = visible(actor, team)
+        before = newest_first_key(cursor)
+        with self.database.begin() as conn:
+            found = queries.list_resources(
+                conn,
+                teams=teams,
+                include_destroyed=include_destroyed,
+                limit=limit + 1,
+                before=before,
+            )
+            total = queries.count_resources(conn, teams=teams, include_destroyed=include_destroyed)
+        return page_after(found, limit, total, lambda r: newest_first_cursor(r.created_at, r.id))
 
     def resource(self, resource_id: str, actor: Actor) -> ResourceRecord:
         check_uuid("resource_id", resource_id)

@@ -35,6 +35,14 @@ from goldenpath.execution.queue import Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
+from goldenpath.paging import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    newest_first_cursor,
+    newest_first_key,
+    page_after,
+)
 from goldenpath.policy import ERROR_RULE, PolicySet, Verdict, Violation
 from goldenpath.policy.prices import PriceBook
 from goldenpath.resource_service import ResourceUseCases
@@ -491,6 +499,27 @@ class Service(ResourceUseCases):
             return queries.list_requests(
                 conn, status=status, template=template, teams=teams, limit=limit
             )
+
+    def request_page(
+        self,
+        actor: Actor,
+        *,
+        status: str | None = None,
+        template: str | None = None,
+        team: str | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[RequestRecord]:
+        """One page of the requests `requests` lists, newest first, and how many there are."""
+        check_limit(limit)
+        teams = visible(actor, team)
+        before = newest_first_key(cursor)
+        with self.database.begin() as conn:
+            found = queries.list_requests(
+                conn, status=status, template=template, teams=teams, limit=limit + 1, before=before
+            )
+            total = queries.count_requests(conn, status=status, template=template, teams=teams)
+        return page_after(found, limit, total, lambda r: newest_first_cursor(r.created_at, r.id))
 
     def logs(self, request_id: str, actor: Actor, after_id: int = 0) -> list[LogLine]:
         self.request(request_id, actor)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server
+from goldenpath.cli.client import ApiClient
+from tests.e2e.conftest import ADMIN_TOKEN, Server
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_dry_run_returns_the_plan_and_the_verdict(
     body = response.json()
     assert body["plan"]["resources"][0]["name"] == name
     assert body["verdict"]["decision"] == "allow"
-    recorded = api.get("/api/v1/requests", params={"limit": 500}).json()
+    recorded = api.get("/api/v1/requests", params={"limit": 500}).json()["items"]
     assert all(r["parameters"].get("name") != name for r in recorded)
 
 
@@ -152,3 +153,38 @@ def test_submit_answers_202_with_a_location(api: httpx.Client, new_name: Callabl
     own = api.post(f"/api/v1/requests/{request_id}/approve", json={"comment": "fine"})
     assert own.status_code == 403
     assert "their own request" in own.json()["detail"]
+
+
+def test_lists_come_in_pages_that_a_client_follows(api: httpx.Client, server: Server) -> None:
+    first = api.get("/api/v1/templates", params={"limit": 2}).json()
+    assert len(first["items"]) == 2 and first["total"] > 2 and first["next"]
+    second = api.get("/api/v1/templates", params={"limit": 2, "cursor": first["next"]}).json()
+    assert not {t["name"] for t in first["items"]} & {t["name"] for t in second["items"]}
+
+    with ApiClient(server.url, token=ADMIN_TOKEN, page_size=1) as client:
+        every = client.every("/api/v1/templates")
+        users = client.every("/api/v1/users")
+        whole = client.call("GET", "/api/v1/users", params={"limit": 500})
+    assert [t["name"] for t in every] == sorted(t["name"] for t in every)
+    assert len(every) == first["total"]
+    assert [u["name"] for u in users] == [u["name"] for u in whole["items"]]
+    assert len(users) == whole["total"] >= 2 and whole["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "not a cursor!"}, "cursor"),
+        ({"cursor": "WzEsMl0"}, "cursor"),
+    ],
+)
+def test_a_bad_page_request_is_refused_naming_the_field(
+    api: httpx.Client, params: dict[str, object], field: str
+) -> None:
+    for path in ("/api/v1/requests", "/api/v1/resources"):
+        refused = api.get(path, params=params)
+        assert refused.status_code == 422, refused.text
+        assert [f["field"].split(".")[-1] for f in refused.json()["fields"]] == [field]

@@ -70,7 +70,7 @@ def world(server: Server) -> World:
         time.sleep(0.2)
     [resource] = [
         r
-        for r in call(server, tokens["dev_a"], "GET", "/api/v1/resources").json()
+        for r in call(server, tokens["dev_a"], "GET", "/api/v1/resources").json()["items"]
         if r["request_id"] == done
     ]
     return World(tokens, done, resource["id"], new_pending)
@@ -137,7 +137,9 @@ def test_cancelling_is_for_the_team(server: Server, world: World) -> None:
 
 def test_listings_hold_only_the_actors_teams(server: Server, world: World) -> None:
     def ids(actor: str, path: str) -> set[str]:
-        return {item["id"] for item in call(server, world.tokens[actor], "GET", path).json()}
+        return {
+            item["id"] for item in call(server, world.tokens[actor], "GET", path).json()["items"]
+        }
 
     assert world.done in ids("dev_a", "/api/v1/requests")
     assert world.done not in ids("dev_b", "/api/v1/requests")

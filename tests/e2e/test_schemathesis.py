@@ -67,7 +67,7 @@ def api_schema(server: Server) -> Any:
 def golden_paths(server: Server) -> frozenset[str]:
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     found = httpx.get(f"{server.url}/api/v1/templates", headers=admin, timeout=30)
-    return frozenset(t["name"] for t in found.json())
+    return frozenset(t["name"] for t in found.json()["items"])
 
 
 @pytest.fixture(scope="module")

@@ -300,7 +300,7 @@ def test_the_api_takes_an_oidc_token(api_url: str, signing_key: rsa.RSAPrivateKe
         {"team": "payments", "role": "developer"},
     ]
     assert me.json()["is_admin"] is False
-    assert templates.status_code == 200 and templates.json()
+    assert templates.status_code == 200 and templates.json()["items"]
 
 
 @pytest.mark.parametrize(

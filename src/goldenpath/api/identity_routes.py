@@ -27,9 +27,12 @@ from goldenpath.api.identity_schemas import (
     UserCreate,
     UserView,
 )
+from goldenpath.api.pages import DEFAULT, Cursor, Limit, PageView, view
 from goldenpath.api.schemas import BIGINT_MAX, ONE_LINE, Problem
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME, USER_NAME
+from goldenpath.paging import decode_cursor, encode_cursor, page_after, page_of
+from goldenpath.store.identity import TokenRecord
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem} for status in (401, 403, 404, 409, 422)
@@ -64,8 +67,10 @@ def identity_router(platform: Platform) -> APIRouter:
         return SlackLinked(slack_user_id=people.confirm_code(body.code, actor))
 
     @router.get("/users", operation_id="listUsers")
-    def list_users(actor: CurrentActor) -> list[UserView]:
-        return [UserView.of(u) for u in directory.users(actor)]
+    def list_users(
+        actor: CurrentActor, cursor: Cursor = None, limit: Limit = DEFAULT
+    ) -> PageView[UserView]:
+        return view(page_of(directory.users(actor), lambda u: u.name, cursor, limit), UserView.of)
 
     @router.post("/users", operation_id="createUser", status_code=201)
     def create_user(body: UserCreate, actor: CurrentActor) -> UserView:
@@ -95,8 +100,10 @@ def identity_router(platform: Platform) -> APIRouter:
         directory.disable_user(actor, name)
 
     @router.get("/teams", operation_id="listTeams")
-    def list_teams(actor: CurrentActor) -> list[TeamView]:
-        return [TeamView.of(t) for t in directory.teams(actor)]
+    def list_teams(
+        actor: CurrentActor, cursor: Cursor = None, limit: Limit = DEFAULT
+    ) -> PageView[TeamView]:
+        return view(page_of(directory.teams(actor), lambda t: t.name, cursor, limit), TeamView.of)
 
     @router.post("/teams", operation_id="createTeam", status_code=201)
     def create_team(body: TeamCreate, actor: CurrentActor) -> TeamView:
@@ -119,9 +126,12 @@ def identity_router(platform: Platform) -> APIRouter:
     def list_tokens(
         actor: CurrentActor,
         user: Annotated[str | None, Query(max_length=63, pattern=USER_NAME)] = None,
-    ) -> list[TokenView]:
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT,
+    ) -> PageView[TokenView]:
         """Your tokens (admins: anyone's). Never the token itself: only its id and facts."""
-        return [TokenView.of(t) for t in directory.tokens(actor, user)]
+        found = page_of(directory.tokens(actor, user), _token_order, cursor, limit)
+        return view(found, TokenView.of)
 
     @router.post("/tokens", operation_id="createToken", status_code=201)
     def create_token(body: TokenCreate, actor: CurrentActor) -> IssuedTokenView:
@@ -158,19 +168,21 @@ def audit_router(platform: Platform) -> APIRouter:
         ] = None,
         target: Annotated[str | None, Query(max_length=200, pattern=ONE_LINE)] = None,
         since: datetime | None = None,
-        after_id: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+        after_id: Annotated[
+            int, Query(ge=0, le=BIGINT_MAX, description="Only events after this id.")
+        ] = 0,
+        cursor: Cursor = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[EventView]:
-        events = log.events(
-            actor,
-            who=who,
-            action=action,
-            target=target,
-            since=since,
-            after_id=after_id,
-            limit=limit,
+    ) -> PageView[EventView]:
+        """The audit log, oldest first."""
+        if cursor is not None:
+            [after_id] = decode_cursor(cursor, int)
+        filters: dict[str, Any] = {"who": who, "action": action, "target": target, "since": since}
+        events = log.events(actor, **filters, after_id=after_id, limit=limit + 1)
+        found = page_after(
+            events, limit, log.count_events(actor, **filters), lambda e: encode_cursor(e["id"])
         )
-        return [EventView.model_validate(e) for e in events]
+        return view(found, EventView.model_validate)
 
     @router.get("/verify", operation_id="verifyAudit")
     def verify(actor: CurrentActor) -> AuditVerifyView:
@@ -211,3 +223,7 @@ def audit_router(platform: Platform) -> APIRouter:
         )
 
     return router
+
+
+def _token_order(token: TokenRecord) -> str:
+    return f"{token.created_at.isoformat()} {token.id}"

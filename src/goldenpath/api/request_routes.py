@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from goldenpath.api.auth import CurrentActor
+from goldenpath.api.pages import DEFAULT, Cursor, Limit, PageView, view
 from goldenpath.api.schemas import (
     BIGINT_MAX,
     BackendView,
@@ -33,6 +34,7 @@ from goldenpath.api.schemas import (
 from goldenpath.app import Platform
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.directory import TEAM_NAME
+from goldenpath.paging import page_of
 from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -50,11 +52,13 @@ def request_router(platform: Platform) -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
     @router.get("/templates", operation_id="listTemplates", tags=["templates"])
-    def list_templates(actor: CurrentActor) -> list[TemplateSummary]:
-        return [
-            TemplateSummary.of(t, [m.describe() for m in service.needs_setup(t)])
-            for t in service.templates(actor)
-        ]
+    def list_templates(
+        actor: CurrentActor, cursor: Cursor = None, limit: Limit = DEFAULT
+    ) -> PageView[TemplateSummary]:
+        found = page_of(service.templates(actor), lambda t: t.name, cursor, limit)
+        return view(
+            found, lambda t: TemplateSummary.of(t, [m.describe() for m in service.needs_setup(t)])
+        )
 
     @router.get("/template-problems", operation_id="listTemplateProblems", tags=["templates"])
     def list_template_problems(actor: CurrentActor) -> list[TemplateProblemView]:
@@ -72,15 +76,18 @@ def request_router(platform: Platform) -> APIRouter:
         ]
 
     @router.get("/backends", operation_id="listBackends", tags=["templates"])
-    def list_backends(actor: CurrentActor) -> list[BackendView]:
+    def list_backends(
+        actor: CurrentActor, cursor: Cursor = None, limit: Limit = DEFAULT
+    ) -> PageView[BackendView]:
         """Admins: the configured backends (never their credentials), and the missing ones
         that golden paths need."""
-        return [
-            BackendView(
+        found = page_of(service.backends_overview(actor), lambda b: b.name, cursor, limit)
+        return view(
+            found,
+            lambda b: BackendView(
                 name=b.name, kind=b.kind, configured=b.configured, needed_by=list(b.needed_by)
-            )
-            for b in service.backends_overview(actor)
-        ]
+            ),
+        )
 
     @router.get("/policies", operation_id="listPolicies", tags=["templates"])
     def list_policies(actor: CurrentActor) -> PoliciesView:
@@ -163,11 +170,14 @@ def request_router(platform: Platform) -> APIRouter:
         status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
         template: Annotated[str | None, Query(max_length=63, pattern=TEMPLATE_NAME)] = None,
         team: Annotated[str | None, Query(max_length=63, pattern=TEAM_NAME)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> list[RequestView]:
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT,
+    ) -> PageView[RequestView]:
         """Requests of your teams (every team for platform admins), newest first."""
-        found = service.requests(actor, status=status, template=template, team=team, limit=limit)
-        return [RequestView.of(r) for r in found]
+        found = service.request_page(
+            actor, status=status, template=template, team=team, cursor=cursor, limit=limit
+        )
+        return view(found, RequestView.of)
 
     @router.get("/requests/{request_id}", operation_id="getRequest", tags=["requests"])
     def show_request(request_id: RequestId, actor: CurrentActor) -> RequestView:

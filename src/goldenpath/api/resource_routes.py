@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from goldenpath.api.auth import CurrentActor
+from goldenpath.api.pages import DEFAULT, Cursor, Limit, PageView, view
 from goldenpath.api.schemas import (
     CheckView,
     DriftView,
@@ -38,10 +39,14 @@ def resource_router(platform: Platform) -> APIRouter:
         actor: CurrentActor,
         team: Annotated[str | None, Query(max_length=63, pattern=TEAM_NAME)] = None,
         include_destroyed: bool = False,
-    ) -> list[ResourceView]:
-        """What your teams own (every team's for platform admins)."""
-        found = service.resources(actor, team=team, include_destroyed=include_destroyed)
-        return [ResourceView.of(r, newest(r.template_name)) for r in found]
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT,
+    ) -> PageView[ResourceView]:
+        """What your teams own (every team's for platform admins), newest first."""
+        found = service.resource_page(
+            actor, team=team, include_destroyed=include_destroyed, cursor=cursor, limit=limit
+        )
+        return view(found, lambda r: ResourceView.of(r, newest(r.template_name)))
 
     @router.get("/resources/{resource_id}", operation_id="getResource")
     def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:

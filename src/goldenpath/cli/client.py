@@ -17,6 +17,7 @@ import httpx
 from goldenpath.errors import GoldenPathError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+PAGE_SIZE = 500  # the API's largest page
 
 
 class CliError(GoldenPathError):
@@ -80,8 +81,16 @@ def token_file() -> Path:
 class ApiClient:
     """The REST API, one method per call the CLI makes. Bodies are returned as parsed JSON."""
 
-    def __init__(self, url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
         self.url = url.rstrip("/")
+        self.page_size = page_size
         credential = token or current_token()
         headers = {"Authorization": f"Bearer {credential}"} if credential else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
@@ -98,13 +107,13 @@ class ApiClient:
     # --- templates ------------------------------------------------------------------------
 
     def templates(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/api/v1/templates"))
+        return self.every("/api/v1/templates")
 
     def template_problems(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/api/v1/template-problems"))
 
     def backends(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/api/v1/backends"))
+        return self.every("/api/v1/backends")
 
     def template(self, name: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/api/v1/templates/{_segment(name)}"))
@@ -141,10 +150,15 @@ class ApiClient:
         return dict(self._call("POST", path, json={"comment": comment}))
 
     def requests(
-        self, *, status: str | None = None, template: str | None = None, team: str | None = None
+        self,
+        *,
+        status: str | None = None,
+        template: str | None = None,
+        team: str | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         query = {"status": status, "template": template, "team": team}
-        return list(self._call("GET", "/api/v1/requests", params=_present(query)))
+        return self.every("/api/v1/requests", _present(query), limit=limit)
 
     def request(self, request_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/api/v1/requests/{_segment(request_id)}"))
@@ -160,10 +174,10 @@ class ApiClient:
     # --- resources ------------------------------------------------------------------------
 
     def resources(
-        self, *, team: str | None = None, include_destroyed: bool = False
+        self, *, team: str | None = None, include_destroyed: bool = False, limit: int | None = None
     ) -> list[dict[str, Any]]:
         query = {"team": team, "include_destroyed": "true" if include_destroyed else None}
-        return list(self._call("GET", "/api/v1/resources", params=_present(query)))
+        return self.every("/api/v1/resources", _present(query), limit=limit)
 
     def resource(self, resource_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/api/v1/resources/{_segment(resource_id)}"))
@@ -182,6 +196,22 @@ class ApiClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Any API call by path; path segments from the user must go through `segment`."""
         return self._call(method, path, **kwargs)
+
+    def every(
+        self, path: str, params: dict[str, Any] | None = None, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of a list endpoint, page after page (following ``next``), or its first
+        ``limit`` items."""
+        items: list[dict[str, Any]] = []
+        query = dict(params or {})
+        while limit is None or len(items) < limit:
+            wanted = self.page_size if limit is None else min(self.page_size, limit - len(items))
+            page = self._call("GET", path, params={**query, "limit": wanted})
+            items += page["items"]
+            if not page.get("next"):
+                break
+            query["cursor"] = page["next"]
+        return items
 
     # --- transport ------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 def list_users(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
     with _client(url) as client:
         _show(
-            client.call("GET", "/api/v1/users"),
+            client.every("/api/v1/users"),
             as_json,
             ("name", "is_admin", "active", "memberships"),
         )
@@ -147,9 +147,7 @@ def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
 @teams_app.command("list")
 def list_teams(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
     with _client(url) as client:
-        _show(
-            client.call("GET", "/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members")
-        )
+        _show(client.every("/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members"))
 
 
 @teams_app.command("create")
@@ -206,7 +204,7 @@ def list_tokens(
     as_json: AsJson = False,
 ) -> None:
     with _client(url) as client:
-        found = client.call("GET", "/api/v1/tokens", params={"user": user} if user else {})
+        found = client.every("/api/v1/tokens", {"user": user} if user else {})
     _show(
         found, as_json, ("id", "user", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
     )
@@ -302,5 +300,7 @@ def list_events(
 ) -> None:
     params = {k: v for k, v in {"who": who, "action": action, "target": target}.items() if v}
     with _client(url) as client:
-        events = client.call("GET", "/api/v1/audit/events", params={**params, "limit": limit})
+        events = client.call("GET", "/api/v1/audit/events", params={**params, "limit": limit})[
+            "items"
+        ]
     _show(events, as_json, ("id", "at", "actor", "action", "target"))

@@ -151,12 +151,15 @@ def list_requests(
     status: Annotated[str | None, typer.Option(help="Only requests in this status.")] = None,
     template: Annotated[str | None, typer.Option(help="Only runs of this golden path.")] = None,
     team: TeamFilter = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many (default: every one).")
+    ] = None,
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
-    """List recent requests, newest first."""
+    """List requests, newest first."""
     with ApiClient(url) as client:
-        found = client.requests(status=status, template=template, team=team)
+        found = client.requests(status=status, template=template, team=team, limit=limit)
     if as_json:
         output.print_json(found)
     else:

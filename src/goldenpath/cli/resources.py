@@ -23,12 +23,16 @@ def list_resources(
     include_destroyed: Annotated[
         bool, typer.Option("--all", help="Include destroyed resources.")
     ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many (default: every one).")
+    ] = None,
     url: Url = DEFAULT_URL,
     as_json: AsJson = False,
 ) -> None:
-    """List resources (active, drifted, destroying, failed; --all adds destroyed ones)."""
+    """List resources, newest first (active, drifted, destroying, failed; --all adds destroyed
+    ones)."""
     with ApiClient(url) as client:
-        found = client.resources(team=team, include_destroyed=include_destroyed)
+        found = client.resources(team=team, include_destroyed=include_destroyed, limit=limit)
     if as_json:
         output.print_json(found)
     else:

@@ -72,16 +72,45 @@ def list_requests(
     template: str | None = None,
     teams: Sequence[str] | None = None,
     limit: int = 50,
+    before: tuple[datetime, str] | None = None,
 ) -> list[RequestRecord]:
-    """Newest first; ``teams`` None means every team."""
-    query = sa.select(tables.requests).order_by(tables.requests.c.created_at.desc()).limit(limit)
-    if status:
-        query = query.where(tables.requests.c.status == status)
-    if template:
-        query = query.where(tables.requests.c.template_name == template)
-    if teams is not None:
-        query = query.where(tables.requests.c.owner_team.in_(list(teams)))
+    """Newest first; ``teams`` None means every team; ``before`` the (created_at, id) of the
+    last request of the previous page."""
+    r = tables.requests
+    query = (
+        sa.select(r)
+        .where(*_request_filters(status, template, teams))
+        .order_by(r.c.created_at.desc(), r.c.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(sa.tuple_(r.c.created_at, r.c.id) < sa.tuple_(*before))
     return [_request(row, ()) for row in conn.execute(query).mappings()]
+
+
+def count_requests(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    template: str | None = None,
+    teams: Sequence[str] | None = None,
+) -> int:
+    query = sa.select(sa.func.count()).where(*_request_filters(status, template, teams))
+    return int(conn.execute(query.select_from(tables.requests)).scalar_one())
+
+
+def _request_filters(
+    status: str | None, template: str | None, teams: Sequence[str] | None
+) -> list[sa.ColumnElement[bool]]:
+    r = tables.requests
+    found: list[sa.ColumnElement[bool]] = []
+    if status:
+        found.append(r.c.status == status)
+    if template:
+        found.append(r.c.template_name == template)
+    if teams is not None:
+        found.append(r.c.owner_team.in_(list(teams)))
+    return found
 
 
 def waiting_since(conn: sa.Connection, cutoff: datetime) -> list[RequestRecord]:
@@ -305,16 +334,45 @@ def list_resources(
     state: str | None = None,
     include_destroyed: bool = False,
     limit: int = 200,
+    before: tuple[datetime, str] | None = None,
 ) -> list[ResourceRecord]:
-    """Newest first; ``teams`` None means every team."""
-    query = sa.select(tables.resources).order_by(tables.resources.c.created_at.desc()).limit(limit)
+    """Newest first; ``teams`` None means every team; ``before`` the (created_at, id) of the
+    last resource of the previous page."""
+    r = tables.resources
+    query = (
+        sa.select(r)
+        .where(*_resource_filters(teams, state, include_destroyed))
+        .order_by(r.c.created_at.desc(), r.c.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(sa.tuple_(r.c.created_at, r.c.id) < sa.tuple_(*before))
+    return [_resource(row) for row in conn.execute(query).mappings()]
+
+
+def count_resources(
+    conn: sa.Connection,
+    *,
+    teams: Sequence[str] | None = None,
+    state: str | None = None,
+    include_destroyed: bool = False,
+) -> int:
+    query = sa.select(sa.func.count()).where(*_resource_filters(teams, state, include_destroyed))
+    return int(conn.execute(query.select_from(tables.resources)).scalar_one())
+
+
+def _resource_filters(
+    teams: Sequence[str] | None, state: str | None, include_destroyed: bool
+) -> list[sa.ColumnElement[bool]]:
+    r = tables.resources
+    found: list[sa.ColumnElement[bool]] = []
     if teams is not None:
-        query = query.where(tables.resources.c.owner_team.in_(list(teams)))
+        found.append(r.c.owner_team.in_(list(teams)))
     if state:
-        query = query.where(tables.resources.c.state == state)
+        found.append(r.c.state == state)
     elif not include_destroyed:
-        query = query.where(tables.resources.c.state != "destroyed")
-    return [_resource(r) for r in conn.execute(query).mappings()]
+        found.append(r.c.state != "destroyed")
+    return found
 
 
 def team_spend(conn: sa.Connection, team: str) -> float:
