@@ -188,3 +188,16 @@ def test_a_bad_page_request_is_refused_naming_the_field(
         refused = api.get(path, params=params)
         assert refused.status_code == 422, refused.text
         assert [f["field"].split(".")[-1] for f in refused.json()["fields"]] == [field]
+
+
+def test_every_response_and_log_line_of_a_request_carries_its_id(
+    api: httpx.Client, server: Server
+) -> None:
+    traced = api.get("/api/v1/me", headers={"X-Request-ID": "e2e-trace-7f3a"})
+    assert traced.headers["x-request-id"] == "e2e-trace-7f3a"
+    fresh = api.get("/api/v1/no-such-thing", headers={"X-Request-ID": "bad id\twith tab"})
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["x-request-id"])
+    log = server.log.read_text()
+    assert re.search(r"INFO +uvicorn\.access \[e2e-trace-7f3a\] .*GET /api/v1/me", log), log[-2000:]
+    # The project's own INFO lines and Procrastinate's reach the log too.
+    assert re.search(r"INFO +procrastinate\.\S+ \[-\] ", log), log[-2000:]

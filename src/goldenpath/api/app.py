@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
@@ -21,13 +22,15 @@ from goldenpath.api import outage as api_outage
 from goldenpath.api.health import health_router
 from goldenpath.api.identity_routes import audit_router, identity_router
 from goldenpath.api.insight_routes import insight_router
-from goldenpath.api.metrics import render_metrics
+from goldenpath.api.metrics import HttpMetricsMiddleware, Metrics
+from goldenpath.api.request_ids import RequestIdMiddleware
 from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
 from goldenpath.api.upgrade_routes import upgrade_router
 from goldenpath.app import Platform
 from goldenpath.execution.worker import run_worker as run_worker_until
 from goldenpath.execution.worker import worker_options
+from goldenpath.logs import adopt_uvicorn_loggers
 
 TAGS: list[dict[str, Any]] = [
     {"name": "templates", "description": "The catalog of golden paths and their forms."},
@@ -47,6 +50,7 @@ def create_api(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # With `goldenpath up` only: `goldenpath api` processes run no jobs.
+        adopt_uvicorn_loggers()  # uvicorn gave its loggers handlers of their own just before
         worker: asyncio.Task[int] | None = None
         stop = asyncio.Event()
         if run_worker:
@@ -76,14 +80,23 @@ def create_api(
     )
     api_errors.install(api)
     api_outage.install(api, platform.database)
+    api.add_middleware(RequestIdMiddleware)
     api.state.platform = platform
 
+    metrics = Metrics(platform.database)
+    api.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+
     @api.get(
-        "/metrics", operation_id="getMetrics", tags=["health"], response_class=PlainTextResponse
+        "/metrics",
+        operation_id="getMetrics",
+        tags=["health"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
-    def metrics() -> str:
-        """Prometheus metrics: requests, lead times, queue depth, verdicts."""
-        return render_metrics(platform.database)
+    def get_metrics() -> Response:
+        """Prometheus metrics: HTTP traffic, requests and lead times per golden path, the job
+        queue, guardrail findings, the process."""
+        return metrics.response()
 
     for router in (
         health_router(platform),

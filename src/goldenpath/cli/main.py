@@ -24,6 +24,7 @@ from goldenpath.cli import (
 from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
+from goldenpath.logs import with_logging
 
 app = typer.Typer(
     name="goldenpath",
@@ -33,9 +34,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("up")(server.up)
-app.command("api")(server.api)
-app.command("worker")(server.worker)
+app.command("up")(with_logging(server.up))
+app.command("api")(with_logging(server.api))
+app.command("worker")(with_logging(server.worker))
 app.add_typer(server.db_app, name="db")
 upgrades.register(templates.app, resources.app)
 app.add_typer(templates.app, name="templates")
