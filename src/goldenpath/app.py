@@ -17,6 +17,7 @@ from goldenpath.execution.queue import Periodic, Queue
 from goldenpath.execution.runner import Runner
 from goldenpath.identity.directory import Directory
 from goldenpath.identity.oidc import OidcVerifier
+from goldenpath.identity.throttle import Throttle
 from goldenpath.insights.bill import BillInputs
 from goldenpath.insights.service import Insights
 from goldenpath.notifications import Webhook
@@ -141,7 +142,13 @@ def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
         runner=runner,
         prices=PriceBook(settings.data_dir.resolve()),
     )
-    directory = Directory(database=database, oidc=_oidc(settings))
+    directory = Directory(
+        database=database,
+        oidc=_oidc(settings),
+        throttle=Throttle.of(
+            settings.login_rate_limit, settings.address_rate_limit, settings.rate_limit_storage
+        ),
+    )
     return Platform(
         settings=settings,
         database=database,

@@ -152,6 +152,14 @@ class AccessDenied(GoldenPathError):
     """{problem}"""
 
 
+class RateLimited(GoldenPathError):
+    """Too many attempts for {subject}; try again in {retry_after} s."""
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details["retry_after"])
+
+
 class NotAuthenticated(GoldenPathError):
     """{problem}"""
 

@@ -116,6 +116,20 @@ class Settings(BaseSettings):
         description="How often the cluster expires approvals and resources and anchors the "
         "audit log (one schedule, whichever worker is free runs it).",
     )
+    login_rate_limit: str = Field(
+        default="10/minute",
+        description="Portal sign-ins allowed per user name, and failed token authentications "
+        "per token, in a window ('10/minute', '5 per 30 seconds'; the limits library's syntax).",
+    )
+    address_rate_limit: str = Field(
+        default="30/minute",
+        description="Sign-ins, and failed token authentications, allowed per client address.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the limits' counters live: memory:// (one process), or "
+        "redis://host:6379 so that several API processes share them.",
+    )
     default_team: str = Field(default="default", description="Owner team when none is given.")
     approval_expiry_hours: float = Field(
         default=72, gt=0, description="A request waiting this long for approval is rejected."

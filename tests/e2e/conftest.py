@@ -151,6 +151,9 @@ def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         GOLDENPATH_DATABASE_URL=platform_database,
         GOLDENPATH_DATA_DIR=str(running.data_dir),
         GOLDENPATH_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
+        # Every test signs in from 127.0.0.1: the rate limits have their own tests.
+        GOLDENPATH_LOGIN_RATE_LIMIT="100000/minute",
+        GOLDENPATH_ADDRESS_RATE_LIMIT="100000/minute",
     )
     with running.log.open("w") as log:
         process = subprocess.Popen(

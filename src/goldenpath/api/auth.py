@@ -32,7 +32,8 @@ async def current_actor(
             actor: Actor = await run_in_threadpool(directory.actor_for, session_user)
             return actor
         raise NotAuthenticated(problem="sign in: send 'Authorization: Bearer <token>'")
-    found: Actor = await run_in_threadpool(directory.authenticate, credentials.credentials)
+    address = request.client.host if request.client else None
+    found: Actor = await run_in_threadpool(directory.authenticate, credentials.credentials, address)
     return found
 
 

@@ -40,6 +40,7 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.TokenNotFound, 404),
     (errors.Hidden, 404),
     (errors.NotAuthenticated, 401),
+    (errors.RateLimited, 429),
     (errors.RequestNotFound, 404),
     (errors.ResourceNotFound, 404),
     (errors.AccessDenied, 403),
@@ -123,6 +124,8 @@ def _extensions(error: errors.GoldenPathError) -> dict[str, Any]:
         return {"policy_problems": error.details.get("policy_problems", [])}
     if isinstance(error, errors.PolicyDenied):
         return {k: error.details[k] for k in ("request_id", "violations") if k in error.details}
+    if isinstance(error, errors.RateLimited):
+        return {"retry_after": error.retry_after}
     return {}
 
 
@@ -160,9 +163,11 @@ def install(api: FastAPI) -> None:
     @api.exception_handler(errors.GoldenPathError)
     async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
         status = status_for(exc)
-        headers = (
-            {"WWW-Authenticate": www_authenticate(request, exc.message)} if status == 401 else None
-        )
+        headers: dict[str, str] = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = www_authenticate(request, exc.message)
+        if isinstance(exc, errors.RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
         return problem(
             status,
             exc.code,

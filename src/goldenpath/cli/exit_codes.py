@@ -16,6 +16,7 @@
  10     the audit log was tampered with (``audit verify``)
  11     the golden path is not set up on this platform (a backend it needs is missing)
  12     the platform is misconfigured: a policy file is broken or dead (``policies lint``)
+ 15     rate limited: too many attempts (HTTP 429); try again after the time it names
  130    interrupted (Ctrl-C)
 ======  ==============================================================================
 """
@@ -40,13 +41,14 @@ NOT_AUTHENTICATED = 9
 AUDIT_TAMPERED = 10
 NOT_CONFIGURED = 11
 POLICY_MISCONFIGURED = 12
+RATE_LIMITED = 15
 INTERRUPTED = 130
 
 EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
     "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
     "9 not signed in; 10 the audit log was tampered with; 11 the golden path is not set up; "
-    "12 the platform's policies are misconfigured."
+    "12 the platform's policies are misconfigured; 15 rate limited."
 )
 
 _BAD_INPUT_CODES = frozenset(
@@ -99,6 +101,7 @@ def _from_http(status: int | None, code: str) -> int:
         410: NOT_FOUND,
         403: ACCESS_DENIED,
         409: CONFLICT,
+        429: RATE_LIMITED,
     }
     return by_status.get(status or 0, UNEXPECTED)
 

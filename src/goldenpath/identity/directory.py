@@ -22,6 +22,7 @@ from goldenpath.identity import credentials
 from goldenpath.identity.actor import ROLES, Actor
 from goldenpath.identity.oidc import OidcVerifier
 from goldenpath.identity.permissions import authorize
+from goldenpath.identity.throttle import Throttle
 from goldenpath.store import identity as store
 from goldenpath.store import queries
 from goldenpath.store.database import Database
@@ -47,6 +48,7 @@ class IssuedToken:
 class Directory:
     database: Database
     oidc: OidcVerifier | None = None
+    throttle: Throttle | None = None
 
     # --- bootstrap and authentication ---------------------------------------------------------
 
@@ -87,17 +89,29 @@ class Directory:
             queries.record_event(conn, "system", "user.bootstrapped", BOOTSTRAP_ADMIN, {})
         return IssuedToken(made.id, BOOTSTRAP_ADMIN, "bootstrap", ("*",), None, made.token)
 
-    def authenticate(self, bearer: str) -> Actor:
-        """The actor behind a bearer credential: an API token, or an OIDC JWT when configured."""
+    def authenticate(self, bearer: str, address: str | None = None) -> Actor:
+        """The actor behind a bearer credential: an API token, or an OIDC JWT when configured.
+        Failures count against the token and the client ``address`` (`Throttle`)."""
         parts = credentials.parse_token(bearer)
-        if parts is not None:
-            return self._from_token(*parts)
-        if self.oidc is not None and bearer.count(".") == 2:
-            return self._from_oidc(bearer)
-        raise NotAuthenticated(problem="not a Golden Path token")
+        subject = f"token {parts[0]}" if parts is not None else "a bearer credential"
+        if self.throttle is not None:
+            self.throttle.check("token", subject, address)
+        try:
+            if parts is not None:
+                return self._from_token(*parts)
+            if self.oidc is not None and bearer.count(".") == 2:
+                return self._from_oidc(bearer)
+            raise NotAuthenticated(problem="not a Golden Path token")
+        except NotAuthenticated:
+            if self.throttle is not None:
+                self.throttle.failed("token", subject, address)
+            raise
 
-    def login(self, user: str, password: str) -> Actor:
-        """A portal login with a local password; audited whether it succeeds or not."""
+    def login(self, user: str, password: str, address: str | None = None) -> Actor:
+        """A portal login with a local password; audited whether it succeeds or not. Each
+        attempt counts against the user name and the client ``address`` before any hashing."""
+        if self.throttle is not None:
+            self.throttle.attempt("login", user.strip().lower()[:100], address)
         with self.database.begin() as conn:
             try:
                 record = store.get_user(conn, user)

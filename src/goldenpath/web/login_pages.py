@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from goldenpath.errors import GoldenPathError
+from goldenpath.errors import GoldenPathError, RateLimited
 from goldenpath.web.rendering import Pages
 from goldenpath.web.routing import PortalRoute, Posted, one, redirect
 from goldenpath.web.session import COOKIE_NAME, LIFETIME_SECONDS, Session, SessionSigner
@@ -31,8 +31,14 @@ def login_router(pages: Pages) -> APIRouter:
     async def login(request: Request, form: Posted) -> Response:
         user, password = one(form, "user").strip(), one(form, "password")
         directory = request.app.state.platform.directory
+        address = request.client.host if request.client else None
         try:
-            await run_in_threadpool(directory.login, user, password)
+            await run_in_threadpool(directory.login, user, password, address)
+        except RateLimited as limited:
+            context = {"next": _local(one(form, "next")), "user": user, "limited": limited}
+            refused = pages.render(request, "login.html", context, status=429)
+            refused.headers["Retry-After"] = str(limited.retry_after)
+            return refused
         except GoldenPathError:
             context = {"next": _local(one(form, "next")), "user": user, "failed": True}
             return pages.render(request, "login.html", context, status=401)
