@@ -104,7 +104,9 @@ def fuzz(api_schema: Any, token: str, golden_paths: frozenset[str]) -> None:
             except hypothesis.errors.Unsatisfiable:
                 continue  # nothing to make invalid: no parameters and no body
             except (Exception, FailureGroup) as exc:
-                failures.append(f"--- {operation.label} ({mode.value}) ---\n{exc}")
+                # A flaky failure's own text names no cause: its sub-exceptions do.
+                causes = "".join(f"\n  {c!r}" for c in getattr(exc, "exceptions", ()))
+                failures.append(f"--- {operation.label} ({mode.value}) ---\n{exc}{causes}")
             tested += 1
     session.close()
     assert tested >= 2 * 20, f"only {tested} operation runs: is the document complete?"

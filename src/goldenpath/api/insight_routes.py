@@ -16,7 +16,7 @@ from goldenpath.api.schemas import Problem
 from goldenpath.app import Platform
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 422, 429)
+    status: {"model": Problem} for status in (401, 403, 404, 422, 429, 503)
 }
 MAX_UPLOAD = 256 * 1024 * 1024
 HTML = "text/html; charset=utf-8"
