@@ -111,20 +111,42 @@ def test_the_admin_verifies_and_exports_the_audit_log(admin: Cli, unique: str) -
     assert admin("audit", "export", "--format", "csv").code == 2
 
 
-def test_login_saves_the_token_for_later_commands(
+def test_login_saves_the_url_and_the_token_together_as_a_profile(
     cli: Cli, server: Server, unique: str, no_saved_token: dict[str, str]
 ) -> None:
     token = make_user(server, f"login-{unique}", "e2e")
+    env = {**no_saved_token, "GOLDENPATH_URL": ""}  # the URL comes from the profile
 
-    signed_in = cli("login", "--token", token, **no_saved_token)
+    signed_in = cli("login", "--url", server.url, "--token", token, "--profile", "lab", **env)
 
     assert signed_in.code == 0, signed_in.stderr
-    assert f"Signed in as login-{unique}" in signed_in.stdout
-    saved = Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "token"
-    assert saved.read_text().strip() == token
+    assert f"as login-{unique}" in signed_in.stdout and "profile 'lab'" in signed_in.stdout
+    saved = Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "profiles.json"
+    assert json.loads(saved.read_text()) == {
+        "current": "lab",
+        "profiles": {"lab": {"url": server.url, "token": token}},
+    }
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    me = cli("whoami", "--json", **no_saved_token).json()
+    me = cli("whoami", "--json", **env).json()
     assert me["user"] == f"login-{unique}"
+    # The saved token is never sent to another URL: there, the CLI is not signed in.
+    elsewhere = cli("whoami", "--url", "http://127.0.0.1:9", **env)
+    assert elsewhere.code == NOT_AUTHENTICATED, elsewhere.stderr
+    # A second platform is a second profile; GOLDENPATH_PROFILE picks one.
+    assert (
+        cli("login", "--url", server.url, "--token", ADMIN_TOKEN, "--profile", "ops", **env).code
+        == 0
+    )
+    assert cli("whoami", "--json", **env).json()["user"] == "admin"
+    lab = cli("whoami", "--json", GOLDENPATH_PROFILE="lab", **env).json()
+    assert lab["user"] == f"login-{unique}"
+    unknown = cli("whoami", GOLDENPATH_PROFILE="nope", **env)
+    assert unknown.code == 2 and "GOLDENPATH_PROFILE: must name a saved profile" in unknown.stderr
+
+
+def test_shell_completion_is_on(cli: Cli) -> None:
+    shown = cli("--show-completion", "bash")
+    assert shown.code == 0 and "_GOLDENPATH_COMPLETE" in shown.stdout
 
 
 def test_a_refused_login_saves_nothing(cli: Cli, no_saved_token: dict[str, str]) -> None:
@@ -133,7 +155,7 @@ def test_a_refused_login_saves_nothing(cli: Cli, no_saved_token: dict[str, str])
     result = cli("login", "--token", forged, **no_saved_token)
 
     assert result.code == NOT_AUTHENTICATED
-    assert not (Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "token").exists()
+    assert not (Path(no_saved_token["XDG_CONFIG_HOME"]) / "goldenpath" / "profiles.json").exists()
 
 
 def test_without_a_token_the_cli_says_how_to_sign_in(

@@ -7,7 +7,9 @@ HTTP status and the error code, here and nowhere else.
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -62,20 +64,86 @@ class ApiUnreachable(CliError):
         self.problem = problem
 
 
-def current_token() -> str | None:
-    """``$GOLDENPATH_TOKEN``, else the token saved by `goldenpath login` (``~/.config``)."""
+@dataclass(frozen=True)
+class Profile:
+    """A platform the CLI signed in to: its API's URL and the token for it, kept together so
+    the token is only ever sent to that URL."""
+
+    url: str
+    token: str
+
+
+DEFAULT_PROFILE = "default"
+
+
+def profiles_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "goldenpath" / "profiles.json"
+
+
+def saved_profiles() -> tuple[str | None, dict[str, Profile]]:
+    """The profile `goldenpath login` used last, and every saved profile."""
+    path = profiles_file()
+    if not path.is_file():
+        return None, {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = {
+            str(k): Profile(str(v["url"]), str(v["token"])) for k, v in data["profiles"].items()
+        }
+        return (str(data["current"]) if data.get("current") else None), found
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CliError(
+            f"{path} is not a profiles file: sign in again with `goldenpath login`"
+        ) from None
+
+
+def save_profile(name: str, profile: Profile) -> Path:
+    """Save (or replace) a profile and make it the current one; the file is private (0600)."""
+    _, profiles = saved_profiles()
+    profiles[name] = profile
+    path = profiles_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    document = {"current": name, "profiles": {k: asdict(v) for k, v in sorted(profiles.items())}}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def active_profile() -> Profile | None:
+    """``$GOLDENPATH_PROFILE``, else the profile of the last `goldenpath login`."""
+    current, profiles = saved_profiles()
+    name = os.environ.get("GOLDENPATH_PROFILE") or current
+    if name is None:
+        return None
+    if name not in profiles:
+        raise CliError(
+            f"No saved profile '{name}': run `goldenpath login --url URL --profile {name}`",
+            code="invalid_input",
+            fields=[{"field": "GOLDENPATH_PROFILE", "rule": "must name a saved profile"}],
+        )
+    return profiles[name]
+
+
+def api_url(url: str | None) -> str:
+    """``--url`` / ``$GOLDENPATH_URL``, else the active profile's URL, else the local default."""
+    if url:
+        return url.rstrip("/")
+    profile = active_profile()
+    return profile.url.rstrip("/") if profile else DEFAULT_URL
+
+
+def current_token(url: str | None = None) -> str | None:
+    """``$GOLDENPATH_TOKEN``, else the active profile's token when ``url`` is that profile's:
+    a saved token never goes to another platform."""
     token = os.environ.get("GOLDENPATH_TOKEN")
     if token:
         return token.strip()
-    saved = token_file()
-    if saved.is_file():
-        return saved.read_text(encoding="utf-8").strip() or None
+    profile = active_profile()
+    if profile is not None and profile.url.rstrip("/") == api_url(url):
+        return profile.token
     return None
-
-
-def token_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "goldenpath" / "token"
 
 
 class ApiClient:
@@ -83,15 +151,15 @@ class ApiClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | None = None,
         *,
         token: str | None = None,
         timeout: float = 30.0,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = api_url(url)
         self.page_size = page_size
-        credential = token or current_token()
+        credential = token or current_token(self.url)
         headers = {"Authorization": f"Bearer {credential}"} if credential else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 

@@ -9,12 +9,13 @@ from rich.text import Text
 
 from goldenpath.cli import output
 from goldenpath.cli.client import (
-    DEFAULT_URL,
+    DEFAULT_PROFILE,
     ApiClient,
     CliError,
+    Profile,
     current_token,
+    save_profile,
     segment,
-    token_file,
 )
 from goldenpath.cli.exit_codes import AUDIT_TAMPERED
 from goldenpath.cli.options import AsJson, Url
@@ -33,9 +34,9 @@ SIGN_IN = (
 )
 
 
-def _client(url: str) -> ApiClient:
+def _client(url: str | None) -> ApiClient:
     """A client with the saved or exported token; without one, say how to sign in."""
-    if not current_token():
+    if not current_token(url):
         raise CliError(SIGN_IN, code="not_authenticated", status=401)
     return ApiClient(url)
 
@@ -59,20 +60,31 @@ def _cell(value: Any) -> str:
 
 def login(
     token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="An API token.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile", help="A name for this platform: sign in to several, pick one later."
+        ),
+    ] = DEFAULT_PROFILE,
+    as_json: AsJson = False,
 ) -> None:
-    """Check a token against the API and save it for the next commands."""
+    """Check a token against the API, then save the URL and the token together (as a named
+    profile, which becomes the current one: GOLDENPATH_PROFILE picks another)."""
     with ApiClient(url, token=token) as client:
         me = client.call("GET", "/api/v1/me")
-    path = token_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(token, encoding="utf-8")
-    output.out.print(Text(f"Signed in as {me['user']}; token saved in {path}."))
+        target = client.url
+    path = save_profile(profile, Profile(url=target, token=token))
+    if as_json:
+        output.print_json({"user": me["user"], "url": target, "profile": profile})
+        return
+    output.out.print(
+        Text(f"Signed in to {target} as {me['user']} (profile '{profile}', saved in {path})."),
+        soft_wrap=True,
+    )
 
 
-def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def whoami(url: Url = None, as_json: AsJson = False) -> None:
     """Who your token belongs to: teams, roles, scopes."""
     with _client(url) as client:
         _show(client.call("GET", "/api/v1/me"), as_json, ("user", "teams", "roles", "scopes"))
@@ -82,7 +94,7 @@ def whoami(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 
 
 @users_app.command("list")
-def list_users(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def list_users(url: Url = None, as_json: AsJson = False) -> None:
     with _client(url) as client:
         _show(
             client.every("/api/v1/users"),
@@ -99,7 +111,7 @@ def create_user(
     password: Annotated[
         bool, typer.Option("--password", help="Prompt for a portal password.")
     ] = False,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     body: dict[str, Any] = {"name": name, "display_name": display_name, "is_admin": admin}
@@ -110,7 +122,7 @@ def create_user(
 
 
 @users_app.command("passwd")
-def set_password(name: str, url: Url = DEFAULT_URL) -> None:
+def set_password(name: str, url: Url = None) -> None:
     """Set a user's portal password (your own, or anyone's as an admin)."""
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     with _client(url) as client:
@@ -119,7 +131,7 @@ def set_password(name: str, url: Url = DEFAULT_URL) -> None:
 
 
 @users_app.command("link-slack")
-def link_slack(name: str, slack_id: str, url: Url = DEFAULT_URL) -> None:
+def link_slack(name: str, slack_id: str, url: Url = None) -> None:
     """Link a Slack user (their member id, e.g. U024BE7LH) to a user (admins)."""
     with _client(url) as client:
         client.call("PUT", f"/api/v1/users/{segment(name)}/slack", json={"slack_user_id": slack_id})
@@ -135,7 +147,7 @@ def confirm_slack(code: str, url: Url = DEFAULT_URL) -> None:
 
 
 @users_app.command("disable")
-def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
+def disable_user(name: str, url: Url = None) -> None:
     with _client(url) as client:
         client.call("POST", f"/api/v1/users/{segment(name)}/disable")
     output.out.print(f"User {name} disabled; their tokens no longer work.")
@@ -145,7 +157,7 @@ def disable_user(name: str, url: Url = DEFAULT_URL) -> None:
 
 
 @teams_app.command("list")
-def list_teams(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def list_teams(url: Url = None, as_json: AsJson = False) -> None:
     with _client(url) as client:
         _show(client.every("/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members"))
 
@@ -154,7 +166,7 @@ def list_teams(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 def create_team(
     name: str,
     budget: Annotated[float | None, typer.Option(help="Monthly budget in USD.")] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     body = {"name": name, "monthly_budget_usd": budget}
@@ -169,7 +181,7 @@ def add_member(
     team: str,
     user: str,
     role: Annotated[str, typer.Option(help="developer or approver.")] = "developer",
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     with _client(url) as client:
@@ -184,7 +196,7 @@ def remove_member(
     team: str,
     user: str,
     role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
 ) -> None:
     with _client(url) as client:
         params = {"role": role} if role else {}
@@ -200,7 +212,7 @@ def remove_member(
 @tokens_app.command("list")
 def list_tokens(
     user: Annotated[str | None, typer.Option(help="Admins: someone else's.")] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     with _client(url) as client:
@@ -218,7 +230,7 @@ def create_token(
         list[str] | None, typer.Option("--scope", help="read, write, admin (repeatable).")
     ] = None,
     expires_in_days: Annotated[int | None, typer.Option(help="Days until it expires.")] = 90,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Make an API token; it is printed once."""
@@ -241,7 +253,7 @@ def create_token(
 
 
 @tokens_app.command("revoke")
-def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
+def revoke_token(token_id: str, url: Url = None) -> None:
     with _client(url) as client:
         client.call("DELETE", f"/api/v1/tokens/{segment(token_id)}")
     output.out.print(f"Token {token_id} revoked.")
@@ -251,7 +263,7 @@ def revoke_token(token_id: str, url: Url = DEFAULT_URL) -> None:
 
 
 @audit_app.command("verify")
-def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def verify_audit(url: Url = None, as_json: AsJson = False) -> None:
     """Check the keyed hash chain and its anchors; exit 10 naming the event if anything was
     edited, removed, reordered or recomputed."""
     with _client(url) as client:
@@ -266,7 +278,7 @@ def verify_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 
 
 @audit_app.command("checkpoint")
-def checkpoint_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def checkpoint_audit(url: Url = None, as_json: AsJson = False) -> None:
     """Anchor the chain's head outside the database, and print it for an external witness."""
     with _client(url) as client:
         anchor = client.call("POST", "/api/v1/audit/checkpoint")
@@ -279,7 +291,7 @@ def checkpoint_audit(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 @audit_app.command("export")
 def export_audit(
     format_: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
-    url: Url = DEFAULT_URL,
+    url: Url = None,
 ) -> None:
     """Every event as JSON lines, with their hashes, on stdout."""
     if format_ != "jsonl":
@@ -295,7 +307,7 @@ def list_events(
     action: Annotated[str | None, typer.Option(help="Action prefix, e.g. 'request.'.")] = None,
     target: Annotated[str | None, typer.Option(help="A request, resource, user...")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     params = {k: v for k, v in {"who": who, "action": action, "target": target}.items() if v}

@@ -31,7 +31,7 @@ app = typer.Typer(
     help="Golden Path: self-service golden paths. Request, watch, and manage what you own.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.command("up")(with_logging(server.up))

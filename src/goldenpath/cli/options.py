@@ -7,12 +7,13 @@ from typing import Annotated
 import typer
 
 Url = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--url",
         envvar="GOLDENPATH_URL",
-        help="Golden Path API to talk to.",
-        show_default=True,
+        help="Golden Path API to talk to [default: the signed-in profile's, else "
+        "http://127.0.0.1:8000].",
+        show_default=False,
     ),
 ]
 AsJson = Annotated[

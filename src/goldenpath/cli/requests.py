@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient
+from goldenpath.cli.client import ApiClient
 from goldenpath.cli.exit_codes import OK, exit_code_for
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.parameters import parse_parameters
@@ -67,7 +67,7 @@ def request(
     version: Annotated[
         str | None, typer.Option(help="A version of the golden path [default: the newest].")
     ] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Request a golden path, e.g. `goldenpath request postgres-database -p name=orders --wait`."""
@@ -154,7 +154,7 @@ def list_requests(
     limit: Annotated[
         int | None, typer.Option(min=1, help="At most this many (default: every one).")
     ] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """List requests, newest first."""
@@ -169,7 +169,7 @@ def list_requests(
 @app.command("show")
 def show_request(
     request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Show a request: status, steps, outputs and errors."""
@@ -184,7 +184,7 @@ def show_request(
 @app.command("reveal")
 def reveal_secrets(
     request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Reveal a succeeded request's secrets (every reveal is recorded in the audit log)."""
@@ -199,7 +199,7 @@ def reveal_secrets(
 @app.command("cancel")
 def cancel_request(
     request_id: Annotated[str, typer.Argument(metavar="ID", help="A request not finished yet.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Cancel a request: at once if it has not started; a running one is stopped and what it
@@ -212,7 +212,7 @@ def cancel_request(
 def retry_request(
     request_id: Annotated[str, typer.Argument(metavar="ID", help="A failed request.")],
     wait: Annotated[bool, typer.Option("--wait", help="Follow it until it finishes.")] = False,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Run a failed request again from the first step that did not succeed."""
@@ -239,7 +239,7 @@ Comment = Annotated[str | None, typer.Option(help="Why: recorded with the decisi
 def approve_request(
     request_id: Annotated[str, typer.Argument(help="The request waiting for approval.")],
     comment: Comment = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Approve a request waiting for approval (never your own); it runs at once."""
@@ -250,7 +250,7 @@ def approve_request(
 def reject_request(
     request_id: Annotated[str, typer.Argument(help="The request waiting for approval.")],
     comment: Comment = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Reject a request waiting for approval."""
@@ -258,7 +258,7 @@ def reject_request(
 
 
 def _decide(
-    request_id: str, *, approve: bool, comment: str | None, url: str, as_json: bool
+    request_id: str, *, approve: bool, comment: str | None, url: str | None, as_json: bool
 ) -> None:
     with ApiClient(url) as client:
         _print_state(client.decide(request_id, approve=approve, comment=comment), as_json)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient, segment
+from goldenpath.cli.client import ApiClient, segment
 from goldenpath.cli.exit_codes import OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.watch import follow_resource
@@ -26,7 +26,7 @@ def list_resources(
     limit: Annotated[
         int | None, typer.Option(min=1, help="At most this many (default: every one).")
     ] = None,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """List resources, newest first (active, drifted, destroying, failed; --all adds destroyed
@@ -40,7 +40,7 @@ def list_resources(
 
 
 @app.command("show")
-def show_resource(resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def show_resource(resource_id: ResourceId, url: Url = None, as_json: AsJson = False) -> None:
     """Show a resource: state, configuration and outputs."""
     with ApiClient(url) as client:
         found = client.resource(resource_id)
@@ -51,9 +51,7 @@ def show_resource(resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJs
 
 
 @app.command("check")
-def check_resource(
-    resource_id: ResourceId, url: Url = DEFAULT_URL, as_json: AsJson = False
-) -> None:
+def check_resource(resource_id: ResourceId, url: Url = None, as_json: AsJson = False) -> None:
     """Compare the live resource with what was made; exit 1 when it drifted or is gone."""
     with ApiClient(url) as client:
         found = client.call("POST", f"/api/v1/resources/{segment(resource_id)}/check")
@@ -78,7 +76,7 @@ def check_resource(
 def extend_resource(
     resource_id: ResourceId,
     ttl: Annotated[str, typer.Option(help="From now: 12h, 30d, 2w.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Push a resource's expiry further, within what its golden path allows."""
@@ -99,7 +97,7 @@ def destroy_resource(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until it is destroyed (or destruction fails).")
     ] = False,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Destroy a resource, e.g. drop a database and its role. This cannot be undone."""

@@ -10,7 +10,7 @@ import yaml
 
 from goldenpath.actions.registry import default_registry
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient, CliError
+from goldenpath.cli.client import ApiClient, CliError
 from goldenpath.cli.exit_codes import exit_code_for
 from goldenpath.cli.options import AsJson, Url
 from goldenpath.cli.policies import verify_templates
@@ -22,7 +22,7 @@ app.command("verify")(verify_templates)
 
 
 @app.command("list")
-def list_templates(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def list_templates(url: Url = None, as_json: AsJson = False) -> None:
     """List the golden paths you can request."""
     with ApiClient(url) as client:
         templates = client.templates()
@@ -49,7 +49,7 @@ def _problems_if_admin(client: ApiClient) -> list[dict[str, Any]]:
 
 
 @app.command("problems")
-def template_problems(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def template_problems(url: Url = None, as_json: AsJson = False) -> None:
     """Template files that failed to load, with the field and the reason (admins)."""
     with ApiClient(url) as client:
         problems = client.template_problems()
@@ -64,7 +64,7 @@ def template_problems(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
 @app.command("show")
 def show_template(
     name: Annotated[str, typer.Argument(help="The golden path's name.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Show a golden path: its parameters, steps and outputs."""
@@ -83,7 +83,7 @@ backends_app = typer.Typer(
 
 
 @backends_app.command("list")
-def list_backends(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def list_backends(url: Url = None, as_json: AsJson = False) -> None:
     """Configured backends (never their credentials), and missing ones golden paths need."""
     with ApiClient(url) as client:
         backends = client.backends()

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from goldenpath.cli import output
-from goldenpath.cli.client import DEFAULT_URL, ApiClient, CliError, segment
+from goldenpath.cli.client import ApiClient, CliError, segment
 from goldenpath.cli.exit_codes import CONFLICT, REQUEST_FAILED, exit_code_for
 from goldenpath.cli.options import AsJson, Url
 
@@ -31,7 +31,7 @@ def register(templates: typer.Typer, resources: typer.Typer) -> None:
     resources.command("upgrade")(upgrade)
 
 
-def versions(name: Name, url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+def versions(name: Name, url: Url = None, as_json: AsJson = False) -> None:
     """Every loaded version of a golden path, oldest first, and which serves new requests."""
     with ApiClient(url) as client:
         found = client.call("GET", f"/api/v1/templates/{segment(name)}/versions")
@@ -48,7 +48,7 @@ def diff(
     name: Name,
     old: Annotated[str, typer.Argument(help="The older version.")],
     new: Annotated[str, typer.Argument(help="The newer version.")],
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """What changed between two versions: parameters, steps, outputs, guardrails, lifecycle."""
@@ -68,9 +68,7 @@ def diff(
         output.out.print(Text(f"{c['area']}: {c['item']} {c['change']}: {shown}"), soft_wrap=True)
 
 
-def impact(
-    name: Name, version: Version = None, url: Url = DEFAULT_URL, as_json: AsJson = False
-) -> None:
+def impact(name: Name, version: Version = None, url: Url = None, as_json: AsJson = False) -> None:
     """Admins: what a version would do to every live resource an older one made."""
     with ApiClient(url) as client:
         found = _impact(client, name, version)
@@ -100,7 +98,7 @@ def rollout(
     stop_on_failure: Annotated[
         bool, typer.Option("--stop-on-failure", help="Stop at the first failed upgrade.")
     ] = False,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Upgrade every resource the impact shows as an in-place update, N at a time. Replace,
@@ -145,7 +143,7 @@ def upgrade(
         bool, typer.Option("--dry-run", help="Show the impact and the verdict; change nothing.")
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the upgrade ends.")] = False,
-    url: Url = DEFAULT_URL,
+    url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Upgrade a resource (and what its request made with it) to a newer version, in place."""
