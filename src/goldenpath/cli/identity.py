@@ -139,7 +139,7 @@ def link_slack(name: str, slack_id: str, url: Url = None) -> None:
 
 
 @users_app.command("confirm-slack")
-def confirm_slack(code: str, url: Url = DEFAULT_URL) -> None:
+def confirm_slack(code: str, url: Url = None) -> None:
     """Link the Slack account that `/golden link` gave this one-time code to to you."""
     with _client(url) as client:
         linked = client.call("POST", "/api/v1/me/slack", json={"code": code})
