@@ -5,8 +5,11 @@ Every change is recorded in the audit log in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -32,6 +35,15 @@ TEAM_NAME = r"^[a-z][a-z0-9-]{1,62}$"
 TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"  # noqa: S105 - a pattern, not a secret
 SCOPES = frozenset({"read", "write", "admin", "*"})
 BOOTSTRAP_ADMIN = "admin"
+# How long an API token's actor is served from memory. A revocation, a disabled user or a
+# membership change made through another process (another API worker) takes effect within this
+# delay; one made through this process takes effect at once. It spares a polling client three
+# queries and a write per call.
+TOKEN_CACHE_SECONDS = 1.0
+TOKEN_CACHE_SIZE = 10_000
+# ``last_used_at`` is a hint for people auditing tokens, not a log: written at most this often,
+# so a busy token is not a row every request waits to update.
+TOKEN_TOUCH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,9 @@ class Directory:
     database: Database
     oidc: OidcVerifier | None = None
     throttle: Throttle | None = None
+    # digest of the bearer -> (its actor, monotonic time after which it is read again)
+    _recent: dict[str, tuple[Actor, float]] = field(default_factory=dict, repr=False)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- bootstrap and authentication ---------------------------------------------------------
 
@@ -98,7 +113,7 @@ class Directory:
             self.throttle.check("token", subject, address)
         try:
             if parts is not None:
-                return self._from_token(*parts)
+                return self._from_token_recently(bearer, *parts)
             if self.oidc is not None and bearer.count(".") == 2:
                 return self._from_oidc(bearer)
             raise NotAuthenticated(problem="not a Golden Path token")
@@ -106,6 +121,20 @@ class Directory:
             if self.throttle is not None:
                 self.throttle.failed("token", subject, address)
             raise
+
+    def _from_token_recently(self, bearer: str, token_id: str, secret: str) -> Actor:
+        """`_from_token`, served from memory for `TOKEN_CACHE_SECONDS` after a success."""
+        key = hashlib.sha256(bearer.encode()).hexdigest()
+        now = time.monotonic()
+        cached = self._recent.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        actor = self._from_token(token_id, secret)
+        with self._recent_lock:
+            if len(self._recent) >= TOKEN_CACHE_SIZE:
+                self._recent.clear()
+            self._recent[key] = (actor, now + TOKEN_CACHE_SECONDS)
+        return actor
 
     def login(self, user: str, password: str, address: str | None = None) -> Actor:
         """A portal login with a local password; audited whether it succeeds or not. Each
@@ -154,7 +183,11 @@ class Directory:
             if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
                 raise NotAuthenticated(problem="this token has expired")
             record = store.get_user(conn, token.user_name)
-            store.touch_token(conn, token_id)
+            last_used = token.last_used_at
+            if last_used is None or datetime.now(UTC) - last_used > timedelta(
+                seconds=TOKEN_TOUCH_SECONDS
+            ):
+                store.touch_token(conn, token_id)
         if not record.active:
             raise NotAuthenticated(problem=f"user '{record.name}' is disabled")
         return Actor(
@@ -257,6 +290,7 @@ class Directory:
         with self.database.begin() as conn:
             store.update_user(conn, name, disabled_at=datetime.now(UTC))
             queries.record_event(conn, actor.user, "user.disabled", name, {})
+        self.forget_recent()
 
     def teams(self, actor: Actor) -> list[store.TeamRecord]:
         with self.database.begin() as conn:
@@ -288,7 +322,9 @@ class Directory:
             queries.record_event(
                 conn, actor.user, "team.member_added", team, {"user": user, "role": role}
             )
-            return store.get_team(conn, team)
+            saved = store.get_team(conn, team)
+        self.forget_recent()
+        return saved
 
     def remove_member(
         self, actor: Actor, team: str, user: str, role: str | None
@@ -299,7 +335,9 @@ class Directory:
             queries.record_event(
                 conn, actor.user, "team.member_removed", team, {"user": user, "role": role}
             )
-            return store.get_team(conn, team)
+            saved = store.get_team(conn, team)
+        self.forget_recent()
+        return saved
 
     def create_token(
         self,
@@ -359,6 +397,13 @@ class Directory:
             queries.record_event(
                 conn, actor.user, "token.revoked", f"{token.user_name}/{token_id}", {}
             )
+        self.forget_recent()
+
+    def forget_recent(self) -> None:
+        """Authenticate every token against the database again (after a change to who may
+        do what: a revocation, a disabled user, a membership)."""
+        with self._recent_lock:
+            self._recent.clear()
 
 
 def _check(value: str, pattern: str, field: str) -> None:
