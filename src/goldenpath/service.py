@@ -302,6 +302,10 @@ class Service(ResourceUseCases):
                     for position, step in enumerate(template.document.spec.steps)
                 ],
             )
+            record = queries.get_request(conn, request_id)
+            if status == "pending_approval":
+                self._announce(conn, "request.pending_approval", record)
+            # Last: the audit append holds the platform-wide chain lock until the commit.
             queries.record_event(
                 conn,
                 requester.user,
@@ -314,9 +318,6 @@ class Service(ResourceUseCases):
                     "status": status,
                 },
             )
-            record = queries.get_request(conn, request_id)
-            if status == "pending_approval":
-                self._announce(conn, "request.pending_approval", record)
         if status == "rejected":
             raise PolicyDenied(
                 summary=denial_text(verdict),
