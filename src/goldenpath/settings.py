@@ -99,7 +99,13 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 AES-256 key for secrets at rest; generated in data_dir if empty.",
     )
-    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    worker_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Jobs a worker runs at once (steps mostly wait on I/O); each holds up to "
+        "two of the platform database's pooled connections.",
+    )
     worker_heartbeat_seconds: float = Field(default=2.0, gt=0)
     stalled_after_seconds: float = Field(
         default=10.0, gt=0, description="A worker silent this long is presumed dead."

@@ -63,7 +63,14 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
         url = embedded.admin_url
     # No pre-ping (a round trip on every checkout, a dozen per request): connections are
     # recycled instead, and a job that meets a dead connection is retried by the queue.
-    engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=300)
+    # A running job holds two connections (its run lock, its transactions): the pool grows
+    # to fit the worker's concurrency beside the API's requests.
+    engine = sa.create_engine(
+        url,
+        pool_size=10,
+        max_overflow=max(20, 2 * settings.worker_concurrency),
+        pool_recycle=300,
+    )
     database = Database(engine=engine, embedded=embedded)
     if migrate:
         upgrade(database)
