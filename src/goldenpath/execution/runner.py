@@ -236,9 +236,9 @@ class Runner:
                         "expires_at": expiry(request),
                     },
                 )
-            stored_input = queries.get_checkpoint(conn, request.id, step_id, INPUT_CHECKPOINT)
-            if stored_input is None and inputs is not None and not iterations.each:
-                queries.put_checkpoint(
+            if inputs is not None and not iterations.each:
+                # A step run again keeps the inputs of its first attempt.
+                queries.keep_checkpoint(
                     conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(revealed(inputs))
                 )
             queries.update_step(

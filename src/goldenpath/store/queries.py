@@ -195,6 +195,16 @@ def put_checkpoint(
     conn: sa.Connection, request_id: str, step_id: str, key: str, value: bytes
 ) -> bytes:
     """Store ``value`` unless a value is already there; return the stored one (first wins)."""
+    keep_checkpoint(conn, request_id, step_id, key, value)
+    stored = get_checkpoint(conn, request_id, step_id, key)
+    assert stored is not None
+    return stored
+
+
+def keep_checkpoint(
+    conn: sa.Connection, request_id: str, step_id: str, key: str, value: bytes
+) -> None:
+    """Store ``value`` unless a value is already there (first wins), in one statement."""
     from sqlalchemy.dialects.postgresql import insert
 
     conn.execute(
@@ -202,9 +212,6 @@ def put_checkpoint(
         .values(request_id=request_id, step_id=step_id, key=key, value=value)
         .on_conflict_do_nothing()
     )
-    stored = get_checkpoint(conn, request_id, step_id, key)
-    assert stored is not None
-    return stored
 
 
 # --- resources ----------------------------------------------------------------------------
@@ -391,6 +398,12 @@ def team_spend(conn: sa.Connection, team: str) -> float:
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK = 74110002
 AUDIT_LOCK_TIMEOUT = "5s"
+# One round trip (no parameters, so the three statements go as one simple query).
+_TAKE_AUDIT_LOCK = sa.text(
+    f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT}'; "
+    f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK}); "
+    "SET LOCAL lock_timeout = 0"
+)
 
 
 def event_hash(
@@ -440,14 +453,12 @@ def record_event(
     keys = keys_of(conn)
     # Bounded: a session holding this lock fails the change after a few seconds with a clear
     # error instead of stalling every change of the platform for as long as it holds it.
-    conn.execute(sa.text(f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT}'"))
     try:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+        conn.execute(_TAKE_AUDIT_LOCK)
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
             raise AuditLogBusy() from exc
         raise
-    conn.execute(sa.text("SET LOCAL lock_timeout = 0"))
     head = conn.execute(sa.select(tables.audit_head).where(tables.audit_head.c.id == 1)).first()
     prev, count = (head.hash, int(head._mapping["count"])) if head else (GENESIS_HASH, 0)
     at = datetime.now(UTC)
