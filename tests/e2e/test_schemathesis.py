@@ -105,7 +105,10 @@ def fuzz(api_schema: Any, token: str, golden_paths: frozenset[str]) -> None:
                 continue  # nothing to make invalid: no parameters and no body
             except (Exception, FailureGroup) as exc:
                 # A flaky failure's own text names no cause: its sub-exceptions do.
-                causes = "".join(f"\n  {c!r}" for c in getattr(exc, "exceptions", ()))
+                causes = "".join(
+                    f"\n  {c.__cause__ or c.__context__ or c!r}"
+                    for c in getattr(exc, "exceptions", ())
+                )
                 failures.append(f"--- {operation.label} ({mode.value}) ---\n{exc}{causes}")
             tested += 1
     session.close()
