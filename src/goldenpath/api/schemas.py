@@ -192,7 +192,9 @@ class StepView(BaseModel):
     name: str
     action: str
     status: str
-    input: dict[str, Any] | None
+    input: dict[str, Any] | list[dict[str, Any]] | None = Field(
+        description="The rendered inputs; a list, one per item, for a step with `each`."
+    )
     outputs: dict[str, Any] | None
     error: str | None
     started_at: datetime | None

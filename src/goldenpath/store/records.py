@@ -25,7 +25,7 @@ class StepRecord:
     name: str
     action: str
     status: str
-    input: dict[str, Any] | None
+    input: dict[str, Any] | list[dict[str, Any]] | None  # a list for a step with `each`
     outputs: dict[str, Any] | None
     error: str | None
     started_at: datetime | None

@@ -36,7 +36,8 @@ class Field:
     label: str
     widget: str  # text, email, url, date, password, textarea, number, checkbox, radio, select,
     # checkboxes (an array of enum values), lines (an array of strings, one per line),
-    # and from Backstage's ui:widget: hidden, range, color
+    # json (an array of objects, typed as JSON), and from Backstage's ui:widget: hidden,
+    # range, color
     help: str = ""
     required: bool = False
     options: tuple[Option, ...] = ()
@@ -207,6 +208,12 @@ def _value(item: Field, raw: list[str]) -> Any:
     if item.widget == "lines":
         lines = [line.strip() for text in raw for line in text.splitlines() if line.strip()]
         return lines or None
+    if item.widget == "json":
+        text = raw[-1].strip() if raw else ""
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return text  # refused by the service with the field's own rule
     return _typed(item, raw[-1]) if raw and raw[-1] != "" else None
 
 
@@ -261,6 +268,8 @@ def _field(
         if isinstance(items, Mapping) and isinstance(items.get("enum"), list):
             options = tuple(Option(form_text(v), form_text(v)) for v in items["enum"])
             return Field(widget="checkboxes", options=options, **common)
+        if isinstance(items, Mapping) and items.get("type") in ("object", "array"):
+            return Field(widget="json", **common)  # a list of objects, typed as JSON
         return Field(widget="lines", **common)
     return _string(prop, secret, common)
 

@@ -63,7 +63,7 @@ def test_four_pages_show_only_the_picked_cloud_and_the_request_runs(
     expect(page.get_by_role("heading", name="Guardrails: allowed")).to_be_visible()
     page.get_by_role("button", name="Submit request").click()
     expect(page).to_have_url(re.compile(r"/requests/[0-9a-f-]{36}$"))
-    expect(page.locator("#request-status")).to_have_text("succeeded")
+    expect(page.locator("#request-status")).to_have_text("succeeded", timeout=60_000)
     expect(page.locator('[data-step="gcp"] .step-status')).to_have_text("succeeded")
     expect(page.locator('[data-step="aws"] .step-status')).to_have_text("skipped")
     expect(page.locator("#outputs")).to_contain_text("Account ledger is on gcp.")
@@ -85,3 +85,39 @@ def test_a_one_of_branch_asks_only_for_its_own_fields(
     page.get_by_role("button", name="Preview").click()
     expect(page.locator('[data-field="awsRegion"] .field-error')).to_contain_text("required")
     expect(page.locator('[data-field="gcpProject"] .field-error')).to_have_count(0)
+
+
+def test_pickers_and_loops_render_as_plain_fields(
+    backstage_server: Server, open_context: Callable[..., BrowserContext]
+) -> None:
+    user = make_portal_user(backstage_server, "bs-lee", "bs-web")
+    page = sign_in(open_context(backstage_server), user)
+    page.goto("/paths/bs-service")
+    expect(page.get_by_label("Name")).to_be_focused()
+    owner = page.get_by_label("Owner")
+    expect(owner.locator("option", has_text="bs-web")).to_have_attribute(
+        "value", "group:default/bs-web"
+    )
+    repo_url = page.get_by_label("Repository Location")
+    broken = repo_url.evaluate(
+        "input => { try { new RegExp('^(?:' + input.pattern + ')$', 'v'); return false; }"
+        " catch (e) { return true; } }"
+    )
+    assert broken is False
+    for value, valid in (
+        ("github.com?owner=acme&repo=orders", True),
+        ("github.com?owner=evil&repo=orders", False),
+        ("gitlab.com?owner=acme&repo=orders", False),
+    ):
+        repo_url.fill(value)
+        assert repo_url.evaluate("input => input.validity.valid") is valid, value
+
+    page.goto("/paths/loop-bs")
+    page.get_by_label("List of things").fill("apple\npear")
+    page.get_by_label("Services").fill('[{"name": "api", "port": 8080}]')
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="Guardrails: allowed")).to_be_visible()
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.locator("#request-status")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#outputs")).to_contain_text("contents: apple! contents: pear!")
+    expect(page.locator("#outputs")).to_contain_text("0: api on 8080")
