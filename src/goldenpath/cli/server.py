@@ -112,6 +112,10 @@ def api(
             host=settings.host,
             port=settings.port,
             workers=workers,
+            # uvicorn kills a worker process that answers no ping for this long; its start
+            # (importing the platform) can take longer than uvicorn's 5 s on a loaded host, and
+            # then it is killed and restarted forever.
+            timeout_worker_healthcheck=60,
             timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
         )
     except KeyboardInterrupt:
