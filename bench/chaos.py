@@ -161,7 +161,7 @@ def run_chaos(
     workers: list[Process] = []
     lock = threading.Lock()
     try:
-        api = cluster.start_api(workers=2)
+        api = cluster.start_api(workers=1)
         for _ in range(worker_count):
             workers.append(cluster.start_worker(concurrency=4))
         tag = secrets.token_hex(2)

@@ -145,7 +145,7 @@ class Cluster:
                 process.popen.wait()
 
 
-def wait_until_ready(api: Process, timeout: float = 90.0) -> None:
+def wait_until_ready(api: Process, timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not api.alive():

@@ -14,7 +14,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from goldenpath import __version__
-from goldenpath.api.outage import RETRY_AFTER_SECONDS, problem_response
+from goldenpath.api.errors import problem
+from goldenpath.api.outage import RETRY_AFTER
 from goldenpath.app import Platform
 from goldenpath.store.database import head_revision
 from goldenpath.store.outage import first_line
@@ -49,12 +50,11 @@ def health_router(platform: Platform) -> APIRouter:
         if all(value == "ok" for value in checks.values()):
             return {"status": "ready", "checks": checks, "version": __version__}
         failing = ", ".join(f"{name}: {value}" for name, value in checks.items() if value != "ok")
-        return problem_response(
+        return problem(
             503,
-            code="not_ready",
-            title="Not ready",
-            detail=f"This API process cannot serve yet ({failing}).",
-            retry_after=RETRY_AFTER_SECONDS,
+            "not_ready",
+            f"This API process cannot serve yet ({failing}).",
+            headers=RETRY_AFTER,
             checks=checks,
         )
 

@@ -16,29 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from procrastinate.exceptions import ConnectorException
 
+from goldenpath.api.errors import problem
 from goldenpath.store.database import Database
 from goldenpath.store.outage import Outage, is_database_unreachable
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-PROBLEM_JSON = "application/problem+json"
-
-
-def problem_response(
-    status: int,
-    *,
-    code: str,
-    title: str,
-    detail: str,
-    retry_after: int | None = None,
-    **members: Any,
-) -> JSONResponse:
-    """An RFC 9457 problem document (``code`` names the error for scripts)."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body.update(code=code, **members)
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def install(api: FastAPI, database: Database) -> Outage:
@@ -51,19 +36,19 @@ def install(api: FastAPI, database: Database) -> Outage:
     async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         if not is_database_unreachable(exc):
             logger.error("unexpected database error", exc_info=exc)
-            return problem_response(
+            return problem(
                 500,
-                code="internal_error",
-                title="Internal Server Error",
-                detail="Internal server error: the server log has the details.",
+                "internal_error",
+                "Internal server error: the server log has the details.",
+                request=request,
             )
         outage.failed(exc)
-        return problem_response(
+        return problem(
             503,
-            code="database_unavailable",
-            title="Service Unavailable",
-            detail="The platform's database is unreachable; try again shortly.",
-            retry_after=RETRY_AFTER_SECONDS,
+            "database_unavailable",
+            "The platform's database is unreachable; try again shortly.",
+            request=request,
+            headers=RETRY_AFTER,
         )
 
     for kind in (sa.exc.DBAPIError, psycopg.Error, ConnectorException):
