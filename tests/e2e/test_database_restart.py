@@ -79,7 +79,7 @@ def _restart_mid_run(
 
     final = wait_until_terminal(http, ids, timeout=90)
     assert {r["status"] for r in final.values()} == {"succeeded"}, final
-    resources = http.get("/api/v1/resources").json()
+    resources = http.get("/api/v1/resources").json()["items"]
     assert sorted(r["name"] for r in resources) == sorted(names), "one resource per request"
     with psycopg.connect(own_postgres.url, autocommit=True) as conn:
         made = conn.execute(
