@@ -117,9 +117,6 @@ def api(
             # then it is killed and restarted forever.
             timeout_worker_healthcheck=60,
             timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
-            # A process composes the whole platform before it answers uvicorn's health
-            # check; on a busy machine that takes longer than uvicorn's default 5 s.
-            timeout_worker_healthcheck=60,
         )
     except KeyboardInterrupt:
         pass
