@@ -86,17 +86,19 @@ def request_document() -> dict[str, Any]:
 
 
 def terraform_plan(size: int) -> dict[str, Any]:
+    # Each group of four: a bucket, its ACL and its public-access block (joined by the bucket's
+    # name), and an instance; all compliant, so every policy runs to the end.
     kinds = [
-        ("aws_s3_bucket", lambda i: {"bucket": f"b{i}", "force_destroy": False, "tags": TAGS}),
-        ("aws_s3_bucket_acl", lambda i: {"bucket": f"b{i}", "acl": "private"}),
-        ("aws_s3_bucket_public_access_block", lambda i: {**PRIVATE_BLOCK, "bucket": f"b{i}"}),
-        ("aws_instance", lambda i: {"instance_type": "t3.small", "ami": "ami-123"}),
+        ("aws_s3_bucket", lambda i: {"bucket": f"b{i // 4}", "force_destroy": False, "tags": TAGS}),
+        ("aws_s3_bucket_acl", lambda i: {"bucket": f"b{i // 4}", "acl": "private"}),
+        ("aws_s3_bucket_public_access_block", lambda i: {**PRIVATE_BLOCK, "bucket": f"b{i // 4}"}),
+        ("aws_instance", lambda i: {"instance_type": "t3.small", "ami": "ami-123", "tags": TAGS}),
     ]
     actions = [["create"], ["update"], ["no-op"], ["delete", "create"], ["delete"]]
     changes = []
     for i in range(size):
         type_, after = kinds[i % len(kinds)]
-        change_actions = actions[i % len(actions)]
+        change_actions = actions[(i // 4) % len(actions)]
         changes.append(
             {
                 "address": f"{type_}.r{i}",
@@ -112,7 +114,13 @@ def terraform_plan(size: int) -> dict[str, Any]:
                 },
             }
         )
-    return {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}
+    region = {"expressions": {"region": {"constant_value": "eu-west-1"}}}
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "resource_changes": changes,
+        "configuration": {"provider_config": {"aws": region}, "root_module": {}},
+    }
 
 
 def old_library() -> PolicySet:

@@ -14,8 +14,7 @@ allowed_regions := {region | some region in data.goldenpath.config.allowed_regio
 } else := default_regions
 
 # An attachment lives where the resource it configures lives, and is judged there.
-placed contains r if {
-	some planned in input.plan.resources
+placed(planned) := r if {
 	r := planned.normalized
 	not r.kind in {"attachment", "internal"}
 	r.change != "delete"
@@ -23,7 +22,8 @@ placed contains r if {
 }
 
 deny contains msg if {
-	some r in placed
+	some planned in input.plan.resources
+	r := placed(planned)
 	r.region != "unknown"
 	not r.region in allowed_regions
 	msg := sprintf(
@@ -33,7 +33,8 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some r in placed
+	some planned in input.plan.resources
+	r := placed(planned)
 	r.region == "unknown"
 	msg := sprintf("resource '%s' (%s) has a region only known after apply; set its provider's region so it can be checked", [r.address, r.provider_type])
 }

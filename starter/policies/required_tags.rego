@@ -9,8 +9,7 @@ clouds := {"aws", "google", "azurerm"}
 # Settings of other resources and the platform's own records carry no tags of their own.
 untagged_kinds := {"attachment", "internal", "terraform.workspace", "unknown"}
 
-taggable contains r if {
-	some planned in input.plan.resources
+taggable(planned) := r if {
 	r := planned.normalized
 	r.provider in clouds
 	not r.kind in untagged_kinds
@@ -24,7 +23,8 @@ has_tag(r, tag) if {
 }
 
 deny contains msg if {
-	some r in taggable
+	some planned in input.plan.resources
+	r := taggable(planned)
 	is_object(r.tags)
 	some tag in required_tags
 	not has_tag(r, tag)
@@ -32,7 +32,8 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some r in taggable
+	some planned in input.plan.resources
+	r := taggable(planned)
 	not is_object(r.tags)
 	msg := sprintf("resource '%s' (%s) has tags only known after apply; it must have non-empty %s tags", [r.address, r.provider_type, concat(" and ", required_tags)])
 }

@@ -10,6 +10,7 @@ import pytest
 
 from goldenpath.app import Platform
 from goldenpath.errors import PolicyDenied
+from goldenpath.policy.prices import shipped_table
 from goldenpath.settings import BackendSettings
 from tests.conftest import (
     ADMIN,
@@ -61,7 +62,11 @@ def test_an_m5_large_is_denied_naming_the_guardrail_and_nothing_is_created(
     aws_platform: Platform, moto_endpoint: str, unique_name: Callable[[str], str]
 ) -> None:
     name = unique_name("big").replace("_", "-")
-    with pytest.raises(PolicyDenied, match=r"instance_types\.rego.*m5\.large"):
+    denied = (
+        rf"instance_types\.rego: aws:ec2:instance\.{name} \(aws:ec2:instance\) "
+        r"uses size 'm5\.large'"
+    )
+    with pytest.raises(PolicyDenied, match=denied):
         aws_platform.service.submit(
             "big-instance", {"name": name, "instance_type": "m5.large"}, ALICE
         )
@@ -83,6 +88,9 @@ def test_a_t3_small_passes_and_really_launches(
         assert instance["InstanceType"] == "t3.small"
         assert "PublicIpAddress" not in instance
         [resource] = aws_platform.service.resources(ADMIN)
+        # The catalog books the price table's estimate, not the template's flat cost.
+        priced = {"provider": "aws", "kind": "compute.instance", "size": "t3.small", "count": 1}
+        assert resource.monthly_cost_usd == shipped_table().monthly({**priced, "region": REGION})
         aws_platform.service.destroy(resource.id, ALICE)
         assert wait_for_resource_state(aws_platform, resource.id, {"destroyed", "failed"}) == (
             "destroyed"

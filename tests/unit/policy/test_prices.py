@@ -110,3 +110,20 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{prices")
     with pytest.raises(InvalidInputs, match="is not JSON"):
         PriceBook(tmp_path).import_file(tmp_path / "bad.json")
+
+
+def test_a_step_books_what_all_its_resources_cost() -> None:
+    from goldenpath.execution.steps import planned_cost
+
+    class Stored:
+        plan = {
+            "resources": [
+                {"step": "fleet", "monthly_cost_usd": None},
+                {"step": "fleet", "monthly_cost_usd": 624.88},
+                {"step": "fleet", "monthly_cost_usd": 624.88},
+                {"step": "db", "monthly_cost_usd": None},
+            ]
+        }
+
+    assert planned_cost(Stored(), "fleet", None) == 1249.76  # type: ignore[arg-type]
+    assert planned_cost(Stored(), "db", 15.0) == 15.0  # type: ignore[arg-type]

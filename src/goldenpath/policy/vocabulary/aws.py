@@ -202,13 +202,7 @@ def repository(change: PlannedChange, plan: TerraformPlan) -> Description:
 
 def _settings_of(bucket: PlannedChange, plan: TerraformPlan, type_: str) -> list[PlannedChange]:
     """The ``type_`` resources whose ``bucket`` argument is this bucket."""
-    name = bucket.value("bucket")
-    return [
-        setting
-        for setting in plan.of_type(type_)
-        if bucket in plan.referenced(setting, "bucket", BUCKET)
-        or (isinstance(name, str) and setting.value("bucket") == name)
-    ]
+    return plan.settings_of(bucket, type_, BUCKET, "bucket", "bucket")
 
 
 def attached_bucket(setting: PlannedChange, plan: TerraformPlan) -> PlannedChange | None:
@@ -216,10 +210,9 @@ def attached_bucket(setting: PlannedChange, plan: TerraformPlan) -> PlannedChang
     if found:
         return found[0]
     name = setting.value("bucket")
-    for bucket in plan.of_type(BUCKET):
-        if isinstance(name, str) and bucket.value("bucket") == name:
-            return bucket
-    return None
+    if not isinstance(name, str) or name == UNKNOWN:
+        return None
+    return next((b for b in plan.of_type(BUCKET) if b.value("bucket") == name), None)
 
 
 def _acl(setting: PlannedChange) -> Any:

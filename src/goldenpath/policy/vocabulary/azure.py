@@ -9,6 +9,7 @@ from goldenpath.policy.vocabulary.description import UNKNOWN, Description, bucke
 from goldenpath.policy.vocabulary.plan import PlannedChange, TerraformPlan
 
 STORAGE_ACCOUNT = "azurerm_storage_account"
+CONTAINER = "azurerm_storage_container"
 
 
 def region_of(change: PlannedChange) -> Any:
@@ -54,10 +55,8 @@ def scale_set(change: PlannedChange, plan: TerraformPlan) -> Description:
 def storage_account(change: PlannedChange, plan: TerraformPlan) -> Description:
     nested_public = change.value("allow_nested_items_to_be_public", True)
     containers = [
-        c
-        for c in plan.of_type("azurerm_storage_container")
-        if change in plan.referenced(c, "storage_account_name", STORAGE_ACCOUNT)
-        or change in plan.referenced(c, "storage_account_id", STORAGE_ACCOUNT)
+        *plan.settings_of(change, CONTAINER, STORAGE_ACCOUNT, "storage_account_name"),
+        *plan.settings_of(change, CONTAINER, STORAGE_ACCOUNT, "storage_account_id"),
     ]
     public_containers = [
         c.value("container_access_type", "private")

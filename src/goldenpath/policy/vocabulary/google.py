@@ -82,13 +82,9 @@ def instance_template(change: PlannedChange, plan: TerraformPlan) -> Description
 
 
 def _bucket_members(bucket: PlannedChange, plan: TerraformPlan) -> Any:
-    name = bucket.value("name")
     members: list[str] = []
-    for grant in plan.of_type(*IAM_TYPES):
-        if bucket not in plan.referenced(grant, "bucket", BUCKET) and not (
-            isinstance(name, str) and grant.value("bucket") == name
-        ):
-            continue
+    grants = [g for t in IAM_TYPES for g in plan.settings_of(bucket, t, BUCKET, "bucket")]
+    for grant in grants:
         found = grant.value("members") if grant.type.endswith("binding") else grant.value("member")
         if found == UNKNOWN:
             return UNKNOWN
@@ -100,9 +96,8 @@ def storage_bucket(change: PlannedChange, plan: TerraformPlan) -> Description:
     prevention = change.value("public_access_prevention", "inherited")
     members = _bucket_members(change, plan)
     acl = "private"
-    for setting in plan.of_type(ACL):
-        if change in plan.referenced(setting, "bucket", BUCKET):
-            acl = setting.value("predefined_acl") or "private"
+    for setting in plan.settings_of(change, ACL, BUCKET, "bucket"):
+        acl = setting.value("predefined_acl") or "private"
     # Public access prevention "enforced" blocks allUsers grants and public ACLs alike.
     blocked = prevention == "enforced"
     block = dict.fromkeys(

@@ -122,6 +122,13 @@ class TerraformPlan:
                 )
             )
         self.by_address = {change.address: change for change in self.changes}
+        self._by_config: dict[tuple[str, str], list[PlannedChange]] = {}
+        self._by_type: dict[str, list[PlannedChange]] = {}
+        for change in self.changes:
+            key = (_INDEX.sub("", change.module), change.config_address)
+            self._by_config.setdefault(key, []).append(change)
+            self._by_type.setdefault(change.type, []).append(change)
+        self._settings: dict[tuple[str, str, str], dict[str, list[PlannedChange]]] = {}
 
     def _walk_modules(self, module: Mapping[str, Any], prefix: str) -> None:
         for resource in module.get("resources") or []:
@@ -132,22 +139,47 @@ class TerraformPlan:
             self._walk_modules(_mapping(_mapping(call).get("module")), child)
 
     def of_type(self, *types: str) -> list[PlannedChange]:
-        return [change for change in self.changes if change.type in types]
+        return [change for type_ in types for change in self._by_type.get(type_, [])]
 
     def referenced(self, change: PlannedChange, key: str, *types: str) -> list[PlannedChange]:
         """The changes of ``types`` that ``change``'s attribute ``key`` refers to (same module)."""
-        wanted = set()
+        module = _INDEX.sub("", change.module)
+        found: dict[str, PlannedChange] = {}
         for reference in change.references(key):
             parts = reference.split(".")
             if len(parts) >= 2 and parts[0] in types:
-                wanted.add(f"{parts[0]}.{_INDEX.sub('', parts[1])}")
-        return [
-            other
-            for other in self.changes
-            if other.type in types
-            and _INDEX.sub("", other.module) == _INDEX.sub("", change.module)
-            and other.config_address in wanted
-        ]
+                target = f"{parts[0]}.{_INDEX.sub('', parts[1])}"
+                for other in self._by_config.get((module, target), []):
+                    found[other.address] = other
+        return list(found.values())
+
+    def settings_of(
+        self,
+        target: PlannedChange,
+        setting_type: str,
+        target_type: str,
+        name_key: str,
+        target_name: str = "name",
+    ) -> list[PlannedChange]:
+        """The ``setting_type`` resources whose ``name_key`` argument refers to ``target`` (or,
+        without a reference, holds its ``target_name``): an S3 bucket's policy, its ACL, ..."""
+        key = (setting_type, target_type, name_key)
+        index = self._settings.get(key)
+        if index is None:
+            index = {}
+            for setting in self.of_type(setting_type):
+                targets = {t.address for t in self.referenced(setting, name_key, target_type)}
+                value = setting.value(name_key)
+                if isinstance(value, str) and value != UNKNOWN:
+                    targets.add("name:" + value)
+                for address in targets:
+                    index.setdefault(address, []).append(setting)
+            self._settings[key] = index
+        name = target.value(target_name)
+        found = {s.address: s for s in index.get(target.address, [])}
+        if isinstance(name, str) and name != UNKNOWN:
+            found.update({s.address: s for s in index.get("name:" + name, [])})
+        return list(found.values())
 
     def provider_setting(self, change: PlannedChange, key: str) -> Any:
         """A provider argument (``region``): its constant, a root variable's value, else
