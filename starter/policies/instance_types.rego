@@ -12,8 +12,8 @@ size_ladders := {
 
 compute_kinds := {"compute.instance", "compute.launch_template", "compute.autoscaling_group"}
 
-# A function, not a set of objects: building sets of objects costs more than the rules.
-machine(planned) := r if {
+machines contains r if {
+	some planned in input.plan.resources
 	r := planned.normalized
 	r.kind in compute_kinds
 	r.change != "delete"
@@ -26,8 +26,7 @@ ladder_text(provider) := sprintf("the largest allowed %s size is %s (allowed: %s
 ])
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := machine(planned)
+	some r in machines
 	some size in r.sizes
 	size != "unknown"
 	ladder := size_ladders[r.provider]
@@ -36,8 +35,7 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := machine(planned)
+	some r in machines
 	some size in r.sizes
 	size == "unknown"
 	msg := sprintf("%s (%s) has a size only known after apply; the platform cannot check it against the allowed sizes", [r.address, r.provider_type])
@@ -45,16 +43,14 @@ deny contains msg if {
 
 # An instance must say what it runs on; templates and groups may leave it to what launches them.
 deny contains msg if {
-	some planned in input.plan.resources
-	r := machine(planned)
+	some r in machines
 	r.kind == "compute.instance"
 	count(r.sizes) == 0
 	msg := sprintf("%s (%s) has no size; one of the allowed sizes must be set", [r.address, r.provider_type])
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := machine(planned)
+	some r in machines
 	count(r.sizes) > 0
 	not size_ladders[r.provider]
 	msg := sprintf("%s (%s): no size of provider '%s' is allowed", [r.address, r.provider_type, r.provider])

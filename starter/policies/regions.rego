@@ -14,7 +14,8 @@ allowed_regions := {region | some region in data.goldenpath.config.allowed_regio
 } else := default_regions
 
 # An attachment lives where the resource it configures lives, and is judged there.
-placed(planned) := r if {
+placed contains r if {
+	some planned in input.plan.resources
 	r := planned.normalized
 	not r.kind in {"attachment", "internal"}
 	r.change != "delete"
@@ -22,8 +23,7 @@ placed(planned) := r if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := placed(planned)
+	some r in placed
 	r.region != "unknown"
 	not r.region in allowed_regions
 	msg := sprintf(
@@ -33,8 +33,7 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := placed(planned)
+	some r in placed
 	r.region == "unknown"
 	msg := sprintf("resource '%s' (%s) has a region only known after apply; set its provider's region so it can be checked", [r.address, r.provider_type])
 }

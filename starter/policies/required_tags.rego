@@ -9,7 +9,8 @@ clouds := {"aws", "google", "azurerm"}
 # Settings of other resources and the platform's own records carry no tags of their own.
 untagged_kinds := {"attachment", "internal", "terraform.workspace", "unknown"}
 
-taggable(planned) := r if {
+taggable contains r if {
+	some planned in input.plan.resources
 	r := planned.normalized
 	r.provider in clouds
 	not r.kind in untagged_kinds
@@ -23,8 +24,7 @@ has_tag(r, tag) if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := taggable(planned)
+	some r in taggable
 	is_object(r.tags)
 	some tag in required_tags
 	not has_tag(r, tag)
@@ -32,8 +32,7 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := taggable(planned)
+	some r in taggable
 	not is_object(r.tags)
 	msg := sprintf("resource '%s' (%s) has tags only known after apply; it must have non-empty %s tags", [r.address, r.provider_type, concat(" and ", required_tags)])
 }

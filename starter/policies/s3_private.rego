@@ -10,30 +10,25 @@ public_acls := {"public-read", "public-read-write", "authenticated-read"}
 
 everyone := {"*", "allUsers", "allAuthenticatedUsers"}
 
-# Functions over each resource, not sets of objects: building those costs more than the rules.
-live(planned) := r if {
+live contains r if {
+	some planned in input.plan.resources
 	r := planned.normalized
 	r.change != "delete"
 }
 
-s3_bucket(planned) := r if {
-	r := live(planned)
+s3_buckets contains r if {
+	some r in live
 	r.kind == "storage.bucket"
 	r.provider == "aws"
 }
 
 # Settings of a bucket this plan does not make: judged for what they set.
-loose_setting(planned) := r if {
-	r := live(planned)
+loose_settings contains r if {
+	some r in live
 	r.kind == "attachment"
 	r.provider == "aws"
 	r.attached_to == null
 }
-
-# What an ACL or a policy is judged on: a bucket, or a loose setting.
-acl_holder(planned) := s3_bucket(planned)
-
-acl_holder(planned) := loose_setting(planned)
 
 flag_text(value) := "not set" if value == null
 
@@ -48,8 +43,7 @@ blocks_all(exposure) if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	bucket := s3_bucket(planned)
+	some bucket in s3_buckets
 	some flag in block_flags
 	value := object.get(bucket.exposure, ["access_block", flag], null)
 	value != true
@@ -57,23 +51,20 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := acl_holder(planned)
+	some r in s3_buckets | loose_settings
 	acl := object.get(r.exposure, "acl", "private")
 	acl in public_acls
 	msg := sprintf("bucket '%s' must not have a public ACL: acl is '%s'", [r.address, acl])
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := acl_holder(planned)
+	some r in s3_buckets | loose_settings
 	object.get(r.exposure, "acl", "private") == "unknown"
 	msg := sprintf("bucket '%s' has an ACL only known after apply; it must be private", [r.address])
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	r := acl_holder(planned)
+	some r in s3_buckets | loose_settings
 	principals := object.get(r.exposure, "policy_principals", [])
 	is_array(principals)
 	some principal in principals
@@ -83,16 +74,14 @@ deny contains msg if {
 
 # An unknown policy is harmless only when the access block makes S3 refuse public policies.
 deny contains msg if {
-	some planned in input.plan.resources
-	bucket := s3_bucket(planned)
+	some bucket in s3_buckets
 	bucket.exposure.policy_principals == "unknown"
 	not blocks_all(bucket.exposure)
 	msg := sprintf("bucket '%s' has a bucket policy only known after apply and does not block public access", [bucket.address])
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	setting := loose_setting(planned)
+	some setting in loose_settings
 	some flag in block_flags
 	value := object.get(setting.exposure, ["access_block", flag], true)
 	value != true
@@ -100,15 +89,13 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	setting := loose_setting(planned)
+	some setting in loose_settings
 	setting.exposure.policy_principals == "unknown"
 	msg := sprintf("bucket '%s' sets a bucket policy only known after apply", [setting.address])
 }
 
 deny contains msg if {
-	some planned in input.plan.resources
-	bucket := live(planned)
+	some bucket in live
 	bucket.kind == "storage.bucket"
 	bucket.provider != "aws"
 	bucket.exposure.public != false
