@@ -101,8 +101,9 @@ class Runner:
                 return
             self._run_steps(request)
 
-    def _run_steps(self, request: RequestRecord) -> None:
-        template = Template.from_snapshot(request.template_snapshot)
+    def _start(self, request: RequestRecord, template: Template) -> bool:
+        """Checks before the first step (files unchanged, guardrails still allow), then the
+        request is ``running``; False when it was finished instead."""
         if not any(s.status != "pending" for s in request.steps):
             if template.bundle_changed():
                 self._finish(
@@ -111,11 +112,11 @@ class Runner:
                     error=f"the files of golden path '{template.name}' changed since this "
                     "request was submitted; nothing was run: submit it again to use them",
                 )
-                return
+                return False
             refused = self._still_denied(request, template)
             if refused:
                 self._finish(request.id, "rejected", error=refused)
-                return
+                return False
         with self.database.begin() as conn:
             queries.update_request(
                 conn,
@@ -125,6 +126,12 @@ class Runner:
                 attempts=request.attempts + 1,
             )
         self._progressed(request.id)
+        return True
+
+    def _run_steps(self, request: RequestRecord) -> None:
+        template = Template.from_snapshot(request.template_snapshot)
+        if not self._start(request, template):
+            return
         requester = requester_of(request)
         hidden = self._open(request.secret_parameters)
         context = render_context(template, {**request.parameters, **hidden}, requester)

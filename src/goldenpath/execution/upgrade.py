@@ -34,19 +34,8 @@ def is_upgrade(request: RequestRecord) -> bool:
 def run_upgrade(runner: Runner, request: RequestRecord) -> None:
     template = Template.from_snapshot(request.template_snapshot)
     upgrade: dict[str, Any] = request.plan["upgrade"]
-    if not any(s.status != "pending" for s in request.steps):
-        refused = runner._still_denied(request, template)
-        if refused:
-            runner._finish(request.id, "rejected", error=refused)
-            return
-    with runner.database.begin() as conn:
-        queries.update_request(
-            conn,
-            request.id,
-            status="running",
-            started_at=request.started_at or queries.now(),
-            attempts=request.attempts + 1,
-        )
+    if not runner._start(request, template):
+        return
     hidden = runner._open(request.secret_parameters)
     context = render_context(template, {**request.parameters, **hidden}, requester_of(request))
     secrets = {str(v) for v in hidden.values()}

@@ -14,7 +14,7 @@ under the new version, without side effects, and its outcome is one of:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,6 @@ class ResourceImpact:
     from_version: str
     outcome: str
     reasons: tuple[str, ...] = ()
-    # step id -> "none" / "update", the plan an upgrade request runs (update outcomes only).
-    steps: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +73,18 @@ class Impact:
             "counts": self.counts,
             "resources": [r.as_dict() for r in self.resources],
         }
+
+
+def _impact(resource: ResourceRecord, outcome: str, reasons: tuple[str, ...]) -> ResourceImpact:
+    return ResourceImpact(
+        resource_id=resource.id,
+        name=resource.name,
+        kind=resource.kind,
+        team=resource.owner_team,
+        from_version=resource.template_version,
+        outcome=outcome,
+        reasons=reasons,
+    )
 
 
 @dataclass
@@ -119,22 +129,8 @@ class Replanner:
         hidden = self.unseal(request.secret_parameters)
         values = {**request.parameters, **hidden}
 
-        def each(
-            outcome: str, *reasons: str, steps: Mapping[str, str] | None = None
-        ) -> list[ResourceImpact]:
-            return [
-                ResourceImpact(
-                    resource_id=r.id,
-                    name=r.name,
-                    kind=r.kind,
-                    team=r.owner_team,
-                    from_version=r.template_version,
-                    outcome=outcome,
-                    reasons=reasons,
-                    steps=steps or {},
-                )
-                for r in made
-            ]
+        def each(outcome: str, *reasons: str) -> list[ResourceImpact]:
+            return [_impact(r, outcome, reasons) for r in made]
 
         try:
             accepted = params.validate(new.schema, values)
@@ -170,18 +166,7 @@ class Replanner:
         steps = {s.id: s for s in new.document.spec.steps}
         for resource in made:
             outcome, reasons = self._compare(resource, planned.get(resource.step_id), steps)
-            results.append(
-                ResourceImpact(
-                    resource_id=resource.id,
-                    name=resource.name,
-                    kind=resource.kind,
-                    team=resource.owner_team,
-                    from_version=resource.template_version,
-                    outcome=outcome,
-                    reasons=reasons,
-                    steps={resource.step_id: outcome} if outcome in ("none", "update") else {},
-                )
-            )
+            results.append(_impact(resource, outcome, reasons))
         return results
 
     def _compare(
