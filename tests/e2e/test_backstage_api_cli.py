@@ -58,7 +58,7 @@ def test_one_of_branch_asks_only_for_its_own_fields_through_the_api(
 def test_the_form_pages_are_served_as_converted(developer_api: httpx.Client) -> None:
     detail = developer_api.get("/api/v1/templates/cloud-account-bs").json()
     assert [p["title"] for p in detail["parameters"]] == ["Basics", "AWS", "GCP", "Azure"]
-    names = {t["name"] for t in developer_api.get("/api/v1/templates").json()}
+    names = {t["name"] for t in developer_api.get("/api/v1/templates").json()["items"]}
     assert {"cloud-account-bs", "cloud-bucket-bs", "loop-bs"} <= names
     assert "unknown-action-bs" not in names
 
