@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from goldenpath.actions.base import ResourceRef
-from goldenpath.errors import ActionError, GoldenPathError
+from goldenpath.errors import ActionError, Cancelled, GoldenPathError
 from goldenpath.execution.journal import masked
 from goldenpath.execution.planner import render_context, step_inputs
 from goldenpath.execution.steps import requester_of, revealed
@@ -86,6 +86,11 @@ def run_upgrade(runner: Runner, request: RequestRecord) -> None:
                 outputs=resource.outputs or {},
             )
             outputs = action.update(ctx, ref)
+        except Cancelled as exc:
+            # Nothing to roll back: what earlier steps changed in place stays changed, and is
+            # recorded as such on each resource.
+            _fail(runner, request, step.id, exc.message, status="cancelled")
+            return
         except GoldenPathError as exc:
             _fail(runner, request, step.id, exc.message)
             return
@@ -150,9 +155,11 @@ def run_upgrade(runner: Runner, request: RequestRecord) -> None:
     )
 
 
-def _fail(runner: Runner, request: RequestRecord, step_id: str, error: str) -> None:
+def _fail(
+    runner: Runner, request: RequestRecord, step_id: str, error: str, *, status: str = "failed"
+) -> None:
     with runner.database.begin() as conn:
         queries.update_step(
             conn, request.id, step_id, status="failed", error=error, finished_at=queries.now()
         )
-    runner._finish(request.id, "failed", error=f"step '{step_id}' failed: {error}")
+    runner._finish(request.id, status, error=f"step '{step_id}' {status}: {error}")
