@@ -32,9 +32,11 @@ from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.planner import Iterations, render_context, step_inputs
 from goldenpath.execution.steps import (
+    INPUT_CHECKPOINT,
     expiry,
     planned_cost,
     requester_of,
+    resource_ref,
     revealed,
     secret_inputs,
     watch_for_cancel,
@@ -52,7 +54,6 @@ from goldenpath.templates.rendering import Renderer
 
 logger = logging.getLogger(__name__)
 PENDING_MARK = "(known after apply"
-INPUT_CHECKPOINT = "_input"
 # The catalog holds one resource per step: a loop would make several under one step's name.
 EACH_MAKES_RESOURCES = "'each' cannot repeat {action}, which creates a catalog resource"
 
@@ -161,39 +162,7 @@ class Runner:
                     request, template, step.id, action, step_inputs(action, step, renderer), secrets
                 )
             except Exception as exc:
-                if isinstance(exc, LockLost) or is_database_unreachable(exc):
-                    # Not the step's failure: the job runs again once the database is back,
-                    # and the step, idempotent, finds what it made.
-                    raise
-                self._check_lock()
-                if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
-                    exc = Cancelled(detail=failure_text(exc))
-                logger.info("request %s step %s failed: %s", request.id, step.id, exc)
-                with self.database.begin() as conn:
-                    if isinstance(exc, ResourceTaken):
-                        # Someone else's resource has the name: nothing of ours to undo, and
-                        # the catalog must not keep the name reserved.
-                        queries.release_step_resource(conn, request.id, step.id)
-                    queries.update_step(
-                        conn,
-                        request.id,
-                        step.id,
-                        status="failed",
-                        error=redact(failure_text(exc), secrets),
-                        finished_at=queries.now(),
-                    )
-                    queries.append_log(
-                        conn, request.id, step.id, "error", redact(failure_text(exc), secrets)
-                    )
-                    queries.record_event(
-                        conn,
-                        "worker",
-                        "step.failed",
-                        f"{request.id}/{step.id}",
-                        {"error": redact(failure_text(exc), secrets)},
-                    )
-                error = f"step '{step.id}' failed: {redact(failure_text(exc), secrets)}"
-                final = "cancelled" if isinstance(exc, Cancelled) else "failed"
+                final, error = self._step_failed(request, step.id, exc, secrets)
                 if template.document.spec.rollback:
                     self._roll_back(request, error, final=final)
                 else:
@@ -248,20 +217,11 @@ class Runner:
                 queries.keep_checkpoint(
                     conn, request.id, step_id, INPUT_CHECKPOINT, self.box.seal(revealed(inputs))
                 )
-            queries.update_step(
+            self.step_started(
                 conn,
                 request.id,
                 step_id,
-                status="running",
-                input=masked(iterations.shown(), secrets),
-                started_at=queries.now(),
-                error=None,
-            )
-            queries.record_event(
-                conn,
-                "worker",
-                "step.started",
-                f"{request.id}/{step_id}",
+                masked(iterations.shown(), secrets),
                 {"action": action.id, "resource": resource_id, "attempt": request.attempts + 1},
             )
         self._progressed(request.id)
@@ -299,6 +259,53 @@ class Runner:
             )
         self._progressed(request.id)
         return outputs
+
+    @staticmethod
+    def step_started(
+        conn: sa.Connection, request_id: str, step_id: str, shown: Any, event: dict[str, Any]
+    ) -> None:
+        """The step is running with these (masked) inputs; audited as ``step.started``."""
+        queries.update_step(
+            conn,
+            request_id,
+            step_id,
+            status="running",
+            input=shown,
+            started_at=queries.now(),
+            error=None,
+        )
+        queries.record_event(conn, "worker", "step.started", f"{request_id}/{step_id}", event)
+
+    def _step_failed(
+        self, request: RequestRecord, step_id: str, exc: Exception, secrets: set[str]
+    ) -> tuple[str, str]:
+        """Record a step's failure (redacted: step, log, audit); the request's final status
+        (``failed``, or ``cancelled`` when that was asked) and its error.
+
+        A lost database or a lost run lock is not the step's failure: it is raised again, the
+        job runs again once the database is back, and the step, idempotent, finds what it made.
+        """
+        if isinstance(exc, LockLost) or is_database_unreachable(exc):
+            raise exc
+        self._check_lock()
+        if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
+            exc = Cancelled(detail=failure_text(exc))
+        logger.info("request %s step %s failed: %s", request.id, step_id, exc)
+        text = redact(failure_text(exc), secrets)
+        with self.database.begin() as conn:
+            if isinstance(exc, ResourceTaken):
+                # Someone else's resource has the name: nothing of ours to undo, and the
+                # catalog must not keep the name reserved.
+                queries.release_step_resource(conn, request.id, step_id)
+            queries.update_step(
+                conn, request.id, step_id, status="failed", error=text, finished_at=queries.now()
+            )
+            queries.append_log(conn, request.id, step_id, "error", text)
+            queries.record_event(
+                conn, "worker", "step.failed", f"{request.id}/{step_id}", {"error": text}
+            )
+        final = "cancelled" if isinstance(exc, Cancelled) else "failed"
+        return final, f"step '{step_id}' failed: {text}"
 
     def _catalog_entry(
         self,
@@ -524,15 +531,7 @@ class Runner:
         raw_input = self.box.open(stored) if stored else {"name": resource.name}
         inputs = action.Inputs.model_validate(raw_input)
         ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
-        ref = ResourceRef(
-            id=resource.id,
-            type=resource.kind,
-            name=resource.name,
-            backend=resource.backend,
-            config=resource.config,
-            outputs=resource.outputs or {},
-        )
-        return action, ctx, ref
+        return action, ctx, resource_ref(resource)
 
     # --- helpers --------------------------------------------------------------------------
 

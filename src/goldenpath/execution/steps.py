@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
-from goldenpath.actions.base import ActionInputs
+from goldenpath.actions.base import ActionInputs, ResourceRef
 from goldenpath.execution.planner import Requester
-from goldenpath.store.records import RequestRecord
+from goldenpath.store.records import RequestRecord, ResourceRecord
 
 logger = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
@@ -42,6 +42,22 @@ def watch_for_cancel(asked: Callable[[], bool], cancelled: threading.Event) -> I
     finally:
         done.set()
         watcher.join(timeout=5)
+
+
+# The sealed checkpoint of a step's inputs, as the step ran them (observe and destroy read it).
+INPUT_CHECKPOINT = "_input"
+
+
+def resource_ref(resource: ResourceRecord) -> ResourceRef:
+    """What an action is handed of a catalogued resource."""
+    return ResourceRef(
+        id=resource.id,
+        type=resource.kind,
+        name=resource.name,
+        backend=resource.backend,
+        config=resource.config,
+        outputs=resource.outputs or {},
+    )
 
 
 def requester_of(request: RequestRecord) -> Requester:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from goldenpath.actions.base import ResourceRef
-from goldenpath.errors import ActionError, Cancelled, GoldenPathError
 from goldenpath.execution.journal import masked
 from goldenpath.execution.planner import render_context, step_inputs
-from goldenpath.execution.steps import requester_of, revealed
+from goldenpath.execution.steps import INPUT_CHECKPOINT, requester_of, resource_ref, revealed
 from goldenpath.store import queries
 from goldenpath.store.records import RequestRecord
 from goldenpath.templates.loader import Template
@@ -23,8 +21,6 @@ from goldenpath.templates.rendering import Renderer
 
 if TYPE_CHECKING:
     from goldenpath.execution.runner import Runner
-
-INPUT_CHECKPOINT = "_input"
 
 
 def is_upgrade(request: RequestRecord) -> bool:
@@ -55,47 +51,26 @@ def run_upgrade(runner: Runner, request: RequestRecord) -> None:
             with runner.database.begin() as conn:
                 queries.update_step(conn, request.id, step.id, status="skipped")
             continue
+        runner._check_lock()
         try:
             runner._raise_if_cancelled(request.id)
             action = runner.registry.get(step.action)
             [inputs] = step_inputs(action, step, renderer).inputs
             with runner.database.begin() as conn:
-                queries.update_step(
+                runner.step_started(
                     conn,
                     request.id,
                     step.id,
-                    status="running",
-                    input=masked(revealed(inputs), secrets),
-                    started_at=queries.now(),
-                    error=None,
-                )
-                queries.record_event(
-                    conn,
-                    "worker",
-                    "step.started",
-                    f"{request.id}/{step.id}",
+                    masked(revealed(inputs), secrets),
                     {"action": action.id, "resource": resource.id, "upgrade": True},
                 )
             ctx = runner._context(request, template, step.id, inputs, resource.id, secrets)
-            ref = ResourceRef(
-                id=resource.id,
-                type=resource.kind,
-                name=resource.name,
-                backend=resource.backend,
-                config=resource.config,
-                outputs=resource.outputs or {},
-            )
-            outputs = action.update(ctx, ref)
-        except Cancelled as exc:
-            # Nothing to roll back: what earlier steps changed in place stays changed, and is
-            # recorded as such on each resource.
-            _fail(runner, request, step.id, exc.message, status="cancelled")
-            return
-        except GoldenPathError as exc:
-            _fail(runner, request, step.id, exc.message)
-            return
-        except Exception as exc:  # an action's unexpected error fails the step, never the worker
-            _fail(runner, request, step.id, str(ActionError(problem=str(exc))))
+            outputs = action.update(ctx, resource_ref(resource))
+        except Exception as exc:
+            # Recorded as any step's failure; nothing to roll back: what earlier steps changed
+            # in place stays changed, and is recorded as such on each resource.
+            final, error = runner._step_failed(request, step.id, exc, secrets)
+            runner._finish(request.id, final, error=error)
             return
         planned = next(r for r in request.plan["resources"] if r["step"] == step.id)
         with runner.database.begin() as conn:
@@ -153,13 +128,3 @@ def run_upgrade(runner: Runner, request: RequestRecord) -> None:
             "secrets": [],
         },
     )
-
-
-def _fail(
-    runner: Runner, request: RequestRecord, step_id: str, error: str, *, status: str = "failed"
-) -> None:
-    with runner.database.begin() as conn:
-        queries.update_step(
-            conn, request.id, step_id, status="failed", error=error, finished_at=queries.now()
-        )
-    runner._finish(request.id, status, error=f"step '{step_id}' {status}: {error}")
