@@ -76,16 +76,30 @@ def list_requests(
 ) -> list[RequestRecord]:
     """Newest first; ``teams`` None means every team; ``before`` the (created_at, id) of the
     last request of the previous page."""
-    r = tables.requests
+    rows = _newest_first(
+        conn, tables.requests, _request_filters(status, template, teams), limit, before
+    )
+    return [_request(row, ()) for row in rows]
+
+
+def _newest_first(
+    conn: sa.Connection,
+    table: sa.Table,
+    filters: Sequence[sa.ColumnElement[bool]],
+    limit: int,
+    before: tuple[datetime, str] | None,
+) -> sa.MappingResult:
+    """Rows newest first, keyset-paged on (created_at, id): nothing repeats or shifts while
+    someone pages."""
     query = (
-        sa.select(r)
-        .where(*_request_filters(status, template, teams))
-        .order_by(r.c.created_at.desc(), r.c.id.desc())
+        sa.select(table)
+        .where(*filters)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
         .limit(limit)
     )
     if before is not None:
-        query = query.where(sa.tuple_(r.c.created_at, r.c.id) < sa.tuple_(*before))
-    return [_request(row, ()) for row in conn.execute(query).mappings()]
+        query = query.where(sa.tuple_(table.c.created_at, table.c.id) < sa.tuple_(*before))
+    return conn.execute(query).mappings()
 
 
 def count_requests(
@@ -345,16 +359,10 @@ def list_resources(
 ) -> list[ResourceRecord]:
     """Newest first; ``teams`` None means every team; ``before`` the (created_at, id) of the
     last resource of the previous page."""
-    r = tables.resources
-    query = (
-        sa.select(r)
-        .where(*_resource_filters(teams, state, include_destroyed))
-        .order_by(r.c.created_at.desc(), r.c.id.desc())
-        .limit(limit)
+    rows = _newest_first(
+        conn, tables.resources, _resource_filters(teams, state, include_destroyed), limit, before
     )
-    if before is not None:
-        query = query.where(sa.tuple_(r.c.created_at, r.c.id) < sa.tuple_(*before))
-    return [_resource(row) for row in conn.execute(query).mappings()]
+    return [_resource(row) for row in rows]
 
 
 def count_resources(
