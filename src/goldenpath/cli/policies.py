@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 from goldenpath.cli import output
 from goldenpath.cli.exit_codes import BAD_INPUT, POLICY_DENIED, POLICY_MISCONFIGURED
+from goldenpath.cli.options import AsJson
 from goldenpath.errors import InvalidInput
 
 app = typer.Typer(help="Test and apply guardrails (Rego policies).", no_args_is_help=True)
@@ -28,6 +29,12 @@ PolicyDirs = Annotated[
         help="Org policy folders (default: the starter library and GOLDENPATH_POLICY_DIR).",
         exists=True,
     ),
+]
+
+
+PolicyPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Policy files or folders (default: the org policy folders).", exists=True),
 ]
 
 
@@ -43,13 +50,8 @@ def _org_policies(folders: list[Path] | None) -> PolicySet:
 
 @app.command("test")
 def test_policies(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Policy files or folders (default: the org policy folders).", exists=True
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    paths: PolicyPaths = None,
+    as_json: AsJson = False,
 ) -> None:
     """Run the Rego unit tests (rules named test_*) beside the policies."""
     from goldenpath.policy import run_rego_tests
@@ -82,13 +84,8 @@ def test_policies(
 
 @app.command("lint")
 def lint(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Policy files or folders (default: the org policy folders).", exists=True
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    paths: PolicyPaths = None,
+    as_json: AsJson = False,
 ) -> None:
     """Parse every policy; show what each request and plan evaluation reads; exit 12 on any
     broken file or any file that would never be evaluated."""
@@ -130,7 +127,7 @@ def check_plan(
         list[str] | None,
         typer.Option("--rule", help="Rule names that deny [default: deny, violation]."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Judge a Terraform plan with the plan policies; exit 5 when denied, 12 when a policy is
     broken."""
@@ -202,7 +199,7 @@ def verify_templates(
     ] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the generated values.")] = 0,
     policies: PolicyDirs = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Check every guardrail holds for the inputs a template's form accepts: all of them where
     the parameters are finite, a fixed-seed sample where they are free text or numbers."""
