@@ -208,6 +208,7 @@ def test_unmapped_types_are_unknown_and_warned_about() -> None:
         ("git:repo", {"private": True}, "repository"),
         ("ci:secret", {}, "secret"),
         ("terraform:workspace", {}, "terraform.workspace"),
+        ("catalog:entity", {"kind": "Component"}, "catalog.entity"),
         ("acme:widget", {}, "unknown"),
     ],
 )

@@ -30,6 +30,8 @@ KINDS = (
     "internal",
     # The platform's record of one Terraform workspace.
     "terraform.workspace",
+    # A Backstage entity registered in the platform's catalog (catalog:register).
+    "catalog.entity",
     "unknown",
 )
 

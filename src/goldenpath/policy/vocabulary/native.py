@@ -101,6 +101,12 @@ def generated_secret(resource: Mapping[str, Any]) -> Description:
     return Description(**_base(resource, "secret", "platform"), exposure={"public": False})
 
 
+def catalog_entity(resource: Mapping[str, Any]) -> Description:
+    # A Backstage entity registered in the platform's own catalog (catalog:register): a record,
+    # nothing in a cloud.
+    return Description(**_base(resource, "catalog.entity", "platform"), exposure={"public": False})
+
+
 DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], Description]] = {
     "aws:ec2:instance": ec2_instance,
     "aws:s3:bucket": s3_bucket,
@@ -111,6 +117,7 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], Description]] = {
     "ci:secret": ci_secret,
     "secret:generate": generated_secret,
     "terraform:workspace": terraform_workspace,
+    "catalog:entity": catalog_entity,
 }
 
 
