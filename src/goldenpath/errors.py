@@ -160,6 +160,10 @@ class RateLimited(GoldenPathError):
         return int(self.details["retry_after"])
 
 
+class BodyTooLarge(GoldenPathError):
+    """The request body is larger than the {limit} bytes this endpoint accepts."""
+
+
 class NotAuthenticated(GoldenPathError):
     """{problem}"""
 

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="Where the limits' counters live: memory:// (one process), or "
         "redis://host:6379 so that several API processes share them.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body the API and the portal accept (bytes); larger "
+        "ones are refused with 413. Ticket imports and git pushes have their own, larger limits.",
+    )
     default_team: str = Field(default="default", description="Owner team when none is given.")
     approval_expiry_hours: float = Field(
         default=72, gt=0, description="A request waiting this long for approval is rejected."

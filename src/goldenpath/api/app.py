@@ -19,9 +19,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from goldenpath import __version__
 from goldenpath.api import errors as api_errors
 from goldenpath.api import outage as api_outage
+from goldenpath.api.body_limit import BodyLimitMiddleware
 from goldenpath.api.health import health_router
 from goldenpath.api.identity_routes import audit_router, identity_router
-from goldenpath.api.insight_routes import insight_router
+from goldenpath.api.insight_routes import MAX_UPLOAD, insight_router
 from goldenpath.api.metrics import HttpMetricsMiddleware, Metrics
 from goldenpath.api.request_ids import RequestIdMiddleware
 from goldenpath.api.request_routes import request_router
@@ -30,6 +31,7 @@ from goldenpath.api.upgrade_routes import upgrade_router
 from goldenpath.app import Platform
 from goldenpath.execution.worker import run_worker as run_worker_until
 from goldenpath.execution.worker import worker_options
+from goldenpath.gitserver.routes import MAX_PUSH_BYTES
 from goldenpath.logs import adopt_uvicorn_loggers
 
 TAGS: list[dict[str, Any]] = [
@@ -80,6 +82,11 @@ def create_api(
     )
     api_errors.install(api)
     api_outage.install(api, platform.database)
+    api.add_middleware(
+        BodyLimitMiddleware,
+        limit=platform.settings.max_body_bytes,
+        larger={"/api/v1/insights/tickets": MAX_UPLOAD, "/git/": MAX_PUSH_BYTES},
+    )
     api.add_middleware(RequestIdMiddleware)
     api.state.platform = platform
 

@@ -46,6 +46,7 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.AccessDenied, 403),
     (errors.PolicyDenied, 403),
     (errors.Conflict, 409),
+    (errors.BodyTooLarge, 413),
     (errors.BackendUnavailable, 503),
     (errors.AuditLogBusy, 503),
     # A broken policy file: the platform cannot judge anything until ops fix it.
@@ -136,6 +137,8 @@ def _fields(error: errors.GoldenPathError) -> list[dict[str, str]]:
         return [{"field": error.field, "rule": str(error.details["rule"])}]
     if isinstance(error, errors.Conflict):
         return list(error.details.get("fields", []))
+    if isinstance(error, errors.BodyTooLarge):
+        return [{"field": "body", "rule": f"must be at most {error.details['limit']} bytes"}]
     return []
 
 
@@ -149,7 +152,12 @@ def www_authenticate(request: Request, description: str) -> str:
 
 
 # What the framework itself answers (an unknown path, a wrong method), in our error shape.
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+}
 
 
 def _rule(error: Any) -> str:
@@ -159,24 +167,29 @@ def _rule(error: Any) -> str:
     return str(error["msg"]).lower()
 
 
+def problem_of(error: errors.GoldenPathError, request: Request) -> JSONResponse:
+    """The problem response for one of the platform's errors."""
+    status = status_for(error)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = www_authenticate(request, error.message)
+    if isinstance(error, errors.RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    return problem(
+        status,
+        error.code,
+        error.message,
+        request=request,
+        fields=_fields(error),
+        headers=headers,
+        **_extensions(error),
+    )
+
+
 def install(api: FastAPI) -> None:
     @api.exception_handler(errors.GoldenPathError)
     async def _platform_error(request: Request, exc: errors.GoldenPathError) -> JSONResponse:
-        status = status_for(exc)
-        headers: dict[str, str] = {}
-        if status == 401:
-            headers["WWW-Authenticate"] = www_authenticate(request, exc.message)
-        if isinstance(exc, errors.RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        return problem(
-            status,
-            exc.code,
-            exc.message,
-            request=request,
-            fields=_fields(exc),
-            headers=headers,
-            **_extensions(exc),
-        )
+        return problem_of(exc, request)
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -198,6 +211,9 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, errors.GoldenPathError):
+            # Reading the body failed on our side: it went past the size limit (`body_limit`).
+            return problem_of(exc.__cause__, request)
         if exc.status_code == 400:
             # FastAPI could not read the body at all (not UTF-8, say): bad input like any other.
             rule = "must be a JSON document in UTF-8"

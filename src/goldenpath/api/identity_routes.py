@@ -35,7 +35,7 @@ from goldenpath.paging import decode_cursor, encode_cursor, page_after, page_of
 from goldenpath.store.identity import TokenRecord
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 409, 422, 429, 503)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 413, 422, 429, 503)
 }
 UserName = Annotated[str, Path(max_length=63, pattern=USER_NAME)]
 TeamName = Annotated[str, Path(max_length=63, pattern=TEAM_NAME)]

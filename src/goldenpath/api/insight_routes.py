@@ -16,7 +16,7 @@ from goldenpath.api.schemas import Problem
 from goldenpath.app import Platform
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 422, 429, 503)
+    status: {"model": Problem} for status in (401, 403, 404, 413, 422, 429, 503)
 }
 MAX_UPLOAD = 256 * 1024 * 1024
 HTML = "text/html; charset=utf-8"
@@ -54,7 +54,7 @@ def insight_router(platform: Platform) -> APIRouter:
         """Import an export sent as the request body (CSV or JSON). Bad rows: 422, none kept."""
         data = await request.body()
         result = await run_in_threadpool(
-            insights.import_export, data[:MAX_UPLOAD], actor, format=format, mapping=map,
+            insights.import_export, data, actor, format=format, mapping=map,
             timezone=timezone, source=source,
         )  # fmt: skip
         return result.as_dict()

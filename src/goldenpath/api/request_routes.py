@@ -38,7 +38,7 @@ from goldenpath.paging import page_of
 from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 409, 422, 429, 503)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 413, 422, 429, 503)
 }
 STREAM_POLL_SECONDS = 0.5
 

@@ -20,7 +20,7 @@ from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 409, 422, 429, 503)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 413, 422, 429, 503)
 }
 # Checked by the use cases (a malformed id is bad input, a missing one is not found).
 ResourceId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uuid"})]

@@ -13,7 +13,7 @@ from goldenpath.app import Platform
 from goldenpath.templates.model import NAME_PATTERN
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem} for status in (401, 403, 404, 409, 410, 422)
+    status: {"model": Problem} for status in (401, 403, 404, 409, 410, 413, 422)
 }
 TemplateName = Annotated[str, Path(max_length=63, pattern=NAME_PATTERN)]
 Version = Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")]

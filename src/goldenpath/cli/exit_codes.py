@@ -56,6 +56,7 @@ _BAD_INPUT_CODES = frozenset(
         "invalid_input",
         "invalid_inputs",
         "invalid_ticket_file",
+        "body_too_large",
         "template_invalid",
         "configuration_error",
         "port_in_use",

@@ -34,6 +34,8 @@ ANONYMOUS = "anonymous"
 # → the user's name; raises GoldenPathError when the credential is refused or may not do that.
 Authenticate = Callable[[str, str, bool], str]
 PUSH_SERVICE = "git-receive-pack"
+# A push carries the whole history it adds: far past the API's body limit.
+MAX_PUSH_BYTES = 2 * 1024**3
 
 
 def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRouter:

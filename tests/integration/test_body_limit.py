@@ -1,0 +1,77 @@
+"""A request body past the size limit is refused with 413 and a problem document, whether it
+declares its length or not and whether the route reads a body or not; nothing is made. Ticket
+imports have a larger limit of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from goldenpath.api.app import create_api
+from goldenpath.app import Platform
+from tests.conftest import served
+
+LIMIT = 1024 * 1024
+TEN_MB = b'{"template": "postgres-database", "parameters": {"name": "' + b"a" * (10 << 20) + b'"}}'
+
+
+@pytest.fixture
+def api(platform: Platform) -> Iterator[httpx.Client]:
+    token = platform.directory.bootstrap()
+    assert token is not None
+    headers = {"Authorization": f"Bearer {token.token}", "Content-Type": "application/json"}
+    with (
+        served(create_api(platform)) as url,
+        httpx.Client(base_url=url, headers=headers, timeout=60) as client,
+    ):
+        yield client
+
+
+def assert_too_large(answer: httpx.Response) -> None:
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "body_too_large"
+    assert problem["fields"] == [{"field": "body", "rule": f"must be at most {LIMIT} bytes"}]
+    assert str(LIMIT) in problem["detail"]
+
+
+def test_a_10_mb_body_is_refused_with_413_and_nothing_is_made(
+    platform: Platform, api: httpx.Client
+) -> None:
+    assert_too_large(api.post("/api/v1/requests", content=TEN_MB))
+    assert api.get("/api/v1/requests").json()["total"] == 0
+
+
+def test_a_body_sent_without_a_length_is_stopped_at_the_limit(api: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"template": "postgres-database", "justification": "'
+        for _ in range(3):
+            yield b"a" * LIMIT
+        yield b'"}'
+
+    assert_too_large(api.post("/api/v1/requests", content=chunks()))
+
+
+def test_a_route_that_reads_no_body_refuses_a_large_one_alike(api: httpx.Client) -> None:
+    assert_too_large(api.post("/api/v1/audit/checkpoint", content=TEN_MB))
+
+
+def test_ticket_imports_have_a_larger_limit_of_their_own(api: httpx.Client) -> None:
+    export = b"key,summary\n" + b"".join(b"T-%d,x\n" % n for n in range(2 * LIMIT // 8))
+    assert len(export) > LIMIT
+
+    answer = api.post(
+        "/api/v1/insights/tickets", content=export, headers={"Content-Type": "text/csv"}
+    )
+
+    assert answer.status_code != 413, answer.text
+
+
+def test_json_nested_past_the_parser_is_bad_input(api: httpx.Client) -> None:
+    answer = api.post("/api/v1/requests", content="[" * 10_000 + "]" * 10_000)
+
+    assert answer.status_code == 422
+    assert [f["field"] for f in answer.json()["fields"]] == ["body"]
