@@ -103,3 +103,36 @@ def test_two_workers_recovering_at_once_move_each_job_once(
     moved = run_async(both())
     assert sum(moved) == 5
     assert statuses(database_url, ids) == ["todo"] * 5
+
+
+def test_a_job_superseded_by_a_newer_one_waiting_does_not_stop_the_round(
+    platform: Platform, database_url: str
+) -> None:
+    """A dead worker's periodic job whose next tick is already waiting under the same queueing
+    lock cannot go back in the queue: it ends aborted, and the requests' jobs behind it in
+    the round are still put back."""
+    ids = stalled_jobs(database_url, 2)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        worker = conn.execute("SELECT worker_id FROM procrastinate_jobs WHERE id = %s", (ids[0],))
+        tick = "goldenpath.audit_anchor"
+        insert = (
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id,"
+            " queueing_lock, lock) VALUES (%s, %s, '{}', %s, %s, %s, %s) RETURNING id"
+        )
+        owner = worker.fetchone()[0]  # type: ignore[index]
+        stalled = conn.execute(insert, (QUEUE, tick, "doing", owner, tick, tick)).fetchone()
+        waiting = conn.execute(insert, (QUEUE, tick, "todo", None, tick, tick)).fetchone()
+    assert stalled is not None and waiting is not None
+
+    async def scenario() -> int:
+        async with platform.queue.app.open_async():
+            seen = list(
+                await platform.queue.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=1)
+            )
+            # The superseded job first: the jobs listed after it must still be put back.
+            seen.sort(key=lambda job: job.task_name != tick)
+            return await platform.queue.requeue(seen)
+
+    assert run_async(scenario()) == 2
+    assert statuses(database_url, ids) == ["todo", "todo"]
+    assert statuses(database_url, [stalled[0], waiting[0]]) == ["aborted", "todo"]

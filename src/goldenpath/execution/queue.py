@@ -20,10 +20,11 @@ from typing import Any
 import procrastinate
 import psycopg
 import sqlalchemy as sa
-from procrastinate import RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate import BaseRetryStrategy, RetryDecision, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
+from procrastinate.jobs import Job, Status
 
-from goldenpath.errors import BackendUnavailable
+from goldenpath.errors import BackendUnavailable, LockLost, RequestBusy
 from goldenpath.store.outage import is_database_unreachable
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,25 @@ def every(seconds: float) -> str:
     return f"0 */{min(23, whole // 3600)} * * *"
 
 
+class UntilDone(BaseRetryStrategy):
+    """When a request's (or a destroy's) job runs again.
+
+    A lost database, a lost run lock and a request still locked by a dead worker's session are
+    passing states, not the job's failure: it runs again in ``soon`` seconds, however often that
+    happened. A worker killed mid-job counts as an attempt too (its job is put back with one
+    more), so a bounded count would end with a job given up and its request left ``running``
+    after a run of bad luck. Anything else is a defect: tried ``bounded``'s way.
+    """
+
+    def __init__(self, bounded: RetryStrategy, soon: int = 2) -> None:
+        self._bounded, self._soon = bounded, soon
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, RequestBusy | LockLost) or is_database_unreachable(exception):
+            return RetryDecision(retry_in={"seconds": self._soon})
+        return self._bounded.get_retry_decision(exception=exception, job=job)
+
+
 class Queue:
     """The Procrastinate app and the two tasks the platform defers."""
 
@@ -72,7 +92,7 @@ class Queue:
         self.app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=conninfo),
         )
-        retry = RetryStrategy(max_attempts=5, wait=2, exponential_wait=2)
+        retry = UntilDone(RetryStrategy(max_attempts=5, wait=2, exponential_wait=2))
 
         self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry)(run_request)
         self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry)(destroy_resource)
@@ -194,20 +214,42 @@ class Queue:
         """Put these stalled jobs back in the queue; returns how many this call moved.
 
         Several workers recover at once: a job another worker has already put back is not an
-        error, and never stops the rest of the round.
+        error. A job whose queueing lock a newer one waiting holds (a periodic task's next
+        tick, a newer Slack refresh) is superseded by it: it ends ``aborted``. Nothing one job
+        does stops the rest of the round, except the database going away.
         """
         count = 0
         for job in stalled:
             try:
-                await self.app.job_manager.retry_job(job)
-            except ConnectorException as exc:
-                if not _moved_meanwhile(exc):
+                count += await self._put_back(job)
+            except Exception as exc:
+                if is_database_unreachable(exc):
                     raise
-                logger.info("job %s was already recovered by another worker", job.id)
-                continue
-            logger.warning("recovered job %s (%s) of a dead worker", job.id, job.task_name)
-            count += 1
+                logger.exception("could not put back job %s (%s)", job.id, job.task_name)
         return count
+
+    async def _put_back(self, job: Job) -> int:
+        manager = self.app.job_manager
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation as exc:
+            if "queueing_lock" not in (exc.constraint_name or ""):
+                raise
+            assert job.id is not None
+            await manager.finish_job_by_id_async(job.id, Status.ABORTED, delete_job=False)
+            logger.info(
+                "job %s (%s) of a dead worker is superseded by a newer one waiting",
+                job.id,
+                job.task_name,
+            )
+            return 0
+        except ConnectorException as exc:
+            if not _moved_meanwhile(exc):
+                raise
+            logger.info("job %s was already recovered by another worker", job.id)
+            return 0
+        logger.warning("recovered job %s (%s) of a dead worker", job.id, job.task_name)
+        return 1
 
     async def recover_stalled_forever(self, stalled_after_seconds: float) -> None:
         """Recover stalled jobs on a short period of its own, beside the worker's job slots, so
