@@ -197,3 +197,20 @@ def test_export_is_one_json_line_per_event_with_hashes(history: Platform) -> Non
     parsed = [json.loads(line) for line in lines]
     assert all(len(e["hash"]) == 64 for e in parsed)
     assert parsed[1]["prev_hash"] == parsed[0]["hash"]
+
+
+def test_recording_an_event_keeps_the_callers_lock_timeout(platform: Platform) -> None:
+    """The audit lock's bound is for that lock only: the rest of the transaction waits as the
+    caller (the platform's role, the session or the transaction) configured it, not forever."""
+    with platform.database.engine.connect() as conn:
+        conn.execute(sa.text("SET lock_timeout = '7s'"))
+        conn.commit()
+        with conn.begin():
+            queries.record_event(conn, "bob", "login", "bob", {"method": "password"})
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "7s"
+        with conn.begin():
+            conn.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
+            queries.record_event(conn, "bob", "login", "bob", {"method": "password"})
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "3s"
+        conn.execute(sa.text("RESET lock_timeout"))
+        conn.commit()

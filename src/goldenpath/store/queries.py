@@ -406,11 +406,14 @@ def team_spend(conn: sa.Connection, team: str) -> float:
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK = 74110002
 AUDIT_LOCK_TIMEOUT = "5s"
-# One round trip (no parameters, so the three statements go as one simple query).
+# One round trip (no parameters, so the statements go as one simple query). The bound is for
+# this lock only: the caller's lock_timeout (the role's, the session's or the transaction's) is
+# put back afterwards, not replaced by 0.
 _TAKE_AUDIT_LOCK = sa.text(
+    "SELECT set_config('goldenpath.lock_timeout', current_setting('lock_timeout'), true); "
     f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT}'; "
     f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK}); "
-    "SET LOCAL lock_timeout = 0"
+    "SELECT set_config('lock_timeout', current_setting('goldenpath.lock_timeout'), true)"
 )
 
 
