@@ -247,7 +247,7 @@ def _backends(settings: Settings, database: Database) -> dict[str, BackendSettin
     if PLATFORM_POSTGRES_BACKEND not in backends:
         url: sa.URL = database.url
         embedded = database.embedded
-        if embedded is None:
+        if embedded is None and not settings.sandbox:
             logger.warning(
                 "no 'postgres' backend is configured: developers' databases are created on the "
                 "platform's own PostgreSQL server; in production give them a server of their own "

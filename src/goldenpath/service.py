@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from goldenpath import notifications
 from goldenpath.actions.registry import ActionRegistry
 from goldenpath.actions.state_store import StateStore
+from goldenpath.backend_check import BackendCheck, check_backends
 from goldenpath.errors import (
     AccessDenied,
     BackendNotConfigured,
@@ -135,6 +136,11 @@ class Service(ResourceUseCases):
         """Configured backends and the missing ones golden paths need (admins)."""
         authorize(actor, "identity.manage")
         return backend_overview(self.catalog, self.registry, self.backends)
+
+    def check_backends(self, actor: Actor) -> list[BackendCheck]:
+        """Whether each configured backend answers a trivial call now (admins)."""
+        authorize(actor, "identity.manage")
+        return check_backends(self.backends, data_dir=self.data_dir)
 
     # --- requests -------------------------------------------------------------------------
 

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         description="Golden path folders (in the environment: separated by ':').",
     )
     load_starter: bool = Field(default=True, description="Load the starter golden paths.")
+    sandbox: bool = Field(
+        default=False,
+        description="Run the starter paths on local stand-ins (moto as AWS, local repositories "
+        "and CI secrets, the platform's own PostgreSQL, Redis/MariaDB found on this machine); "
+        "`goldenpath up` only, labelled as a sandbox everywhere.",
+    )
     policy_dir: Path | None = Field(default=None, description="Org-wide guardrails folder.")
     backends: dict[str, BackendSettings] = Field(default_factory=dict)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)

@@ -130,9 +130,12 @@ def mount_extras(api: FastAPI, platform: Platform) -> None:
     """Faces that live beside the API: the portal, and the git server for local repositories
     (HTTP Basic with an API token as the password, like any git host; only the owning team's
     members and platform admins reach a repository)."""
+    from goldenpath.actions.ci import local as local_ci
+    from goldenpath.actions.git.local import repository_marker
     from goldenpath.gitserver import mount
     from goldenpath.gitserver.routes import served_root
     from goldenpath.slack import mount_slack
+    from goldenpath.store.action_state import SealedStateStore
     from goldenpath.web import mount_portal
 
     mount_portal(api, platform)
@@ -144,4 +147,13 @@ def mount_extras(api: FastAPI, platform: Platform) -> None:
         service.authorize_repository(actor, repository, push=push)
         return actor.user
 
-    mount(api, served_root(platform.settings), authenticate=may_use)
+    root = served_root(platform.settings)
+    state_store = platform.runner.state_store
+
+    def hook_secrets(repository: str) -> dict[str, str]:
+        if not isinstance(state_store, SealedStateStore):
+            return {}
+        stored = state_store.read_prefix(local_ci.repository_prefix(repository))
+        return local_ci.hook_environment(stored, repository_marker(root / f"{repository}.git"))
+
+    mount(api, root, authenticate=may_use, hook_environment=hook_secrets)

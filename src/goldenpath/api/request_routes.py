@@ -15,6 +15,7 @@ from goldenpath.api.auth import CurrentActor
 from goldenpath.api.pages import DEFAULT, Cursor, Limit, PageView, view
 from goldenpath.api.schemas import (
     BIGINT_MAX,
+    BackendCheckView,
     BackendView,
     Decision,
     LogView,
@@ -35,6 +36,8 @@ from goldenpath.app import Platform
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.directory import TEAM_NAME
 from goldenpath.paging import page_of
+from goldenpath.service import DryRun
+from goldenpath.store.records import RequestRecord
 from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -50,6 +53,20 @@ RequestId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uu
 def request_router(platform: Platform) -> APIRouter:
     service = platform.service
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
+    sandbox = platform.settings.sandbox
+
+    def request_view(record: RequestRecord, *, with_plan: bool = False) -> RequestView:
+        return RequestView.of(record, with_plan=with_plan, sandbox=sandbox)
+
+    def plan_view(preview: DryRun) -> PlanResponse:
+        return PlanResponse(
+            template=preview.template.name,
+            version=preview.template.version,
+            parameters=preview.parameters,
+            plan=preview.plan,
+            verdict=preview.verdict.as_dict(),
+            sandbox=sandbox,
+        )
 
     @router.get("/templates", operation_id="listTemplates", tags=["templates"])
     def list_templates(
@@ -89,6 +106,16 @@ def request_router(platform: Platform) -> APIRouter:
             ),
         )
 
+    @router.get("/backends/check", operation_id="checkBackends", tags=["templates"])
+    async def check_backends(actor: CurrentActor) -> list[BackendCheckView]:
+        """Admins: whether each configured backend answers now (a connection and a trivial
+        call, each within a few seconds)."""
+        checks = await run_in_threadpool(service.check_backends, actor)
+        return [
+            BackendCheckView(name=c.name, kind=c.kind, reachable=c.reachable, detail=c.detail)
+            for c in checks
+        ]
+
     @router.get("/policies", operation_id="listPolicies", tags=["templates"])
     def list_policies(actor: CurrentActor) -> PoliciesView:
         """The org-wide guardrails in force: each file, what reads it, and any problem."""
@@ -111,13 +138,7 @@ def request_router(platform: Platform) -> APIRouter:
         preview = await run_in_threadpool(
             lambda: service.dry_run(name, body.parameters, actor, team=body.team)
         )
-        return PlanResponse(
-            template=preview.template.name,
-            version=preview.template.version,
-            parameters=preview.parameters,
-            plan=preview.plan,
-            verdict=preview.verdict.as_dict(),
-        )
+        return plan_view(preview)
 
     @router.post(
         "/requests",
@@ -143,13 +164,7 @@ def request_router(platform: Platform) -> APIRouter:
                 )
             )
             response.status_code = 200
-            return PlanResponse(
-                template=preview.template.name,
-                version=preview.template.version,
-                parameters=preview.parameters,
-                plan=preview.plan,
-                verdict=preview.verdict.as_dict(),
-            )
+            return plan_view(preview)
         record = await run_in_threadpool(
             lambda: service.submit(
                 body.template,
@@ -162,7 +177,7 @@ def request_router(platform: Platform) -> APIRouter:
             )
         )
         response.headers["Location"] = f"/api/v1/requests/{record.id}"
-        return RequestView.of(record, with_plan=True)
+        return request_view(record, with_plan=True)
 
     @router.get("/requests", operation_id="listRequests", tags=["requests"])
     def list_requests(
@@ -177,20 +192,20 @@ def request_router(platform: Platform) -> APIRouter:
         found = service.request_page(
             actor, status=status, template=template, team=team, cursor=cursor, limit=limit
         )
-        return view(found, RequestView.of)
+        return view(found, request_view)
 
     @router.get("/requests/{request_id}", operation_id="getRequest", tags=["requests"])
     def show_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
-        return RequestView.of(service.request(request_id, actor), with_plan=True)
+        return request_view(service.request(request_id, actor), with_plan=True)
 
     @router.post("/requests/{request_id}/cancel", operation_id="cancelRequest", tags=["requests"])
     def cancel_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
-        return RequestView.of(service.cancel(request_id, actor))
+        return request_view(service.cancel(request_id, actor))
 
     @router.post("/requests/{request_id}/retry", operation_id="retryRequest", tags=["requests"])
     def retry_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
         """Run a failed request again from the first step that did not succeed."""
-        return RequestView.of(service.retry(request_id, actor))
+        return request_view(service.retry(request_id, actor))
 
     @router.post(
         "/requests/{request_id}/approve", operation_id="approveRequest", tags=["approvals"]
@@ -198,13 +213,13 @@ def request_router(platform: Platform) -> APIRouter:
     def approve_request(
         request_id: RequestId, decision: Decision, actor: CurrentActor
     ) -> RequestView:
-        return RequestView.of(service.approve(request_id, actor, decision.comment))
+        return request_view(service.approve(request_id, actor, decision.comment))
 
     @router.post("/requests/{request_id}/reject", operation_id="rejectRequest", tags=["approvals"])
     def reject_request(
         request_id: RequestId, decision: Decision, actor: CurrentActor
     ) -> RequestView:
-        return RequestView.of(service.reject(request_id, actor, decision.comment))
+        return request_view(service.reject(request_id, actor, decision.comment))
 
     @router.get("/requests/{request_id}/logs", operation_id="listRequestLogs", tags=["requests"])
     def request_logs(

@@ -18,6 +18,7 @@ from goldenpath.api.schemas import (
 )
 from goldenpath.app import Platform
 from goldenpath.identity.directory import TEAM_NAME
+from goldenpath.store.records import ResourceRecord
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem} for status in (401, 403, 404, 409, 413, 422, 429, 503)
@@ -30,9 +31,12 @@ def resource_router(platform: Platform) -> APIRouter:
     service = platform.service
     router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["resources"])
 
-    def newest(template_name: str) -> str | None:
-        template = platform.catalog.newest(template_name)
-        return template.version if template is not None else None
+    sandbox = platform.settings.sandbox
+
+    def resource_view(resource: ResourceRecord) -> ResourceView:
+        template = platform.catalog.newest(resource.template_name)
+        newest = template.version if template is not None else None
+        return ResourceView.of(resource, newest, sandbox=sandbox)
 
     @router.get("/resources", operation_id="listResources")
     def list_resources(
@@ -46,12 +50,11 @@ def resource_router(platform: Platform) -> APIRouter:
         found = service.resource_page(
             actor, team=team, include_destroyed=include_destroyed, cursor=cursor, limit=limit
         )
-        return view(found, lambda r: ResourceView.of(r, newest(r.template_name)))
+        return view(found, resource_view)
 
     @router.get("/resources/{resource_id}", operation_id="getResource")
     def show_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
-        resource = service.resource(resource_id, actor)
-        return ResourceView.of(resource, newest(resource.template_name))
+        return resource_view(service.resource(resource_id, actor))
 
     @router.post("/resources/{resource_id}/secrets/reveal", operation_id="revealResourceSecrets")
     def reveal_secrets(resource_id: str, actor: CurrentActor) -> SecretsView:
@@ -78,11 +81,11 @@ def resource_router(platform: Platform) -> APIRouter:
     @router.post("/resources/{resource_id}/extend", operation_id="extendResource")
     def extend_resource(resource_id: ResourceId, body: Extend, actor: CurrentActor) -> ResourceView:
         """Push the expiry to ``ttl`` from now, within the template's ``lifecycle.ttl.max``."""
-        return ResourceView.of(service.extend(resource_id, actor, body.ttl))
+        return resource_view(service.extend(resource_id, actor, body.ttl))
 
     @router.delete("/resources/{resource_id}", operation_id="destroyResource", status_code=202)
     def destroy_resource(resource_id: ResourceId, actor: CurrentActor) -> ResourceView:
         """Queue the destruction; the resource is ``destroying`` until the worker is done."""
-        return ResourceView.of(service.destroy(resource_id, actor))
+        return resource_view(service.destroy(resource_id, actor))
 
     return router

@@ -59,6 +59,15 @@ class BackendView(BaseModel):
     needed_by: list[str] = Field(description="The golden paths whose steps use this backend.")
 
 
+class BackendCheckView(BaseModel):
+    name: str
+    kind: str
+    reachable: bool | None = Field(
+        description="Whether it answered a trivial call in time; null: no check for its kind."
+    )
+    detail: str = Field(description="What answered, or why it did not (never a credential).")
+
+
 class PolicyFileView(BaseModel):
     file: str
     package: str
@@ -185,6 +194,10 @@ class PlanResponse(BaseModel):
     parameters: dict[str, Any]
     plan: dict[str, Any]
     verdict: dict[str, Any] = Field(description="The guardrails' verdict on the plan.")
+    sandbox: bool = Field(
+        default=False,
+        description="True on a sandbox platform: made on local stand-ins, not real backends.",
+    )
 
 
 class StepView(BaseModel):
@@ -238,10 +251,17 @@ class RequestView(BaseModel):
     justification: str | None = None
     decided_by: str | None = None
     decision_comment: str | None = None
+    sandbox: bool = Field(
+        default=False,
+        description="True on a sandbox platform: made on local stand-ins, not real backends.",
+    )
 
     @classmethod
-    def of(cls, request: RequestRecord, *, with_plan: bool = False) -> RequestView:
+    def of(
+        cls, request: RequestRecord, *, with_plan: bool = False, sandbox: bool = False
+    ) -> RequestView:
         return cls(
+            sandbox=sandbox,
             id=request.id,
             template=request.template_name,
             version=request.template_version,
@@ -304,11 +324,18 @@ class ResourceView(BaseModel):
         default=None,
         description="The newest version of its golden path, when it is not at it (day 2).",
     )
+    sandbox: bool = Field(
+        default=False,
+        description="True on a sandbox platform: made on local stand-ins, not real backends.",
+    )
 
     @classmethod
-    def of(cls, resource: ResourceRecord, newest: str | None = None) -> ResourceView:
+    def of(
+        cls, resource: ResourceRecord, newest: str | None = None, *, sandbox: bool = False
+    ) -> ResourceView:
         live = resource.state in ("active", "drifted")
         return cls(
+            sandbox=sandbox,
             upgrade_available=newest if live and newest != resource.template_version else None,
             id=resource.id,
             kind=resource.kind,

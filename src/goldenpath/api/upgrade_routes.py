@@ -75,7 +75,9 @@ def upgrade_router(platform: Platform) -> APIRouter:
             answer["verdict"] = plan.preview.verdict.as_dict()
         if plan.request is not None:
             response.headers["Location"] = f"/api/v1/requests/{plan.request.id}"
-            answer["request"] = RequestView.of(plan.request).model_dump(mode="json")
+            answer["request"] = RequestView.of(
+                plan.request, sandbox=platform.settings.sandbox
+            ).model_dump(mode="json")
         return answer
 
     return router

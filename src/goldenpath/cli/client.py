@@ -183,6 +183,9 @@ class ApiClient:
     def backends(self) -> list[dict[str, Any]]:
         return self.every("/api/v1/backends")
 
+    def check_backends(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/backends/check"))
+
     def template(self, name: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/api/v1/templates/{_segment(name)}"))
 

@@ -17,6 +17,7 @@
  11     the golden path is not set up on this platform (a backend it needs is missing)
  12     the platform is misconfigured: a policy file is broken or dead (``policies lint``)
  15     rate limited: too many attempts (HTTP 429); try again after the time it names
+ 16     ``backends check``: a configured backend did not answer
  130    interrupted (Ctrl-C)
 ======  ==============================================================================
 """
@@ -42,13 +43,14 @@ AUDIT_TAMPERED = 10
 NOT_CONFIGURED = 11
 POLICY_MISCONFIGURED = 12
 RATE_LIMITED = 15
+BACKEND_UNREACHABLE = 16
 INTERRUPTED = 130
 
 EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
     "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
     "9 not signed in; 10 the audit log was tampered with; 11 the golden path is not set up; "
-    "12 the platform's policies are misconfigured; 15 rate limited."
+    "12 the platform's policies are misconfigured; 15 rate limited; 16 a backend is unreachable."
 )
 
 _BAD_INPUT_CODES = frozenset(

@@ -136,6 +136,21 @@ def backends_table(backends: Iterable[Mapping[str, Any]]) -> None:
     out.print(table)
 
 
+def backend_checks_table(checks: Iterable[Mapping[str, Any]]) -> None:
+    table = _table("name", "kind", "reachable", "detail")
+    for c in checks:
+        reachable = c["reachable"]
+        answer = (
+            Text("yes", style="green")
+            if reachable
+            else Text("NO", style="bold red")
+            if reachable is False
+            else Text("unchecked", style="dim")
+        )
+        table.add_row(Text(c["name"], style="bold"), Text(c["kind"]), answer, Text(c["detail"]))
+    out.print(table)
+
+
 def template_detail(t: Mapping[str, Any]) -> None:
     out.print(Text(f"{t['name']}@{t['version']}", style="bold") + Text(f" — {t['title']}"))
     if t.get("description"):
@@ -174,8 +189,17 @@ def _parameters(pages: list[Mapping[str, Any]]) -> Iterable[tuple[str, Mapping[s
 
 # --- requests -------------------------------------------------------------------------------
 
+SANDBOX_TEXT = "SANDBOX: made on local stand-ins, not production"
+
+
+def sandbox_label(*records: Mapping[str, Any]) -> None:
+    """One line saying so when what is shown comes from a sandbox platform."""
+    if any(r.get("sandbox") for r in records):
+        out.print(Text(SANDBOX_TEXT, style="bold yellow"))
+
 
 def plan(preview: Mapping[str, Any]) -> None:
+    sandbox_label(preview)
     out.print(
         Text(f"Dry run of {preview['template']}@{preview['version']}", style="bold")
         + Text(" — nothing was created.")
@@ -268,6 +292,8 @@ def policy_report(files: Iterable[Mapping[str, Any]], problems: Iterable[str]) -
 
 
 def requests_table(requests: Iterable[Mapping[str, Any]]) -> None:
+    requests = list(requests)
+    sandbox_label(*requests)
     table = _table("id", "template", "status", "team", "by", "created")
     for r in requests:
         table.add_row(
@@ -282,6 +308,7 @@ def requests_table(requests: Iterable[Mapping[str, Any]]) -> None:
 
 
 def request_detail(r: Mapping[str, Any]) -> None:
+    sandbox_label(r)
     out.print(Text(f"Request {r['id']}", style="bold"), soft_wrap=True)
     out.print(Text("status: ") + status_text(r["status"]))
     for label, key in (("template", "template"), ("team", "team"), ("by", "requested_by")):
@@ -326,6 +353,8 @@ def secrets(values: Mapping[str, Any]) -> None:
 
 
 def resources_table(resources: Iterable[Mapping[str, Any]]) -> None:
+    resources = list(resources)
+    sandbox_label(*resources)
     table = _table("id", "kind", "name", "team", "state", "created")
     for r in resources:
         table.add_row(
@@ -340,6 +369,7 @@ def resources_table(resources: Iterable[Mapping[str, Any]]) -> None:
 
 
 def resource_detail(r: Mapping[str, Any]) -> None:
+    sandbox_label(r)
     out.print(Text(f"Resource {r['id']}", style="bold"), soft_wrap=True)
     out.print(Text("state: ") + status_text(r["state"]))
     for key in ("kind", "name", "backend", "team", "template", "request_id", "expires_at"):

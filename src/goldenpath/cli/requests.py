@@ -94,6 +94,7 @@ def request(
             if as_json:
                 output.print_json(submitted)
             else:
+                output.sandbox_label(submitted)
                 output.out.print(
                     f"Request {submitted['id']} is waiting for approval "
                     "(someone other than you approves it with "
@@ -105,6 +106,7 @@ def request(
             if as_json:
                 output.print_json(submitted)
             else:
+                output.sandbox_label(submitted)
                 output.out.print(f"Request {submitted['id']} is {submitted['status']}.")
                 output.out.print(f"Follow it with: goldenpath requests show {submitted['id']}")
             return
@@ -120,6 +122,7 @@ def _report(final: dict[str, Any], secrets: dict[str, Any] | None, as_json: bool
     if as_json:
         output.print_json(final if secrets is None else {**final, "secrets": secrets})
     elif code == OK:
+        output.sandbox_label(final)
         output.out.print(f"Request {final['id']} succeeded.", style="bold green")
         output.outputs(final.get("outputs") or {}, final["id"], secrets_shown=bool(secrets))
         if secrets:

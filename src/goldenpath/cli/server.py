@@ -19,6 +19,7 @@ from goldenpath.cli import output
 
 if TYPE_CHECKING:
     from goldenpath.app import Platform
+    from goldenpath.settings import Settings
     from goldenpath.store.database import Database
 
 db_app = typer.Typer(help="The platform's own database.", no_args_is_help=True)
@@ -41,15 +42,45 @@ HostOption = Annotated[
 PortOption = Annotated[int | None, typer.Option(help="Port to listen on [default: settings.port].")]
 
 
-def up(host: HostOption = None, port: PortOption = None, config: ConfigFile = None) -> None:
+SandboxOption = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help="Run every starter path on local stand-ins (moto as AWS, local repositories and CI "
+        "secrets, this machine's Redis/MariaDB when found): for trying it out, never for "
+        "production. Needs: pip install 'goldenpath[sandbox]'.",
+    ),
+]
+
+
+def up(
+    host: HostOption = None,
+    port: PortOption = None,
+    config: ConfigFile = None,
+    sandbox: SandboxOption = False,
+) -> None:
     """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
-    settings = load_settings(**_given(host=host, port=port))
+    settings = _served_at(load_settings(**_given(host=host, port=port, sandbox=sandbox or None)))
     # Before the heavy imports: a busy port is refused at once.
     refuse_busy_port(settings.host, settings.port, "the platform's HTTP port")
 
+    stand_ins = None
+    if settings.sandbox:
+        from goldenpath.sandbox import start_sandbox
+
+        stand_ins = start_sandbox(settings)
+        settings = stand_ins.apply(settings)
+    try:
+        _run_up(settings, stand_ins.notes if stand_ins else None)
+    finally:
+        if stand_ins is not None:
+            stand_ins.stop()
+
+
+def _run_up(settings: Settings, sandbox_notes: list[str] | None) -> None:
     import uvicorn
 
     from goldenpath.api.app import create_api
@@ -58,7 +89,7 @@ def up(host: HostOption = None, port: PortOption = None, config: ConfigFile = No
     platform = build_platform(settings)
     try:
         refuse_broken_policies(platform)
-        _print_banner(platform)
+        _print_banner(platform, sandbox_notes=sandbox_notes)
         _bootstrap(platform)
         api = create_api(platform, run_worker=True)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
@@ -91,6 +122,7 @@ def api(
 
     use_config_file(config)
     settings = load_settings(**_given(host=host, port=port))
+    refuse_sandbox(settings, "goldenpath api")
     refuse_busy_port(settings.host, settings.port, "the API's HTTP port")
 
     import uvicorn
@@ -149,6 +181,7 @@ def worker(
     use_config_file(config)
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = load_settings()
+    refuse_sandbox(settings, "goldenpath worker")
     platform = build_platform(settings)
     options = worker_options(settings, concurrency=concurrency)
     try:
@@ -320,6 +353,18 @@ def refuse_busy_port(host: str, port: int, what: str) -> None:
         )
 
 
+def refuse_sandbox(settings: Settings, command: str) -> None:
+    """The sandbox's stand-ins live in the `goldenpath up` process: other processes cannot
+    reach them, and a production command must never run on them by a stray setting."""
+    if settings.sandbox:
+        from goldenpath.errors import ConfigurationError
+
+        raise ConfigurationError(
+            problem=f"the sandbox runs with `goldenpath up --sandbox` only, not `{command}` "
+            "(unset sandbox / GOLDENPATH_SANDBOX)"
+        )
+
+
 def refuse_broken_policies(platform: Platform) -> None:
     """Start nothing on a broken or dead org policy file: it would deny every request."""
     from goldenpath.errors import PolicyMisconfigured
@@ -331,15 +376,32 @@ def refuse_broken_policies(platform: Platform) -> None:
         )
 
 
-def _print_banner(platform: Platform, *, worker: bool = True, processes: int = 1) -> None:
+def _print_banner(
+    platform: Platform,
+    *,
+    worker: bool = True,
+    processes: int = 1,
+    sandbox_notes: list[str] | None = None,
+) -> None:
     settings = platform.settings
     names = [t.name for t in platform.catalog]
     out = output.out
     what = "" if worker else f" API ({processes} process{'es' if processes > 1 else ''}, no worker)"
+    if sandbox_notes is not None:
+        what = " SANDBOX" + what
     out.print(
         Text("Golden Path", style="bold green")
         + Text(f"{what} on http://{settings.host}:{settings.port}")
     )
+    if sandbox_notes is not None:
+        out.print(
+            Text(
+                "  SANDBOX: local stand-ins, not production; nothing here reaches a real account",
+                style="bold yellow",
+            )
+        )
+        for note in sandbox_notes:
+            out.print(Text(f"  sandbox {note}"), soft_wrap=True)
     out.print(Text("  database:  ") + Text(_describe(platform.database)), soft_wrap=True)
     out.print(Text(f"  templates: {len(names)} loaded ({', '.join(names) or 'none'})"))
     for problem in platform.catalog.problems:
@@ -373,6 +435,16 @@ def _revision(database: Database) -> str | None:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _served_at(settings: Settings) -> Settings:
+    """Unless the URL is configured, the one this server listens on: links it hands out (git
+    clone URLs) then point at its own port, not the default one."""
+    if "url" in settings.model_fields_set:
+        return settings
+    wildcard = settings.host in ("0.0.0.0", "::", "")  # noqa: S104 - compared, not bound
+    host = "127.0.0.1" if wildcard else settings.host
+    return settings.model_copy(update={"url": f"http://{host}:{settings.port}"})
 
 
 def _given(**options: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import yaml
 from goldenpath.actions.registry import default_registry
 from goldenpath.cli import output
 from goldenpath.cli.client import ApiClient, CliError
-from goldenpath.cli.exit_codes import exit_code_for
+from goldenpath.cli.exit_codes import BACKEND_UNREACHABLE, exit_code_for
 from goldenpath.cli.options import AsJson, Url
 from goldenpath.cli.policies import verify_templates
 from goldenpath.errors import GoldenPathError
@@ -91,6 +91,20 @@ def list_backends(url: Url = None, as_json: AsJson = False) -> None:
         output.print_json(backends)
     else:
         output.backends_table(backends)
+
+
+@backends_app.command("check")
+def check_backends(url: Url = None, as_json: AsJson = False) -> None:
+    """Whether each configured backend answers now (a connection and a trivial call, each
+    within a few seconds); exits 16 when one does not."""
+    with ApiClient(url) as client:
+        checks = client.check_backends()
+    if as_json:
+        output.print_json(checks)
+    else:
+        output.backend_checks_table(checks)
+    if any(c["reachable"] is False for c in checks):
+        raise typer.Exit(BACKEND_UNREACHABLE)
 
 
 @app.command("convert")

@@ -10,15 +10,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from goldenpath.gitserver.routes import Authenticate, git_router, served_root
+from goldenpath.gitserver.routes import Authenticate, HookEnvironment, git_router, served_root
 
-__all__ = ["Authenticate", "git_router", "mount", "served_root"]
+__all__ = ["Authenticate", "HookEnvironment", "git_router", "mount", "served_root"]
 
 
-def mount(api: FastAPI, root: Path, *, authenticate: Authenticate | None = None) -> None:
+def mount(
+    api: FastAPI,
+    root: Path,
+    *,
+    authenticate: Authenticate | None = None,
+    hook_environment: HookEnvironment | None = None,
+) -> None:
     """Serve the bare repositories under ``root`` at ``/git/<name>.git``.
 
     ``authenticate`` (a platform credential → user name) makes the server require HTTP Basic
     credentials; without it, anyone who reaches the server may clone and push.
+    ``hook_environment`` gives the hooks a push runs their repository's CI secrets.
     """
-    api.include_router(git_router(root, authenticate))
+    api.include_router(git_router(root, authenticate, hook_environment))

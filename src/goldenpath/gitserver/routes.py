@@ -33,12 +33,18 @@ ANONYMOUS = "anonymous"
 # (a platform credential — the Basic password —, the repository's name, whether it is a push)
 # → the user's name; raises GoldenPathError when the credential is refused or may not do that.
 Authenticate = Callable[[str, str, bool], str]
+# The repository's name → environment variables for the hooks a push runs (its CI secrets).
+HookEnvironment = Callable[[str], dict[str, str]]
 PUSH_SERVICE = "git-receive-pack"
 # A push carries the whole history it adds: far past the API's body limit.
 MAX_PUSH_BYTES = 2 * 1024**3
 
 
-def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRouter:
+def git_router(
+    root: Path,
+    authenticate: Authenticate | None = None,
+    hook_environment: HookEnvironment | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/git", include_in_schema=False)
 
     @router.get("/{repository}/info/refs")
@@ -55,8 +61,16 @@ def git_router(root: Path, authenticate: Authenticate | None = None) -> APIRoute
     async def pack(repository: str, service: str, request: Request) -> Response:
         if service not in SERVICES:
             return _plain(404, "not found\n")
+        # Only the pack upload of a push runs hooks: only it is given their environment.
+        hooks = hook_environment if service == PUSH_SERVICE else None
         return await _serve(
-            root, repository, service, request, authenticate, push=service == PUSH_SERVICE
+            root,
+            repository,
+            service,
+            request,
+            authenticate,
+            push=service == PUSH_SERVICE,
+            hook_environment=hooks,
         )
 
     return router
@@ -84,6 +98,7 @@ async def _serve(
     authenticate: Authenticate | None,
     *,
     push: bool,
+    hook_environment: HookEnvironment | None = None,
 ) -> Response:
     if not REPOSITORY.fullmatch(repository):
         return _plain(404, "not found\n")
@@ -102,7 +117,10 @@ async def _serve(
     folder = root / repository
     if folder.is_symlink() or not (folder / "HEAD").is_file():
         return _plain(404, "repository not found\n")
-    return CgiResponse(cgi_environment(root, f"/{repository}/{path}", request, user))
+    env = cgi_environment(root, f"/{repository}/{path}", request, user)
+    if hook_environment is not None:
+        env.update(await run_in_threadpool(hook_environment, repository.removesuffix(".git")))
+    return CgiResponse(env)
 
 
 async def _caller(

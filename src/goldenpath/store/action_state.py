@@ -43,6 +43,15 @@ class SealedStateStore:
             return None
         return base64.b64decode(self._box.open(bytes(sealed)))
 
+    def read_prefix(self, prefix: str) -> list[bytes]:
+        """Every value whose key starts with ``prefix``, opened (the local CI secrets of one
+        repository, for its hooks)."""
+        with self._database.begin() as conn:
+            sealed = conn.execute(
+                sa.select(_states.c.state).where(sa.func.starts_with(_states.c.workspace, prefix))
+            ).scalars()
+            return [base64.b64decode(self._box.open(bytes(blob))) for blob in sealed]
+
     def write(self, key: str, value: bytes, *, only_if_absent: bool = False) -> bool:
         sealed = self._box.seal(base64.b64encode(value).decode())
         statement = insert(_states).values(workspace=key, state=sealed)

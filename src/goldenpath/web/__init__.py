@@ -18,7 +18,7 @@ def mount_portal(api: FastAPI, platform: Platform) -> None:
     settings = platform.settings
     signer = SessionSigner(session_key(settings.secret_key, settings.data_dir.resolve()))
     api.state.portal_signer = signer
-    api.state.portal_pages = Pages()
+    api.state.portal_pages = Pages(sandbox=settings.sandbox)
     api.add_middleware(SessionMiddleware, signer=signer)
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(portal_router(platform, api.state.portal_pages))

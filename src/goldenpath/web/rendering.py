@@ -52,8 +52,10 @@ def environment() -> Environment:
 class Pages:
     """Renders a page with what every page needs: the user, the CSRF token, the nav."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sandbox: bool = False) -> None:
         self.env = environment()
+        # Every page says so, signed in or not: nobody should mistake it for production.
+        self.env.globals["sandbox"] = sandbox
 
     def render(
         self,

@@ -1,4 +1,5 @@
-"""``ci:secret``: one secret in a repository's CI/CD settings (GitHub Actions or GitLab CI).
+"""``ci:secret``: one secret in a repository's CI/CD settings (GitHub Actions, GitLab CI, or the
+platform's own local repositories' hooks).
 
 The developer hands the platform a value (typed, or made by ``secret:generate``); the platform
 writes it where pipelines read it, with its own credentials, so nobody needs admin rights on the
@@ -20,6 +21,7 @@ from goldenpath.actions.base import (
 from goldenpath.actions.ci.github import GitHubSecrets
 from goldenpath.actions.ci.gitlab import GitLabVariables
 from goldenpath.actions.ci.inputs import CiSecretInputs
+from goldenpath.actions.ci.local import ENV_PREFIX, LocalSecrets
 from goldenpath.actions.ci.store import SecretStore, SecretTarget
 from goldenpath.errors import ConfigurationError
 from goldenpath.settings import BackendSettings
@@ -78,6 +80,7 @@ class CiSecret(Action[CiSecretInputs]):
             "repository": inputs.repository,
             "name": inputs.name,
             "provider": store.provider,
+            "read_as": read_as(store.provider, inputs.name),
             "updated_at": updated_at,
         }
 
@@ -98,9 +101,20 @@ def secret_store(settings: BackendSettings, backend: str) -> SecretStore:
         return GitHubSecrets(settings, backend)
     if provider == "gitlab":
         return GitLabVariables(settings, backend)
+    if provider == "local":
+        return LocalSecrets(settings, backend)
     raise ConfigurationError(
-        problem=f"backend '{backend}': 'provider' must be github or gitlab, not {provider!r}"
+        problem=f"backend '{backend}': 'provider' must be github, gitlab or local, not {provider!r}"
     )
+
+
+def read_as(provider: str, name: str) -> str:
+    """How the repository's pipelines (or, locally, its hooks) read the secret."""
+    if provider == "github":
+        return f"secrets.{name}"
+    if provider == "local":
+        return f"${ENV_PREFIX}{name} (in the repository's server-side hooks)"
+    return f"${name}"
 
 
 def _target(inputs: CiSecretInputs) -> SecretTarget:

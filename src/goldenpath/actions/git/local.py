@@ -87,7 +87,7 @@ class LocalHost:
         repo = self.path(spec.name)
         with self._name_lock(spec.name):
             if repo.exists() or repo.is_symlink():
-                if _marker(repo) != spec.marker:
+                if repository_marker(repo) != spec.marker:
                     raise ResourceTaken(
                         kind="git repository", name=spec.name, backend=self._backend
                     )
@@ -110,7 +110,7 @@ class LocalHost:
             if not (repo.exists() or repo.is_symlink()):
                 log(f"repository {name} is already gone")
                 return
-            if repo.is_symlink() or _marker(repo) != marker:
+            if repo.is_symlink() or repository_marker(repo) != marker:
                 raise ActionError(
                     problem=f"repository '{name}' is not the one this resource created; "
                     "not removing it"
@@ -123,7 +123,7 @@ class LocalHost:
         if not repo.is_dir():
             return Observation(exists=False)
         drift: list[Drift] = []
-        actual_marker = _marker(repo)
+        actual_marker = repository_marker(repo)
         if actual_marker != marker:
             drift.append(Drift("marker", marker, actual_marker))
         hook = repo / "hooks" / "pre-receive"
@@ -193,7 +193,7 @@ def _git(*args: str, env: dict[str, str] | None = None) -> str:
     return result.stdout.strip()
 
 
-def _marker(repo: Path) -> str | None:
+def repository_marker(repo: Path) -> str | None:
     """Our marker from the repository's own config file (never global or system config)."""
     config = repo / "config"
     if repo.is_symlink() or not config.is_file():

@@ -65,7 +65,13 @@ def parse_dsn(dsn: str) -> ServerAddress:
     )
 
 
-def connect(backend: BackendSettings, backend_name: str) -> AdminConnection:
+def connect(
+    backend: BackendSettings,
+    backend_name: str,
+    *,
+    timeout: float = 10,
+    read_timeout: float | None = None,
+) -> AdminConnection:
     """An autocommit admin connection; every failure to get one is `BackendUnavailable`."""
     if not backend.dsn:
         raise BackendUnavailable(backend=backend_name, problem="no 'dsn' configured")
@@ -81,7 +87,8 @@ def connect(backend: BackendSettings, backend_name: str) -> AdminConnection:
             password=address.password,
             unix_socket=address.unix_socket,
             autocommit=True,
-            connect_timeout=10,
+            connect_timeout=timeout,
+            read_timeout=read_timeout,
             charset="utf8mb4",
         )
     except pymysql.MySQLError as exc:

@@ -53,6 +53,7 @@ def test_the_value_arrives_sealed_to_the_repository_key(
         "repository": REPO,
         "name": "STRIPE_API_KEY",
         "provider": "github",
+        "read_as": "secrets.STRIPE_API_KEY",
         "updated_at": stored["updated_at"],
     }
     (put,) = [s for s in github.seen if s.method == "PUT"]

@@ -65,7 +65,8 @@ def test_creates_a_protected_masked_variable_marked_as_ours(
         "description": MARKER,
     }
     assert outputs["provider"] == "gitlab"
-    assert set(outputs) == {"repository", "name", "provider", "updated_at"}
+    assert set(outputs) == {"repository", "name", "provider", "read_as", "updated_at"}
+    assert outputs["read_as"] == "$DEPLOY_TOKEN"
     assert gitlab.seen[0].path.startswith("/api/v4/projects/acme%2Fpayments/variables/")
 
 
