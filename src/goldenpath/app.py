@@ -258,5 +258,6 @@ def _backends(settings: Settings, database: Database) -> dict[str, BackendSettin
             dsn=libpq_conninfo(url),
             public_host="127.0.0.1" if embedded else None,
             public_port=embedded.port if embedded else None,
+            platform_server=True,
         )
     return backends

@@ -21,6 +21,7 @@ from goldenpath.errors import (
 from goldenpath.store import queries
 from tests.conftest import (
     ADMIN,
+    ADMIN_URL,
     BackgroundWorker,
     member,
     wait_for_request,
@@ -30,27 +31,22 @@ from tests.conftest import (
 ALICE = member("alice", "payments")
 BOB = member("bob", "payments", "approver")
 
-NO_MEDIUM_DATABASES = """
-package goldenpath.org.database_size
+# What the starter library's database_sizes.rego says of a medium database on the platform's
+# own PostgreSQL server (the tests configure no postgres backend of their own).
+ON_PLATFORM_SERVER = (
+    r"database_sizes\.rego: postgres:database\.\w+ is a medium database \(more than 20 "
+    r"connections\) on the platform's own PostgreSQL server"
+)
+
+DATABASE_FREEZE = """
+package goldenpath.org.database_freeze
 
 deny contains msg if {
     some resource in input.plan.resources
     resource.type == "postgres:database"
-    resource.config.connection_limit > 30
-    msg := sprintf(
-        "database '%s' asks for %d connections; the limit is 30",
-        [resource.name, resource.config.connection_limit],
-    )
+    msg := sprintf("no new databases during the freeze: '%s'", [resource.name])
 }
 """
-
-
-@pytest.fixture
-def strict_platform(make_platform: Callable[..., Platform], tmp_path: Path) -> Platform:
-    folder = tmp_path / "org-policies"
-    folder.mkdir()
-    (folder / "database_size.rego").write_text(NO_MEDIUM_DATABASES)
-    return make_platform(policy_dir=folder)
 
 
 def database_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
@@ -59,38 +55,56 @@ def database_exists(pg_admin: psycopg.Connection[Any], name: str) -> bool:
 
 
 def test_a_denied_request_is_recorded_refused_and_creates_nothing(
-    strict_platform: Platform,
+    platform: Platform,
     pg_admin: psycopg.Connection[Any],
     unique_name: Callable[[str], str],
 ) -> None:
     name = unique_name("big")
-    preview = strict_platform.service.dry_run(
-        "postgres-database", {"name": name, "size": "medium"}, ALICE
-    )
+    preview = platform.service.dry_run("postgres-database", {"name": name, "size": "medium"}, ALICE)
     assert preview.verdict.decision == "deny"
-    assert [v.policy for v in preview.verdict.violations] == ["database_size.rego"]
+    assert [v.policy for v in preview.verdict.violations] == ["database_sizes.rego"]
 
-    with pytest.raises(
-        PolicyDenied, match=r"database_size.rego: database .* 50 connections"
-    ) as denied:
-        strict_platform.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
-    [recorded] = strict_platform.service.requests(ADMIN)
+    with pytest.raises(PolicyDenied, match=ON_PLATFORM_SERVER) as denied:
+        platform.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
+    [recorded] = platform.service.requests(ADMIN)
     assert recorded.id == denied.value.details["request_id"]
     assert recorded.status == "rejected"
     assert not database_exists(pg_admin, name)
-    assert strict_platform.service.resources(ADMIN, include_destroyed=True) == []
+    assert platform.service.resources(ADMIN, include_destroyed=True) == []
+
+
+def test_a_small_database_on_the_platform_server_is_allowed(platform: Platform) -> None:
+    preview = platform.service.dry_run("postgres-database", {"name": "gpt_small"}, ALICE)
+    assert preview.verdict.decision == "allow", preview.verdict.as_dict()
+    [resource] = preview.plan["resources"]
+    assert resource["normalized"]["size"] == "small"
+    assert resource["normalized"]["on_platform_server"] is True
+
+
+def test_a_medium_database_on_a_server_of_its_own_is_allowed(
+    make_platform: Callable[..., Platform],
+) -> None:
+    own_server = {"kind": "postgres", "dsn": ADMIN_URL}
+    platform = make_platform(backends={"postgres": own_server})
+    preview = platform.service.dry_run(
+        "postgres-database", {"name": "gpt_medium", "size": "medium"}, ALICE
+    )
+    assert preview.verdict.decision == "allow", preview.verdict.as_dict()
+    [resource] = preview.plan["resources"]
+    assert resource["normalized"]["size"] == "medium"
+    assert resource["normalized"]["on_platform_server"] is False
 
 
 def test_the_exception_path_needs_someone_else_to_approve(
-    strict_platform: Platform,
+    platform: Platform,
     pg_admin: psycopg.Connection[Any],
     unique_name: Callable[[str], str],
 ) -> None:
     name = unique_name("exc")
     parameters = {"name": name, "size": "medium"}
     with pytest.raises(InvalidInput, match="justification"):
-        strict_platform.service.submit("postgres-database", parameters, ALICE, justification="x")
-    waiting = strict_platform.service.submit(
+        platform.service.submit("postgres-database", parameters, ALICE, justification="x")
+    waiting = platform.service.submit(
         "postgres-database",
         parameters,
         ALICE,
@@ -100,34 +114,32 @@ def test_the_exception_path_needs_someone_else_to_approve(
     assert waiting.verdict is not None and waiting.verdict["decision"] == "deny"
 
     with pytest.raises(AccessDenied, match="their own request"):
-        strict_platform.service.approve(waiting.id, ALICE, "looks fine to me")
-    with BackgroundWorker(strict_platform):
-        approved = strict_platform.service.approve(waiting.id, BOB, "ok for one week")
+        platform.service.approve(waiting.id, ALICE, "looks fine to me")
+    with BackgroundWorker(platform):
+        approved = platform.service.approve(waiting.id, BOB, "ok for one week")
         assert approved.status == "queued" and approved.decided_by == "bob"
-        done = wait_for_request(strict_platform, waiting.id)
+        done = wait_for_request(platform, waiting.id)
     assert done.status == "succeeded", done.error
     assert database_exists(pg_admin, name)
     with pytest.raises(Conflict, match="not waiting for approval"):
-        strict_platform.service.reject(
-            waiting.id, member("carol", "payments", "approver"), "too late"
-        )
+        platform.service.reject(waiting.id, member("carol", "payments", "approver"), "too late")
 
-    [resource] = strict_platform.service.resources(ADMIN)
-    with BackgroundWorker(strict_platform):
-        strict_platform.service.destroy(resource.id, ALICE)
-        wait_for_resource_state(strict_platform, resource.id, {"destroyed"})
+    [resource] = platform.service.resources(ADMIN)
+    with BackgroundWorker(platform):
+        platform.service.destroy(resource.id, ALICE)
+        wait_for_resource_state(platform, resource.id, {"destroyed"})
 
 
 def test_a_rejected_exception_never_runs(
-    strict_platform: Platform, unique_name: Callable[[str], str]
+    platform: Platform, unique_name: Callable[[str], str]
 ) -> None:
-    waiting = strict_platform.service.submit(
+    waiting = platform.service.submit(
         "postgres-database",
         {"name": unique_name("rej"), "size": "medium"},
         ALICE,
         justification="We would like a bigger database, please.",
     )
-    rejected = strict_platform.service.reject(waiting.id, BOB, "use a pooler instead")
+    rejected = platform.service.reject(waiting.id, BOB, "use a pooler instead")
     assert rejected.status == "rejected"
     assert rejected.error == "rejected by bob: use a pooler instead"
 
@@ -143,8 +155,8 @@ def test_the_worker_judges_again_before_applying(
     folder.mkdir()
     lenient = make_platform(policy_dir=folder)
     name = unique_name("late")
-    queued = lenient.service.submit("postgres-database", {"name": name, "size": "medium"}, ALICE)
-    (folder / "database_size.rego").write_text(NO_MEDIUM_DATABASES)
+    queued = lenient.service.submit("postgres-database", {"name": name}, ALICE)
+    (folder / "database_freeze.rego").write_text(DATABASE_FREEZE)
     strict = make_platform(policy_dir=folder)
     with BackgroundWorker(strict):
         done = wait_for_request(strict, queued.id)

@@ -113,7 +113,7 @@ def test_impact_then_upgrades_change_three_in_place_and_refuse_two(
     pg_admin: psycopg.Connection[Any],
 ) -> None:
     folder, tiers = five_databases
-    write_version(folder, "2.0.0", 25, guardrail=True)
+    write_version(folder, "2.0.0", 15, guardrail=True)
     v2 = make_platform(template_dirs=[folder])
     assert list(v2.catalog.versions_of("versioned-db")) == ["1.0.0", "2.0.0"]
     assert v2.catalog.get("versioned-db").version == "2.0.0"
@@ -138,7 +138,7 @@ def test_impact_then_upgrades_change_three_in_place_and_refuse_two(
             assert item.reasons == (f"{name}: the legacy tier is gone in 2.0.0",)
         else:
             assert item.outcome == "update"
-            assert item.reasons == ("connection_limit: 10 -> 25",)
+            assert item.reasons == ("connection_limit: 10 -> 15",)
     with pytest.raises(AccessDenied, match=r"identity\.manage"):
         v2.upgrades.impact("versioned-db", None, ALICE)
 
@@ -160,14 +160,14 @@ def test_impact_then_upgrades_change_three_in_place_and_refuse_two(
             assert done.template_version == "2.0.0"
 
     for name, tier in tiers.items():
-        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (25, 25))
+        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (15, 15))
     resources = {r.name: r for r in v2.service.resources(ADMIN)}
     for name, tier in tiers.items():
         resource = resources[name]
         assert resource.state == "active"
         assert resource.template_version == ("1.0.0" if tier == "legacy" else "2.0.0")
         if tier == "standard":
-            assert resource.config["connection_limit"] == 25
+            assert resource.config["connection_limit"] == 15
             with pytest.raises(Conflict, match=r"already at versioned-db@2\.0\.0"):
                 v2.upgrades.upgrade(resource.id, ALICE)
     # Upgraded ones are current; the impact now lists only the two still refused.
@@ -233,7 +233,7 @@ def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
     serve: Callable[[Platform], str],
 ) -> None:
     folder, tiers = five_databases
-    write_version(folder, "2.0.0", 25, guardrail=True)
+    write_version(folder, "2.0.0", 15, guardrail=True)
     v2 = make_platform(template_dirs=[folder])
     issued = v2.directory.bootstrap()
     assert issued is not None
@@ -262,7 +262,7 @@ def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
     assert sorted(u["status"] for u in report["upgraded"]) == ["succeeded"] * 3
     assert sorted(r["outcome"] for r in report["refused"]) == ["denied", "denied"]
     for name, tier in tiers.items():
-        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (25, 25))
+        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (15, 15))
 
     # Run again (after a crash, say): nothing left to update, no second change.
     again = cli("templates", "rollout", "versioned-db", "--json")

@@ -1,6 +1,6 @@
-"""On a second server whose org guardrails deny medium databases: a denied request becomes an
-exception that an approver grants from their own browser; and a slow request's steps change
-on the page while it runs."""
+"""On a second server with the test templates: a medium database, which the starter guardrails
+deny on the platform's own PostgreSQL server, becomes an exception that an approver grants from
+their own browser; and a slow request's steps change on the page while it runs."""
 
 from __future__ import annotations
 
@@ -23,14 +23,6 @@ from tests.e2e.browser.conftest import (
 from tests.e2e.conftest import Server, exists_in_postgres
 
 FIXTURE_TEMPLATES = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
-NO_MEDIUM = """
-package goldenpath.org.no_medium
-
-deny contains msg if {
-    input.parameters.size == "medium"
-    msg := "medium databases need a capacity review first: choose small"
-}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +30,7 @@ def strict_server(
     tmp_path_factory: pytest.TempPathFactory, e2e_admin: psycopg.Connection[Any]
 ) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("strict-server")
-    policies = root / "policies"
-    policies.mkdir()
-    (policies / "no_medium.rego").write_text(NO_MEDIUM)
-    with second_server(
-        root, e2e_admin, policy_dir=str(policies), template_dirs=str(FIXTURE_TEMPLATES)
-    ) as running:
+    with second_server(root, e2e_admin, template_dirs=str(FIXTURE_TEMPLATES)) as running:
         yield running
 
 
@@ -74,7 +61,7 @@ def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
 
     expect(page.get_by_role("heading", name="Guardrails: denied")).to_be_visible()
     expect(page.locator(".violations")).to_contain_text(
-        "no_medium.rego medium databases need a capacity review first"
+        "database_sizes.rego postgres:database." + name + " is a medium database"
     )
     justification = page.get_by_label("Justification")
     justification.fill("Black Friday load test; small cannot hold 50 connections.")
@@ -90,7 +77,7 @@ def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
     lead = sign_in(open_context(strict_server), approver)
     lead.get_by_role("link", name="Approvals").click()
     waiting = lead.locator("article.approval", has_text="Black Friday load test")
-    expect(waiting).to_contain_text("no_medium.rego")
+    expect(waiting).to_contain_text("database_sizes.rego")
     screenshot(lead, "approvals")
     waiting.get_by_label("Comment").fill("OK until Monday.")
     waiting.get_by_role("button", name="Approve").click()

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,13 +33,9 @@ from tests.integration.slack.slack_fake import SlackFake
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
 PASSWORD = "correct horse battery staple"
-NO_MEDIUM = """package goldenpath.org.no_medium
-
-deny contains msg if {
-    input.parameters.size == "medium"
-    msg := "medium databases need a capacity review first: choose small"
-}
-"""
+# What the starter guardrail database_sizes.rego says of a medium database on the platform's own
+# PostgreSQL server (the tests configure no postgres backend of their own).
+MEDIUM_DENIED = "own PostgreSQL server, which hosts small ones only"
 _triggers = itertools.count(1)
 
 
@@ -224,7 +219,7 @@ class SlackWorld:
         return answer.json()["view"]
 
     def ask_exception(self, user: str, name: str) -> tuple[str, str, tuple[str, str]]:
-        """A medium database (which the tests' policy denies) asked for in Slack, then its
+        """A medium database (which the starter guardrails deny) asked for in Slack, then its
         exception through the button and the justification modal: the denied request's id,
         the exception's id, and the denied request's message (whose thread the rest joins)."""
         service = self.platform.service
@@ -334,7 +329,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def make_slack_world(
-    make_platform: Callable[..., Platform], tmp_path: Path
+    make_platform: Callable[..., Platform],
 ) -> Iterator[Callable[..., SlackWorld]]:
     """Build a world; keyword arguments override the platform's settings (the signing secret,
     the email domain...). Users: alice (payments developer), bob (payments developer and
@@ -347,12 +342,8 @@ def make_slack_world(
         stops.append(fake.stop)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        policies = tmp_path / f"policies-{port}"
-        policies.mkdir()
-        (policies / "no_medium.rego").write_text(NO_MEDIUM)
         settings: dict[str, Any] = {
             "url": url,
-            "policy_dir": policies,
             "slack_signing_secret": SIGNING_SECRET,
             "slack_bot_token": BOT_TOKEN,
             "slack_api_url": fake.url,

@@ -19,7 +19,7 @@ from goldenpath.slack.messages import (
     EXCEPTION_ACTION,
 )
 from tests.conftest import ADMIN
-from tests.integration.slack.conftest import SlackWorld, form_state, justified
+from tests.integration.slack.conftest import MEDIUM_DENIED, SlackWorld, form_state, justified
 
 
 def _comment(text: str) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def test_denied_then_excepted_then_approved_in_slack(
     world, service = slack_world, slack_world.platform.service
     name = unique_name("big")
     preview = world.previewed("UBOB", form_state(name, "medium"))
-    assert "denied" in json.dumps(preview) and "capacity review" in json.dumps(preview)
+    assert "denied" in json.dumps(preview) and MEDIUM_DENIED in json.dumps(preview)
     assert world.submit_view("UBOB", preview, {}).status_code == 200
 
     # The denied request's message: the violated guardrail and the button.
@@ -49,7 +49,7 @@ def test_denied_then_excepted_then_approved_in_slack(
     thread = world.thread_of()
     world.wait(lambda: EXCEPTION_ACTION in world.shown(thread), what="the exception button")
     shown = world.shown(thread)
-    assert "Denied by the guardrails" in shown and "capacity review" in shown
+    assert "Denied by the guardrails" in shown and MEDIUM_DENIED in shown
 
     # Someone of another team clicking it learns nothing and opens nothing.
     world.click("UCAROL", *thread, EXCEPTION_ACTION, denied.id)
@@ -78,7 +78,7 @@ def test_denied_then_excepted_then_approved_in_slack(
     )[0]
     message = world.shown(approval)
     assert APPROVE_ACTION in message and "load test of the orders service" in message
-    assert "capacity review" in message
+    assert MEDIUM_DENIED in message
     assert {k[0] for k in world.messages_about(exception.id)} <= {"DDAVE", "C0PAYMENTS"}
 
     # bob may approve for payments, but not his own request; carol is of another team.

@@ -102,6 +102,7 @@ def messages(verdict: Verdict) -> list[tuple[str, str]]:
 def test_starter_library_loads_every_policy_but_not_the_tests(starter: PolicySet) -> None:
     assert set(starter.policies) == {
         "budget.rego",
+        "database_sizes.rego",
         "instance_types.rego",
         "naming.rego",
         "regions.rego",

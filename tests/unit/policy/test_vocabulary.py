@@ -220,3 +220,25 @@ def test_native_resources_have_their_kind(type_: str, config: dict[str, Any], ki
         f"{type_}.orders",
         "native",
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "size"),
+    [
+        ({"connection_limit": 0}, "small"),
+        ({"connection_limit": 20}, "small"),
+        ({"connection_limit": 21}, "medium"),
+        ({"connection_limit": 50}, "medium"),
+        ({"connection_limit": 51}, "large"),
+        ({"connection_limit": -1}, "large"),  # no limit
+        ({}, "large"),  # the action's default: no limit
+    ],
+)
+def test_a_native_postgres_database_is_sized_by_its_connection_limit(
+    config: dict[str, Any], size: str
+) -> None:
+    resource = {"type": "postgres:database", "name": "orders", "config": config}
+    normalized = described(resource)["normalized"]
+    assert (normalized["size"], normalized["sizes"]) == (size, [size])
+    # Only the action knows where it runs; a description from type and config alone is not.
+    assert normalized["on_platform_server"] is False

@@ -7,6 +7,7 @@ recognises its own role and database and never adopts, alters or drops someone e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from goldenpath.actions.base import (
 )
 from goldenpath.actions.secret.generate import generate_secret
 from goldenpath.errors import ActionError, BackendUnavailable, ResourceTaken
+from goldenpath.policy.vocabulary.native import postgres_database
 from goldenpath.settings import BackendSettings
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{2,62}$"
@@ -53,15 +55,18 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
 
     def plan(self, ctx: PlanContext[PostgresDatabaseInputs]) -> list[PlannedResource]:
         _check_not_reserved(ctx.inputs.name)
-        ctx.backend("postgres", ctx.inputs.backend)
-        return [
-            PlannedResource(
-                type=self.id,
-                name=ctx.inputs.name,
-                backend=ctx.inputs.backend,
-                config={"connection_limit": ctx.inputs.connection_limit},
-            )
-        ]
+        backend = ctx.backend("postgres", ctx.inputs.backend)
+        planned = PlannedResource(
+            type=self.id,
+            name=ctx.inputs.name,
+            backend=ctx.inputs.backend,
+            config={"connection_limit": ctx.inputs.connection_limit},
+        )
+        # Guardrails keep what the platform's own server hosts small (database_sizes.rego).
+        description = postgres_database(
+            planned.as_dict(), on_platform_server=bool(backend.option("platform_server", False))
+        )
+        return [replace(planned, normalized=description.as_dict())]
 
     def update(self, ctx: Context[PostgresDatabaseInputs], resource: ResourceRef) -> dict[str, Any]:
         """The connection limit of the role and the database, changed in place."""

@@ -59,6 +59,9 @@ class Description:
     encryption: Mapping[str, Any] = field(default_factory=dict)
     attached_to: str | None = None
     monthly_cost_usd: float | None = None
+    # A database the platform hosts on its own PostgreSQL server (no postgres backend is
+    # configured), beside the platform's own data.
+    on_platform_server: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +81,7 @@ class Description:
             "encryption": dict(self.encryption),
             "attached_to": self.attached_to,
             "monthly_cost_usd": self.monthly_cost_usd,
+            "on_platform_server": self.on_platform_server,
         }
 
 

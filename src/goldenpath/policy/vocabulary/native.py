@@ -57,17 +57,44 @@ def s3_bucket(resource: Mapping[str, Any]) -> Description:
     )
 
 
-def _database(engine: str) -> Callable[[Mapping[str, Any]], Description]:
-    def describe(resource: Mapping[str, Any]) -> Description:
-        # A database on a server the platform is configured with: no size of its own.
-        return Description(
-            **_base(resource, "database.instance", engine),
-            engine=engine,
-            exposure={"public": False},
-            encryption={"at_rest": None, "algorithm": None},
-        )
+# A database on a shared server is as big as its share of the server's connections.
+DATABASE_TIERS = ((20, "small"), (50, "medium"))
+LARGEST_TIER = "large"
 
-    return describe
+
+def connection_tier(connection_limit: Any) -> str | None:
+    """``small`` up to 20 connections, ``medium`` up to 50, else (no limit: -1) ``large``."""
+    if not isinstance(connection_limit, int) or isinstance(connection_limit, bool):
+        return None
+    if connection_limit >= 0:
+        for most, tier in DATABASE_TIERS:
+            if connection_limit <= most:
+                return tier
+    return LARGEST_TIER
+
+
+def postgres_database(
+    resource: Mapping[str, Any], *, on_platform_server: bool = False
+) -> Description:
+    # A database on a server the platform is configured with: its connection limit is its size.
+    return Description(
+        **_base(resource, "database.instance", "postgres"),
+        size=connection_tier(_config(resource).get("connection_limit", -1)),
+        engine="postgres",
+        exposure={"public": False},
+        encryption={"at_rest": None, "algorithm": None},
+        on_platform_server=on_platform_server,
+    )
+
+
+def mysql_database(resource: Mapping[str, Any]) -> Description:
+    # A database and user on a configured server, with no size of its own.
+    return Description(
+        **_base(resource, "database.instance", "mysql"),
+        engine="mysql",
+        exposure={"public": False},
+        encryption={"at_rest": None, "algorithm": None},
+    )
 
 
 def redis_user(resource: Mapping[str, Any]) -> Description:
@@ -110,8 +137,8 @@ def catalog_entity(resource: Mapping[str, Any]) -> Description:
 DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], Description]] = {
     "aws:ec2:instance": ec2_instance,
     "aws:s3:bucket": s3_bucket,
-    "postgres:database": _database("postgres"),
-    "mysql:database": _database("mysql"),
+    "postgres:database": postgres_database,
+    "mysql:database": mysql_database,
     "redis:user": redis_user,
     "git:repo": git_repo,
     "ci:secret": ci_secret,
