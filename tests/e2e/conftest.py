@@ -223,6 +223,25 @@ def make_user(server: Server, name: str, team: str, role: str = "developer") -> 
 
 
 @pytest.fixture(scope="session")
+def sandbox_server(
+    e2e_admin: psycopg.Connection[Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`goldenpath up --sandbox` on a fresh database: one for the session (the CLI and the
+    browser tests of the sandbox share it)."""
+    from tests.e2e.browser.conftest import second_server
+
+    with second_server(
+        tmp_path_factory.mktemp("sandbox"),
+        e2e_admin,
+        up_options=("--sandbox",),
+        login_rate_limit="100000/minute",
+        address_rate_limit="100000/minute",
+    ) as running:
+        SERVER_LOGS.append(running.log)  # no secret may appear in it either
+        yield running
+
+
+@pytest.fixture(scope="session")
 def developer_token(server: Server) -> str:
     return make_user(server, "dev", "e2e")
 
@@ -246,7 +265,8 @@ def new_name() -> Callable[[], str]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed test's report carries the tail of the server's log."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("server")
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("server") or funcargs.get("sandbox_server")
     if report.failed and isinstance(server, Server) and server.log.exists():
         tail = "\n".join(server.log.read_text(errors="replace").splitlines()[-200:])
         report.sections.append(("goldenpath up log (last 200 lines)", tail))

@@ -138,9 +138,14 @@ def field_errors(html: str, field: str) -> list[str]:
 
 @contextlib.contextmanager
 def second_server(
-    root: Path, e2e_admin: psycopg.Connection[Any], **settings: str
+    root: Path,
+    e2e_admin: psycopg.Connection[Any],
+    *,
+    up_options: tuple[str, ...] = (),
+    **settings: str,
 ) -> Iterator[Server]:
-    """Another `goldenpath up`, on its own fresh database, with extra GOLDENPATH_ settings."""
+    """Another `goldenpath up [up_options]`, on its own fresh database, with extra
+    GOLDENPATH_ settings."""
     name = f"gp_e2e_{secrets.token_hex(4)}"
     e2e_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     database_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
@@ -159,7 +164,7 @@ def second_server(
     )
     with running.log.open("w") as log:
         process = subprocess.Popen(
-            [*goldenpath_command(), "up", "--port", str(port)],
+            [*goldenpath_command(), "up", "--port", str(port), *up_options],
             cwd=root,
             env=env,
             stdout=log,
