@@ -62,12 +62,19 @@ class Platform:
             self.database.embedded.stop()
 
 
-def build_platform(settings: Settings, *, migrate: bool = True) -> Platform:
+def build_platform(settings: Settings, *, migrate: bool = True, templates: bool = True) -> Platform:
+    """The platform. ``templates=False`` for a worker: it runs each request from the template
+    snapshot stored with it and never reads the catalog, so it skips loading (parsing and
+    checking) every golden path, the larger part of its start after the imports."""
     database = open_database(settings, migrate=migrate)
     box = load_secret_box(settings.secret_key, settings.data_dir)
     audit_keys.attach(database.engine, box.audit_keys)
     registry = default_registry()
-    catalog = load_catalog(settings.template_folders, registry.classes())
+    catalog = (
+        load_catalog(settings.template_folders, registry.classes())
+        if templates
+        else TemplateCatalog(templates={})
+    )
     backends = _backends(settings, database)
     _warn_of_clear_terraform_state(backends)
     action_state = SealedStateStore(database, box)

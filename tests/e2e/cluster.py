@@ -92,7 +92,13 @@ class Cluster:
     processes: list[Process] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDENPATH_")}
+        # Bytecode written once, as an installed platform has it: a checkout run with
+        # PYTHONDONTWRITEBYTECODE compiles every module again at each process start.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("GOLDENPATH_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env.update(
             GOLDENPATH_DATABASE_URL=self.database_url,
             GOLDENPATH_DATA_DIR=str(self.root / "data"),

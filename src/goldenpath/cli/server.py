@@ -174,15 +174,20 @@ def worker(
     import faulthandler
     import os
 
+    import sqlalchemy as sa
+
     from goldenpath.app import build_platform
-    from goldenpath.execution.worker import run_worker, worker_options
+    from goldenpath.execution.worker import run_worker, wait_for_database, worker_options
     from goldenpath.settings import load_settings, use_config_file
+    from goldenpath.store.database import libpq_conninfo, sqlalchemy_url
 
     use_config_file(config)
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = load_settings()
     refuse_sandbox(settings, "goldenpath worker")
-    platform = build_platform(settings)
+    if settings.database_url:
+        wait_for_database(libpq_conninfo(sa.make_url(sqlalchemy_url(settings.database_url))))
+    platform = build_platform(settings, templates=False)
     options = worker_options(settings, concurrency=concurrency)
     try:
         refuse_broken_policies(platform)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import random
 import signal
+import time
 from dataclasses import dataclass
 
 import psycopg
@@ -108,6 +109,23 @@ async def run_worker(
     finally:
         quiet.remove(*noisy)
     return 0
+
+
+def wait_for_database(conninfo: str) -> None:
+    """Return once the database answers. A worker started during an outage waits here, with
+    the backoff it reconnects with, instead of failing its start: exiting to be restarted over
+    and over by its supervisor would spend the machine's CPU on imports."""
+    outage = Outage(logger, "the worker starts once it is back")
+    backoff = Backoff()
+    while True:
+        try:
+            psycopg.connect(conninfo, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            outage.failed(exc)
+            time.sleep(backoff.next())
+            continue
+        outage.recovered()
+        return
 
 
 async def _database_answers(conninfo: str) -> bool:

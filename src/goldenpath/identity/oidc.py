@@ -1,7 +1,8 @@
 """OpenID Connect: checking a bearer JWT against the issuer's published keys (JWKS).
 
-PyJWT does the cryptography; this adapter fetches and caches the key set (refetched when a token
-names a key it does not know, for rotation) and turns every failure into `NotAuthenticated`.
+PyJWT does the cryptography (imported on first use: most platforms, and every worker, never
+need it); this adapter fetches and caches the key set (refetched when a token names a key it
+does not know, for rotation) and turns every failure into `NotAuthenticated`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 
 from goldenpath.errors import NotAuthenticated
 
@@ -47,6 +47,8 @@ class OidcVerifier:
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> OidcIdentity:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -88,6 +90,8 @@ class OidcVerifier:
             return self._keys[kid]
 
     def _fetch(self) -> None:
+        import jwt
+
         try:
             response = httpx.get(self.jwks_url, timeout=10)
             response.raise_for_status()

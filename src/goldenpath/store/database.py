@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from goldenpath.settings import Settings
 from goldenpath.store.embedded import EmbeddedServer, start_embedded
@@ -73,9 +71,29 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     )
     database = Database(engine=engine, embedded=embedded)
     if migrate:
-        upgrade(database)
+        # Alembic (a tenth of a second to import, more to read its scripts) only when the
+        # schema is behind: most starts, every worker's among them, find it current.
+        if current_revision(database) != newest_migration():
+            upgrade(database)
         restrict_connect(database)
     return database
+
+
+def newest_migration() -> str:
+    """The newest migration's revision, from its file name (``0008_terraform_state.py``:
+    ``0008``); a test holds it to Alembic's own head."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
+def current_revision(database: Database) -> str | None:
+    """The schema's revision, None before the first migration."""
+    with database.engine.connect() as conn:
+        if conn.execute(sa.text("SELECT to_regclass('alembic_version')")).scalar() is None:
+            return None
+        version: str | None = conn.execute(
+            sa.text("SELECT version_num FROM alembic_version")
+        ).scalar()
+        return version
 
 
 def restrict_connect(database: Database) -> None:
@@ -106,7 +124,8 @@ def _ident(name: str) -> str:
 
 
 def head_revision() -> str | None:
-    """The newest migration this version of the platform knows."""
+    """The newest migration this version of the platform knows, as Alembic reads it."""
+    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
@@ -116,6 +135,9 @@ def head_revision() -> str | None:
 
 def upgrade(database: Database, revision: str = "head") -> None:
     """Apply migrations; a PostgreSQL advisory lock serialises concurrent starts."""
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with database.engine.begin() as connection:

@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -49,6 +47,8 @@ from goldenpath.errors import (
 )
 
 if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_s3 import S3Client
 
@@ -150,7 +150,7 @@ def _region_list(value: Any) -> list[str]:
 
 # A boto3 session parses the service models on its first client: 150-550 ms. Sessions are kept
 # per credentials and region; a session is not thread-safe, so clients are made under a lock
-# (the clients themselves are).
+# (the clients themselves are). boto3 itself is imported then too: a worker starts without it.
 _SESSION_LOCK = threading.Lock()
 
 
@@ -158,6 +158,8 @@ _SESSION_LOCK = threading.Lock()
 def _session(
     access_key: str | None, secret_key: str | None, token: str | None, region: str
 ) -> boto3.session.Session:
+    import boto3
+
     with _SESSION_LOCK:
         return boto3.session.Session(
             aws_access_key_id=access_key,
@@ -206,6 +208,8 @@ class AwsBackend:
         )
 
     def s3(self) -> S3Client:
+        from botocore.config import Config
+
         config = self._config()
         if self.endpoint_url:
             # Custom endpoints (moto, LocalStack, MinIO) rarely have DNS for bucket sub-domains.
@@ -220,6 +224,8 @@ class AwsBackend:
             )
 
     def _config(self) -> Config:
+        from botocore.config import Config
+
         return Config(
             connect_timeout=10,
             read_timeout=60,

@@ -1,10 +1,11 @@
 """The MySQL/MariaDB adapter the ``mysql:*`` actions share.
 
 It owns the admin connection (parsed from the backend's ``dsn``), the translation of PyMySQL's
-exceptions into ours, a per-name lock, and the ownership ledger. MariaDB has no comments on
-users or databases, so what the platform creates is recorded in a small table on the same
-server, ``goldenpath_meta.owned``: a retried step finds its own marker there, and a user or
-database with no row (or another resource's row) is never adopted, altered or dropped.
+exceptions into ours (PyMySQL is imported on first use: a worker starts without it), a
+per-name lock, and the ownership ledger. MariaDB has no comments on users or databases, so
+what the platform creates is recorded in a small table on the same server,
+``goldenpath_meta.owned``: a retried step finds its own marker there, and a user or database
+with no row (or another resource's row) is never adopted, altered or dropped.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
-
-import pymysql
-import pymysql.cursors
-from pymysql.connections import Connection
 
 from goldenpath.errors import ActionError, BackendUnavailable
 from goldenpath.settings import BackendSettings
+
+if TYPE_CHECKING:
+    import pymysql
+    import pymysql.cursors
+    from pymysql.connections import Connection
 
 META_DATABASE = "goldenpath_meta"
 DEFAULT_PORT = 3306
@@ -73,6 +75,8 @@ def connect(
     read_timeout: float | None = None,
 ) -> AdminConnection:
     """An autocommit admin connection; every failure to get one is `BackendUnavailable`."""
+    import pymysql
+
     if not backend.dsn:
         raise BackendUnavailable(backend=backend_name, problem="no 'dsn' configured")
     try:
@@ -134,6 +138,8 @@ class Session:
         ``secret=True`` for statements carrying a password: the server's message for a
         syntax error quotes the statement, so only the error code is reported.
         """
+        import pymysql
+
         try:
             with self.conn.cursor() as cursor:
                 cursor.execute(statement, args or None)

@@ -1,7 +1,8 @@
 """The Redis adapter the ``redis:*`` actions share.
 
 It owns the admin connection (from the backend's ``dsn``), the translation of redis-py's
-exceptions into ours, a per-name lock, and the ownership markers. Redis ACL users carry no
+exceptions into ours (redis-py is imported on first use: a worker starts without it), a
+per-name lock, and the ownership markers. Redis ACL users carry no
 comment, so the platform keeps one key per user it created, ``goldenpath:acl:<name>``, holding
 the resource's marker and what was set (password hash, the ACL as Redis reported it). Users'
 key patterns never match ``goldenpath:*`` (the name ``goldenpath`` is reserved), so they cannot
@@ -14,16 +15,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
-
-import redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from goldenpath.errors import ActionError, BackendUnavailable
 from goldenpath.settings import BackendSettings
+
+if TYPE_CHECKING:
+    import redis
 
 MARKER_PREFIX = "goldenpath:acl:"
 LOCK_PREFIX = "goldenpath:lock:acl:"
@@ -66,22 +65,14 @@ class Admin:
         self.backend_name = backend_name
 
     def call(self, *args: Any) -> Any:
-        try:
+        with translated(self.backend_name, f"{args[0]} {args[1]}"):
             # redis-py leaves execute_command unannotated; replies are checked by the callers.
             return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise BackendUnavailable(backend=self.backend_name, problem=str(exc)) from exc
-        except RedisError as exc:
-            raise ActionError(problem=f"Redis refused {args[0]} {args[1]}: {exc}") from exc
 
     def acl_user(self, name: str) -> dict[str, Any] | None:
         """``ACL GETUSER`` as a dict (flags, passwords, commands, keys, ...), None if absent."""
-        try:
+        with translated(self.backend_name, "ACL GETUSER"):
             found = self.client.acl_getuser(name)
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise BackendUnavailable(backend=self.backend_name, problem=str(exc)) from exc
-        except RedisError as exc:
-            raise ActionError(problem=f"Redis refused ACL GETUSER: {exc}") from exc
         return None if found is None else dict(cast("dict[str, Any]", found))
 
     def marker(self, name: str) -> dict[str, Any] | None:
@@ -119,23 +110,38 @@ class Admin:
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
         """One operation on one user at a time, across workers."""
+        from redis.exceptions import RedisError
+
         lock = self.client.lock(LOCK_PREFIX + name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
-        try:
+        with translated(self.backend_name, "LOCK"):
             acquired = lock.acquire()
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise BackendUnavailable(backend=self.backend_name, problem=str(exc)) from exc
         if not acquired:
             raise ActionError(problem=f"another operation holds the lock on '{name}'; try again")
         try:
             yield
         finally:
             # Expired, or the server went away: the TTL frees it either way.
-            with suppress(LockError, RedisError):
+            with suppress(RedisError):
                 lock.release()
 
 
 @contextmanager
+def translated(backend_name: str, what: str) -> Iterator[None]:
+    """redis-py's errors as ours: the server unreachable, or refusing ``what``."""
+    from redis.exceptions import ConnectionError, RedisError, TimeoutError
+
+    try:
+        yield
+    except (ConnectionError, TimeoutError) as exc:
+        raise BackendUnavailable(backend=backend_name, problem=str(exc)) from exc
+    except RedisError as exc:
+        raise ActionError(problem=f"Redis refused {what}: {exc}") from exc
+
+
+@contextmanager
 def admin_session(backend: BackendSettings, backend_name: str) -> Iterator[Admin]:
+    import redis
+
     if not backend.dsn:
         raise BackendUnavailable(backend=backend_name, problem="no 'dsn' configured")
     try:
@@ -151,7 +157,7 @@ def admin_session(backend: BackendSettings, backend_name: str) -> Iterator[Admin
     try:
         try:
             client.ping()
-        except RedisError as exc:
+        except redis.RedisError as exc:
             raise BackendUnavailable(backend=backend_name, problem=str(exc)) from exc
         yield Admin(client, backend_name)
     finally:
