@@ -169,11 +169,15 @@ def _explain(error: ValidationError, schema: Mapping[str, Any]) -> list[InvalidI
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         return [InvalidInput(field=_join(field, name), rule="is required") for name in missing]
     if validator == "additionalProperties":
-        extras = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        # From the value, not the message: a name holding a quote or a bracket breaks the
+        # message's list apart, and must be refused all the same.
+        known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        given = error.instance if isinstance(error.instance, Mapping) else {}
+        extras = [name for name in given if name not in known]
         return [
             InvalidInput(field=_join(field, name), rule="is not a parameter of this golden path")
             for name in extras
-        ]
+        ] or [InvalidInput(field=field, rule=error.message)]
     if validator in ("allOf", "anyOf", "oneOf") and error.context:
         nested = [e for e in _chosen_branches(error) if e.validator != validator]
         return [p for e in nested for p in _explain(e, schema)] or [

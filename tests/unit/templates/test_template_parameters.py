@@ -162,6 +162,17 @@ def test_unknown_parameter_is_refused(starter_schema: dict[str, Any], values: An
     ]
 
 
+@pytest.mark.parametrize(
+    "name", ["'; DROP TABLE x; --", "$(touch /tmp/pwned)", "a', 'b", "x (y)", 'say "hi"']
+)
+def test_an_unknown_parameter_is_refused_whatever_its_name_holds(
+    starter_schema: dict[str, Any], name: str
+) -> None:
+    assert problems(starter_schema, {"name": "orders", name: "x"}) == [
+        (name, "is not a parameter of this golden path")
+    ]
+
+
 def test_pattern_mismatch_shows_the_error_message(starter_schema: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputs, match=f"Invalid value for 'name': {STARTER_NAME_RULE}"):
         parameters.validate(starter_schema, {"name": "Orders"})
