@@ -61,3 +61,17 @@ def test_passwords_sign_in_and_wrong_ones_are_audited(platform: Platform) -> Non
         directory.set_password(member("carol"), "carol", "short")
     actions = [e["action"] for e in platform.audit.events(ADMIN, target="carol")]
     assert actions.count("login") == 1 and actions.count("login.failed") == 1
+
+
+@pytest.mark.parametrize("typed", ["carol\x00", "\x00", "ca\x1brol\u202e"])
+def test_a_name_holding_control_characters_is_a_failed_login_audited_legibly(
+    platform: Platform, typed: str
+) -> None:
+    platform.directory.create_user(ADMIN, "carol", password="correct horse battery")
+
+    with pytest.raises(NotAuthenticated):
+        platform.directory.login(typed, "correct horse battery")
+
+    shown = typed.replace("\x00", "\ufffd").replace("\x1b", "\ufffd").replace("\u202e", "\ufffd")
+    [event] = platform.audit.events(ADMIN, target=shown)
+    assert (event["action"], event["actor"]) == ("login.failed", shown)

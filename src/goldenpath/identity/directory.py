@@ -148,13 +148,10 @@ class Directory:
             except Exception:
                 record, password_hash = None, None
             ok = credentials.check_password(password_hash, password)
-            queries.record_event(
-                conn,
-                user[:100],
-                "login" if ok else "login.failed",
-                user[:100],
-                {"method": "password"},
-            )
+            # The name as typed, which may hold anything (a NUL, which PostgreSQL text refuses).
+            shown = "".join(c if c.isprintable() else "\ufffd" for c in user[:100])
+            action = "login" if ok else "login.failed"
+            queries.record_event(conn, shown, action, shown, {"method": "password"})
         if not ok or record is None:
             raise NotAuthenticated(problem="wrong user name or password")
         return Actor(
