@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from goldenpath.app import Platform
-from goldenpath.errors import AccessDenied, InvalidTicketFile
+from goldenpath.errors import AccessDenied, InvalidInput, InvalidTicketFile, TicketNotFound
 from goldenpath.insights.bill import BillInputs
 from goldenpath.insights.service import Report
 from goldenpath.insights.statistics import TicketType
@@ -128,6 +128,23 @@ def test_an_override_moves_a_ticket_to_another_class(platform: Platform) -> None
         t for t in platform.insights.report(ADMIN).types if t.path == "postgres-database"
     )
     assert database.count == 5
+
+
+@pytest.mark.parametrize(("source", "key"), [("jira-csv", "OPS-6\x00"), ("\x00", "OPS-6")])
+def test_an_override_of_a_name_holding_a_nul_finds_no_ticket(
+    platform: Platform, source: str, key: str
+) -> None:
+    import_all(platform)
+    with pytest.raises(TicketNotFound):
+        platform.insights.override(source, key, "postgres-database", ADMIN)
+
+
+@pytest.mark.parametrize("export", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1"])
+def test_json_nested_past_the_parser_is_a_bad_file(platform: Platform, export: bytes) -> None:
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        platform.insights.import_export(export, ADMIN, format="jira-json")
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        platform.insights.import_export(export, ADMIN)
 
 
 def test_a_draft_is_a_template_that_verify_loads(platform: Platform, tmp_path: Path) -> None:

@@ -144,6 +144,8 @@ class Insights:
     def override(self, source: str, key: str, class_name: str | None, actor: Actor) -> None:
         """Set a ticket's class (a golden path's name, or a ticket type); None clears it."""
         _may_manage(actor)
+        if "\x00" in source + key:  # PostgreSQL text holds no NUL: no ticket is named so
+            raise TicketNotFound(source=source, key=key)
         with self.database.begin() as conn:
             if not store.ticket_exists(conn, source, key):
                 raise TicketNotFound(source=source, key=key)

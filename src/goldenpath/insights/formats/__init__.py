@@ -51,6 +51,8 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InvalidInput(field="file", rule=f"is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput(field="file", rule="is JSON nested too deeply to read") from exc
 
 
 def _guess(text: str) -> str:
