@@ -217,6 +217,8 @@ def install(api: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI could not read the body at all (not UTF-8, say): bad input like any other.
             rule = "must be a JSON document in UTF-8"
+            if isinstance(exc.__cause__, RecursionError):
+                rule = "must not nest arrays and objects this deeply"
             return problem(
                 422,
                 "invalid_input",
