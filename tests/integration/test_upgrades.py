@@ -5,21 +5,13 @@ impact names each; upgrades change the three in place and refuse the two."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 
-from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.errors import (
     AccessDenied,
@@ -29,64 +21,11 @@ from goldenpath.errors import (
     TemplateRetired,
 )
 from goldenpath.store import queries
-from tests.conftest import ADMIN, BackgroundWorker, member, wait_for_request
+from tests.conftest import ADMIN, BackgroundWorker, member, remember_secrets, wait_for_request
+from tests.integration.upgrade_support import Cli, admin_cli, limits, write_version
 
 ALICE = member("alice", "payments")
 OTHER = member("olga", "search")
-
-TEMPLATE = """\
-apiVersion: goldenpath.dev/v1
-kind: GoldenPath
-metadata:
-  name: versioned-db
-  version: "{version}"
-  status: {status}
-spec:
-  access: {{teams: ["*"]}}
-  parameters:
-    required: [name]
-    properties:
-      name: {{type: string, pattern: "^gpt[a-z0-9_]{{3,40}}$"}}
-      tier: {{type: string, enum: [standard, legacy], default: standard}}
-  steps:
-    - id: db
-      action: postgres:database
-      input: {{name: "${{{{ parameters.name }}}}", connection_limit: {limit}}}
-{extra}"""
-
-NO_LEGACY = """\
-package goldenpath.templates.versioned_db
-
-import rego.v1
-
-deny contains msg if {
-\tinput.parameters.tier == "legacy"
-\tmsg := sprintf("%s: the legacy tier is gone in 2.0.0", [input.parameters.name])
-}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def write_version(
-    folder: Path, version: str, limit: int, *, status: str = "active", guardrail: bool = False
-) -> None:
-    extra = "  guardrails: [no_legacy.rego]\n" if guardrail else ""
-    if guardrail:
-        (folder / "no_legacy.rego").write_text(NO_LEGACY)
-    (folder / f"versioned-db-{version}.yaml").write_text(
-        TEMPLATE.format(version=version, status=status, limit=limit, extra=extra)
-    )
-
-
-def limits(pg_admin: psycopg.Connection[Any], name: str) -> tuple[int, int]:
-    role = pg_admin.execute("SELECT rolconnlimit FROM pg_roles WHERE rolname = %s", [name])
-    database = pg_admin.execute("SELECT datconnlimit FROM pg_database WHERE datname = %s", [name])
-    return role.fetchone()[0], database.fetchone()[0]  # type: ignore[index]
 
 
 @pytest.fixture
@@ -193,63 +132,21 @@ def test_a_retired_version_takes_no_requests_and_a_deprecated_one_warns(
         )
 
 
-@pytest.fixture
-def serve(make_platform: Callable[..., Platform]) -> Iterator[Callable[[Platform], str]]:
-    """The platform's API (with its worker) on a free port, over real HTTP."""
-    stops: list[Callable[[], None]] = []
-
-    def start(platform: Platform) -> str:
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_api(platform, run_worker=True),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(timeout=15)
-
-        stops.append(stop)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for stop in stops:
-        stop()
-
-
 def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
     make_platform: Callable[..., Platform],
     five_databases: tuple[Path, dict[str, str]],
     pg_admin: psycopg.Connection[Any],
-    serve: Callable[[Platform], str],
 ) -> None:
     folder, tiers = five_databases
     write_version(folder, "2.0.0", 15, guardrail=True)
     v2 = make_platform(template_dirs=[folder])
-    issued = v2.directory.bootstrap()
-    assert issued is not None
-    v2.directory.create_team(ADMIN, "payments")
-    env = {"GOLDENPATH_URL": serve(v2), "GOLDENPATH_TOKEN": issued.token}
+    with admin_cli(v2) as cli:
+        shown_and_rolled_out(cli, v2, tiers, pg_admin)
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "goldenpath.cli.main", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-            env={**os.environ, **env},
-        )
 
+def shown_and_rolled_out(
+    cli: Cli, v2: Platform, tiers: dict[str, str], pg_admin: psycopg.Connection[Any]
+) -> None:
     shown = cli("templates", "impact", "versioned-db")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "versioned-db@2.0.0: 0 none, 3 update, 0 replace, 2 denied, 0 invalid" in shown.stdout
@@ -270,3 +167,76 @@ def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
     with v2.database.begin() as conn:
         upgrades = [e for e in queries.events(conn) if e["action"] == "resource.upgraded"]
     assert len(upgrades) == 3
+
+
+RENAMED = """\
+apiVersion: goldenpath.dev/v1
+kind: GoldenPath
+metadata: {{name: renamed-db, version: "{version}"}}
+spec:
+  access: {{teams: ["*"]}}
+  parameters:
+    required: [name]
+    properties:
+      name: {{type: string, pattern: "^gpt[a-z0-9_]{{3,40}}$"}}
+  steps:
+    - id: db
+      action: postgres:database
+      input: {{name: "${{{{ parameters.name }}}}{suffix}", connection_limit: 5}}
+  output:
+    secrets: {{password: "${{{{ steps.db.output.password }}}}"}}
+"""
+
+
+def test_allow_replace_destroys_the_database_and_makes_it_again(
+    make_platform: Callable[..., Platform],
+    tmp_path: Path,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "renamed-1.yaml").write_text(RENAMED.format(version="1.0.0", suffix=""))
+    v1 = make_platform(template_dirs=[folder])
+    name = unique_name("ren")
+    with BackgroundWorker(v1):
+        made = v1.service.submit("renamed-db", {"name": name}, ALICE)
+        assert wait_for_request(v1, made.id).status == "succeeded"
+    (folder / "renamed-2.yaml").write_text(RENAMED.format(version="2.0.0", suffix="_v2"))
+    v2 = make_platform(template_dirs=[folder])
+    [resource] = v2.service.resources(ADMIN)
+    [item] = v2.upgrades.impact("renamed-db", None, ADMIN).resources
+    assert item.outcome == "replace"
+    assert item.reasons == (
+        f"postgres:database/{name}/postgres becomes postgres:database/{name}_v2/postgres",
+    )
+    with pytest.raises(Conflict, match="its data would be lost"):
+        v2.upgrades.upgrade(resource.id, ALICE)
+    assert databases(pg_admin, name) == [name]  # refused: nothing changed
+
+    with BackgroundWorker(v2):
+        upgrade = v2.upgrades.upgrade(resource.id, ALICE, allow_replace=True).request
+        assert upgrade is not None and upgrade.plan["upgrade"]["allow_replace"] is True
+        done = wait_for_request(v2, upgrade.id)
+    assert done.status == "succeeded", done.error
+    assert databases(pg_admin, name) == [f"{name}_v2"]  # the old one is gone
+    replaced = v2.service.resource(resource.id, ADMIN)
+    assert (replaced.name, replaced.state, replaced.template_version) == (
+        f"{name}_v2",
+        "active",
+        "2.0.0",
+    )
+    assert done.outputs["secrets"] == ["db.dsn", "db.password"]
+    revealed = remember_secrets(v2.service.reveal_secrets(done.id, ALICE))
+    with psycopg.connect(revealed["db.dsn"]) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (f"{name}_v2",)
+    with v2.database.begin() as conn:
+        [event] = [e for e in queries.events(conn) if e["action"] == "resource.upgraded"]
+    assert (event["target"], event["details"]["change"]) == (resource.id, "replace")
+
+
+def databases(pg_admin: psycopg.Connection[Any], stem: str) -> list[str]:
+    rows = pg_admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [f"{stem}%"]
+    )
+    return [r[0] for r in rows]

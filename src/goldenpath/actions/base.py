@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from goldenpath.actions.state_store import StateStore
-from goldenpath.errors import ActionError, BackendNotFound
+from goldenpath.errors import ActionError, BackendNotFound, Cancelled
 from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 
@@ -90,6 +90,20 @@ class Observation:
     @property
     def in_sync(self) -> bool:
         return self.exists and not self.drift
+
+
+@dataclass(frozen=True)
+class UpgradeChange:
+    """What a new version does to a resource: ``none``, ``update`` (in place) or ``replace``
+    (destroyed and made again), with the reasons."""
+
+    outcome: str
+    reasons: tuple[str, ...] = ()
+
+
+# The checkpoint an upgrade that replaces a resource keeps once the old one is destroyed:
+# resumed, it makes the new one without destroying anything again.
+REPLACED_CHECKPOINT = "replaced:old-destroyed"
 
 
 class Journal(Protocol):
@@ -188,10 +202,43 @@ class Action(ABC, Generic[InputsT]):
     def apply(self, ctx: Context[InputsT]) -> dict[str, Any]:
         """Create (or find, when retried) what the step makes; return its outputs."""
 
+    def upgrade_change(
+        self, recorded: Mapping[str, Any], planned: Mapping[str, Any]
+    ) -> UpgradeChange:
+        """What moving from the ``recorded`` config to the ``planned`` one means: fields that
+        differ, each in `updatable` (update) or not (replace)."""
+        changed = sorted(k for k in {*recorded, *planned} if recorded.get(k) != planned.get(k))
+        if not changed:
+            return UpgradeChange("none")
+        described = tuple(f"{k}: {recorded.get(k)!r} -> {planned.get(k)!r}" for k in changed)
+        fixed = [k for k in changed if k not in self.updatable]
+        if fixed:
+            return UpgradeChange(
+                "replace", (*described, f"{self.id} cannot change {', '.join(fixed)} in place")
+            )
+        return UpgradeChange("update", described)
+
     def update(self, ctx: Context[InputsT], resource: ResourceRef) -> dict[str, Any]:
         """Change ``resource`` in place to match the inputs (only `updatable` fields differ);
         return its outputs. Idempotent: running it twice changes nothing more."""
         raise ActionError(problem=f"{self.id} cannot update a resource in place: replace needed")
+
+    def replace(
+        self, old: Context[InputsT], new: Context[InputsT], resource: ResourceRef
+    ) -> dict[str, Any]:
+        """Destroy ``resource`` (made with ``old``'s inputs), then make it again with ``new``'s;
+        return its outputs. Resumable: once the old one is gone (a checkpoint says so), a run
+        again only makes the new one, which `apply` finds when it exists already."""
+
+        def destroyed() -> str:
+            self.destroy(old, resource)
+            new.log(f"destroyed {resource.type} '{resource.name}' to make it again")
+            return "destroyed"
+
+        new.checkpoint(REPLACED_CHECKPOINT, destroyed)
+        if new.cancelled.is_set():
+            raise Cancelled(detail=f"after {resource.name} was destroyed, before it was made again")
+        return self.apply(new)
 
     def destroy(self, ctx: Context[InputsT], resource: ResourceRef) -> None:
         """Remove what `apply` made. Must succeed when it is already gone."""

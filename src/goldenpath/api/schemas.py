@@ -365,6 +365,11 @@ class UpgradeBody(BaseModel):
         description="The version to upgrade to [default: the newest].",
     )
     dry_run: bool = False
+    allow_replace: bool = Field(
+        default=False,
+        description="Destroy and re-create what cannot change in place (its data is lost); "
+        "without it such an upgrade is refused (409).",
+    )
 
 
 class Extend(BaseModel):

@@ -65,9 +65,16 @@ def upgrade_router(platform: Platform) -> APIRouter:
         resource_id: ResourceId, body: UpgradeBody, actor: CurrentActor, response: Response
     ) -> dict[str, Any]:
         """Upgrade what made this resource to a newer version, in place (202 and the request),
-        or with ``dry_run`` only its impact and the verdict (200). Replacing is refused."""
+        or with ``dry_run`` only its impact and the verdict (200). Replacing is refused
+        unless ``allow_replace``."""
         plan = await run_in_threadpool(
-            lambda: upgrades.upgrade(resource_id, actor, to=body.to, dry_run=body.dry_run)
+            lambda: upgrades.upgrade(
+                resource_id,
+                actor,
+                to=body.to,
+                dry_run=body.dry_run,
+                allow_replace=body.allow_replace,
+            )
         )
         answer: dict[str, Any] = {"impact": [i.as_dict() for i in plan.impact]}
         if plan.preview is not None:

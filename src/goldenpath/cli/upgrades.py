@@ -21,6 +21,13 @@ from goldenpath.cli.options import AsJson, Url
 Name = Annotated[str, typer.Argument(help="The golden path.")]
 Version = Annotated[str | None, typer.Argument(help="The version [default: the newest].")]
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected", "rollback_failed"})
+AllowReplace = Annotated[
+    bool,
+    typer.Option(
+        "--allow-replace",
+        help="Destroy and re-create what cannot change in place (its data is lost).",
+    ),
+]
 
 
 def register(templates: typer.Typer, resources: typer.Typer) -> None:
@@ -98,23 +105,26 @@ def rollout(
     stop_on_failure: Annotated[
         bool, typer.Option("--stop-on-failure", help="Stop at the first failed upgrade.")
     ] = False,
+    allow_replace: AllowReplace = False,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
-    """Upgrade every resource the impact shows as an in-place update, N at a time. Replace,
-    denied and invalid ones are refused and listed. Run it again to resume."""
+    """Upgrade every resource the impact shows as an in-place update, N at a time. Replace
+    (unless --allow-replace), denied and invalid ones are refused and listed. Run it again
+    to resume."""
     wanted = {t.strip() for t in teams.split(",")} if teams else None
     done: list[dict[str, Any]] = []
+    running = ("update", "replace") if allow_replace else ("update",)
     with ApiClient(url) as client:
         found = _impact(client, name, version)
         chosen = [r for r in found["resources"] if wanted is None or r["team"] in wanted]
-        updates = [r for r in chosen if r["outcome"] == "update"]
-        refused = [r for r in chosen if r["outcome"] in ("replace", "denied", "invalid")]
+        updates = [r for r in chosen if r["outcome"] in running]
+        refused = [r for r in chosen if r["outcome"] not in (*running, "none")]
         current = [r for r in chosen if r["outcome"] == "none"]
         failed = False
         for start in range(0, len(updates) + len(current), max_parallel):
             wave = (updates + current)[start : start + max_parallel]
-            done.extend(_upgrade_wave(client, wave, found["version"]))
+            done.extend(_upgrade_wave(client, wave, found["version"], allow_replace))
             failed = any(d["status"] != "succeeded" for d in done)
             if failed and stop_on_failure:
                 break
@@ -143,15 +153,17 @@ def upgrade(
         bool, typer.Option("--dry-run", help="Show the impact and the verdict; change nothing.")
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the upgrade ends.")] = False,
+    allow_replace: AllowReplace = False,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
-    """Upgrade a resource (and what its request made with it) to a newer version, in place."""
+    """Upgrade a resource (and what its request made with it) to a newer version, in place
+    (or, with --allow-replace, destroyed and made again where it cannot change in place)."""
     with ApiClient(url) as client:
         answer = client.call(
             "POST",
             f"/api/v1/resources/{segment(resource_id)}/upgrade",
-            json={"to": to, "dry_run": dry_run},
+            json={"to": to, "dry_run": dry_run, "allow_replace": allow_replace},
         )
         final = None
         if wait and answer.get("request"):
@@ -182,7 +194,7 @@ def _impact(client: ApiClient, name: str, version: str | None) -> dict[str, Any]
 
 
 def _upgrade_wave(
-    client: ApiClient, wave: list[dict[str, Any]], version: str
+    client: ApiClient, wave: list[dict[str, Any]], version: str, allow_replace: bool
 ) -> list[dict[str, Any]]:
     started: list[tuple[dict[str, Any], str | None, str | None]] = []
     for item in wave:
@@ -190,7 +202,7 @@ def _upgrade_wave(
             answer = client.call(
                 "POST",
                 f"/api/v1/resources/{segment(item['resource_id'])}/upgrade",
-                json={"to": version},
+                json={"to": version, "allow_replace": allow_replace},
             )
             started.append((item, answer["request"]["id"], None))
         except CliError as exc:  # e.g. upgraded meanwhile by someone else: say so, go on

@@ -237,15 +237,7 @@ class Runner:
         plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
         secrets.update(str(v) for v in secret_part.values())
         with self.database.begin() as conn:
-            queries.update_step(
-                conn,
-                request.id,
-                step_id,
-                status="succeeded",
-                outputs=plain_part,
-                secret_outputs=self.box.seal(secret_part) if secret_part else None,
-                finished_at=queries.now(),
-            )
+            self.step_succeeded(conn, request.id, step_id, plain_part, secret_part)
             if resource_id is not None:
                 queries.update_resource(
                     conn, resource_id, state="active", outputs=plain_part, error=None
@@ -275,6 +267,25 @@ class Runner:
             error=None,
         )
         queries.record_event(conn, "worker", "step.started", f"{request_id}/{step_id}", event)
+
+    def step_succeeded(
+        self,
+        conn: sa.Connection,
+        request_id: str,
+        step_id: str,
+        plain: Mapping[str, Any],
+        secret: Mapping[str, Any],
+    ) -> None:
+        """The step is done, with its outputs (the secret ones sealed)."""
+        queries.update_step(
+            conn,
+            request_id,
+            step_id,
+            status="succeeded",
+            outputs=dict(plain),
+            secret_outputs=self.box.seal(dict(secret)) if secret else None,
+            finished_at=queries.now(),
+        )
 
     def _step_failed(
         self, request: RequestRecord, step_id: str, exc: Exception, secrets: set[str]
@@ -520,6 +531,15 @@ class Runner:
         self, resource: ResourceRecord, template: Template | None
     ) -> tuple[Action[Any], Context[Any], ResourceRef]:
         """The action, a context and a reference for working on a catalogued resource."""
+        request, template, action, inputs = self.made_with(resource, template)
+        ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
+        return action, ctx, resource_ref(resource)
+
+    def made_with(
+        self, resource: ResourceRecord, template: Template | None = None
+    ) -> tuple[RequestRecord, Template, Action[Any], ActionInputs]:
+        """The request that made a resource, its template, the step's action and the inputs
+        the resource now has (an upgrade replaces them)."""
         with self.database.begin() as conn:
             request = queries.get_request(conn, resource.request_id)
             stored = queries.get_checkpoint(
@@ -529,9 +549,7 @@ class Runner:
         step = next(s for s in template.document.spec.steps if s.id == resource.step_id)
         action = self.registry.get(step.action)
         raw_input = self.box.open(stored) if stored else {"name": resource.name}
-        inputs = action.Inputs.model_validate(raw_input)
-        ctx = self._context(request, template, resource.step_id, inputs, resource.id, set())
-        return action, ctx, resource_ref(resource)
+        return request, template, action, action.Inputs.model_validate(raw_input)
 
     # --- helpers --------------------------------------------------------------------------
 

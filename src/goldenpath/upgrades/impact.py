@@ -161,7 +161,11 @@ class Replanner:
         ]
         if denied:
             return each("denied", *denied)
-        planned = {r["step"]: r for r in plan["resources"]}
+        planned: dict[str, Mapping[str, Any]] = {}
+        for entry in plan["resources"]:
+            # A step's first planned resource is the one the catalog keeps (a Terraform
+            # workspace before the resources its plan changes).
+            planned.setdefault(entry["step"], entry)
         results: list[ResourceImpact] = []
         steps = {s.id: s for s in new.document.spec.steps}
         for resource in made:
@@ -180,16 +184,6 @@ class Replanner:
         wanted = (planned["type"], planned["name"], planned["backend"])
         if identity != wanted:
             return "replace", (f"{'/'.join(identity)} becomes {'/'.join(str(w) for w in wanted)}",)
-        old, new = dict(resource.config), dict(planned["config"])
-        changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
-        if not changed:
-            return "none", ()
         action = self.registry.get(steps[resource.step_id].action)
-        fixed = [k for k in changed if k not in action.updatable]
-        described = tuple(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
-        if fixed:
-            return "replace", (
-                *described,
-                f"{action.id} cannot change {', '.join(fixed)} in place",
-            )
-        return "update", described
+        change = action.upgrade_change(dict(resource.config), dict(planned["config"]))
+        return change.outcome, change.reasons

@@ -54,9 +54,16 @@ class Upgrades:
         return self.replanner.assess(target, resources, self._requests(resources))
 
     def upgrade(
-        self, resource_id: str, actor: Actor, *, to: str | None = None, dry_run: bool = False
+        self,
+        resource_id: str,
+        actor: Actor,
+        *,
+        to: str | None = None,
+        dry_run: bool = False,
+        allow_replace: bool = False,
     ) -> UpgradePlan:
-        """Upgrade what one request made (this resource and its siblings) to ``to``."""
+        """Upgrade what one request made (this resource and its siblings) to ``to``. A change
+        that destroys and re-creates a resource is refused unless ``allow_replace``."""
         resource = self.service.resource(resource_id, actor)
         authorize_or_hide(
             actor,
@@ -80,7 +87,7 @@ class Upgrades:
             ]
             request = queries.get_request(conn, resource.request_id)
         impact = self.replanner.assess(target, siblings, {request.id: request}).resources
-        _refuse_unless_in_place(impact)
+        _refuse_unless_in_place(impact, allow_replace=allow_replace)
         keeping = frozenset((r.kind, r.backend, r.name) for r in siblings)
         upgrade: dict[str, Any] = {
             "resources": {r.step_id: r.id for r in siblings},
@@ -88,6 +95,7 @@ class Upgrades:
             "reasons": {r.step_id: list(i.reasons) for r, i in _paired(siblings, impact)},
             "from_versions": {r.step_id: r.template_version for r in siblings},
             "keeping": sorted(keeping),
+            "allow_replace": allow_replace,
         }
         parameters = {**request.parameters, **unseal(self.service, request.secret_parameters)}
         if dry_run:
@@ -137,17 +145,17 @@ def _paired(
     return [(r, by_id[r.id]) for r in resources]
 
 
-def _refuse_unless_in_place(impact: Iterable[ResourceImpact]) -> None:
+def _refuse_unless_in_place(impact: Iterable[ResourceImpact], *, allow_replace: bool) -> None:
     for item in impact:
         reasons = "; ".join(item.reasons)
         if item.outcome == "denied":
             raise PolicyDenied(summary=f"the new version denies {item.name}: {reasons}")
         if item.outcome == "invalid":
             raise InvalidInput(field="parameters", rule=f"not valid for the new version: {reasons}")
-        if item.outcome == "replace":
+        if item.outcome == "replace" and not allow_replace:
             raise Conflict(
                 problem=f"upgrading {item.name} means destroying and re-creating it (its data "
-                f"would be lost): {reasons}. Destroy it and request it again instead"
+                f"would be lost): {reasons}. Upgrade with allow_replace to do so"
             )
 
 

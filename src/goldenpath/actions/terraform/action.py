@@ -32,6 +32,7 @@ from goldenpath.actions.base import (
     PlanContext,
     PlannedResource,
     ResourceRef,
+    UpgradeChange,
 )
 from goldenpath.actions.terraform import changes, diagnostics
 from goldenpath.actions.terraform.backend import DEFAULT_BACKEND, TerraformBackend, resolve_backend
@@ -117,12 +118,52 @@ class TerraformApply(Action[TerraformApplyInputs]):
         )
 
     def apply(self, ctx: Context[TerraformApplyInputs]) -> dict[str, Any]:
+        return self._apply(ctx, destroying=True)
+
+    def upgrade_change(
+        self, recorded: Mapping[str, Any], planned: Mapping[str, Any]
+    ) -> UpgradeChange:
+        """From the plan itself: planned against the workspace's real state, it lists what the
+        new version changes. Anything destroyed (replaced, renamed, removed) loses its data."""
+        found = (planned.get("plan") or {}).get("changes") or {}
+        if not found:
+            return UpgradeChange("none")
+        described = tuple(f"{address}: {kind}" for address, kind in sorted(found.items()))
+        lost = sorted(a for a, kind in found.items() if kind in changes.DESTROYING)
+        if lost:
+            return UpgradeChange(
+                "replace",
+                (*described, f"terraform plan destroys {', '.join(lost)}: its data is lost"),
+            )
+        return UpgradeChange("update", described)
+
+    def update(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> dict[str, Any]:
+        """An apply whose plan changes or adds, and destroys nothing (else: replace needed)."""
+        return self._apply(ctx, destroying=False)
+
+    def replace(
+        self,
+        old: Context[TerraformApplyInputs],
+        new: Context[TerraformApplyInputs],
+        resource: ResourceRef,
+    ) -> dict[str, Any]:
+        """One apply of the new module on the workspace's state: Terraform destroys and makes
+        again what its plan says, and nothing else (a resource renamed, not the workspace)."""
+        return self._apply(new, destroying=True)
+
+    def _apply(self, ctx: Context[TerraformApplyInputs], *, destroying: bool) -> dict[str, Any]:
         with _workspace(ctx) as cli:
             cli.init()
             cli.plan(out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
             _judge(ctx, document, ctx.log)
             plan = changes.summary(document)
+            lost = sorted(a for a, kind in plan["changes"].items() if kind in changes.DESTROYING)
+            if lost and not destroying:
+                raise ActionError(
+                    problem=f"the plan of workspace '{ctx.inputs.workspace}' destroys "
+                    f"{', '.join(lost)}: it cannot change in place (replace needed)"
+                )
             ctx.log(
                 f"plan approved by the guardrails: {plan['add']} to add, {plan['change']} to "
                 f"change, {plan['replace']} to replace, {plan['destroy']} to destroy"

@@ -15,10 +15,19 @@ from goldenpath.actions.base import PlannedResource
 from goldenpath.policy.vocabulary import UNKNOWN, describe_plan
 from goldenpath.policy.vocabulary.names import resource_name
 
-__all__ = ["SENSITIVE", "WORKSPACE_TYPE", "planned_resources", "redacted", "resource_name"]
+__all__ = [
+    "DESTROYING",
+    "SENSITIVE",
+    "WORKSPACE_TYPE",
+    "planned_resources",
+    "redacted",
+    "resource_name",
+]
 
 SENSITIVE = "(sensitive)"
 WORKSPACE_TYPE = "terraform:workspace"
+# Kinds of change (of `summary`'s ``changes``) after which what was there is gone.
+DESTROYING = frozenset({"replace", "destroy"})
 _SUMMARY_KIND = {
     ("create",): "add",
     ("update",): "change",
