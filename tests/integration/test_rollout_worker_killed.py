@@ -19,7 +19,7 @@ import pytest
 
 from goldenpath.app import Platform
 from goldenpath.store import queries
-from tests.conftest import ADMIN, ADMIN_URL, BackgroundWorker, member, wait_for_request
+from tests.conftest import ADMIN, BackgroundWorker, member, wait_for_request
 from tests.integration.upgrade_support import admin_cli, limits, write_version
 
 ALICE = member("alice", "payments")
@@ -35,6 +35,7 @@ def test_a_worker_killed_mid_rollout_resumes_without_a_second_change(
     tmp_path: Path,
     pg_admin: psycopg.Connection[Any],
     unique_name: Callable[[str], str],
+    database_url: str,
 ) -> None:
     folder = tmp_path / "templates"
     folder.mkdir()
@@ -51,7 +52,9 @@ def test_a_worker_killed_mid_rollout_resumes_without_a_second_change(
     # The third database's upgrade waits on the action's own lock on its name, held here, so
     # the worker is killed in the middle of that upgrade, whatever the machine's speed.
     held = names[2]
-    blocker = psycopg.connect(ADMIN_URL, autocommit=True)
+    # On the platform's database: the developers' databases' server here, whose admin
+    # connection takes the lock.
+    blocker = psycopg.connect(database_url, autocommit=True)
     blocker.execute(
         "SELECT pg_advisory_lock(hashtext(%s))", [f"goldenpath:postgres:database:{held}"]
     )
@@ -72,6 +75,7 @@ def test_a_worker_killed_mid_rollout_resumes_without_a_second_change(
             wait_until(mid_way, lambda: f"{[(r.parameters, r.status) for r in upgrades_of(v2)]}")
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
+            assert limits(pg_admin, held) == (10, 10)  # killed before its change
             done_before = {r.parameters["name"] for r in upgrades_of(v2) if r.status == "succeeded"}
             blocker.close()
             start_worker_process(folder)

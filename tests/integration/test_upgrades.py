@@ -214,9 +214,12 @@ def test_allow_replace_destroys_the_database_and_makes_it_again(
         v2.upgrades.upgrade(resource.id, ALICE)
     assert databases(pg_admin, name) == [name]  # refused: nothing changed
 
+    upgrade = v2.upgrades.upgrade(resource.id, ALICE, allow_replace=True).request
+    assert upgrade is not None and upgrade.plan["upgrade"]["allow_replace"] is True
+    # Queued, not run yet: a second upgrade of the same resource is refused, not queued too.
+    with pytest.raises(Conflict, match=f"being upgraded by request {upgrade.id}"):
+        v2.upgrades.upgrade(resource.id, ALICE, allow_replace=True)
     with BackgroundWorker(v2):
-        upgrade = v2.upgrades.upgrade(resource.id, ALICE, allow_replace=True).request
-        assert upgrade is not None and upgrade.plan["upgrade"]["allow_replace"] is True
         done = wait_for_request(v2, upgrade.id)
     assert done.status == "succeeded", done.error
     assert databases(pg_admin, name) == [f"{name}_v2"]  # the old one is gone

@@ -29,7 +29,7 @@ spec:
   parameters:
     required: [name]
     properties:
-      name: {{type: string, pattern: "^gpt[a-z0-9_]{{3,40}}$"}}
+      name: {{type: string, pattern: "^gp[a-z0-9_]{{3,40}}$"}}
       tier: {{type: string, enum: [standard, legacy], default: standard}}
   steps:
     - id: db

@@ -12,13 +12,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from goldenpath.errors import Conflict, InvalidInput, PolicyDenied, ResourceNotFound
+from goldenpath.errors import (
+    Conflict,
+    GoldenPathError,
+    InvalidInput,
+    PolicyDenied,
+    ResourceNotFound,
+)
 from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import Target, authorize
 from goldenpath.service import DryRun, Service
 from goldenpath.service_rules import authorize_or_hide
 from goldenpath.store import queries, tables
-from goldenpath.store.records import RequestRecord, ResourceRecord
+from goldenpath.store.records import TERMINAL_STATUSES, RequestRecord, ResourceRecord
 from goldenpath.templates.loader import Template
 from goldenpath.upgrades.diff import Change, template_diff
 from goldenpath.upgrades.impact import Impact, Replanner, ResourceImpact
@@ -33,6 +39,15 @@ class UpgradePlan:
     impact: tuple[ResourceImpact, ...]
     preview: DryRun | None = None
     request: RequestRecord | None = None
+
+
+@dataclass(frozen=True)
+class RolloutStart:
+    """The upgrade requests a rollout queued, and the resources it left alone, with why."""
+
+    version: str
+    started: tuple[tuple[ResourceImpact, RequestRecord], ...]
+    refused: tuple[tuple[ResourceImpact, str], ...]
 
 
 class Upgrades:
@@ -86,6 +101,9 @@ class Upgrades:
                 if r.state in LIVE
             ]
             request = queries.get_request(conn, resource.request_id)
+            running = _unfinished_upgrade(conn, resource.template_name, {r.id for r in siblings})
+        if running is not None and not dry_run:
+            raise Conflict(problem=f"resource {resource_id} is being upgraded by request {running}")
         impact = self.replanner.assess(target, siblings, {request.id: request}).resources
         _refuse_unless_in_place(impact, allow_replace=allow_replace)
         keeping = frozenset((r.kind, r.backend, r.name) for r in siblings)
@@ -118,6 +136,34 @@ class Upgrades:
         )
         return UpgradePlan(impact=impact, request=submitted)
 
+    def start_rollout(
+        self, name: str, version: str | None, actor: Actor, *, allow_replace: bool = False
+    ) -> RolloutStart:
+        """Admins: an upgrade request queued for every resource the impact shows changing in
+        place (and replaced, when allowed) or unchanged; the worker runs them as it has room."""
+        impact = self.impact(name, version, actor)
+        wanted = ("none", "update", "replace") if allow_replace else ("none", "update")
+        started: list[tuple[ResourceImpact, RequestRecord]] = []
+        refused: list[tuple[ResourceImpact, str]] = []
+        covered: set[str] = set()  # resources an upgrade of a sibling already changes
+        for item in impact.resources:
+            if item.resource_id in covered:
+                continue
+            if item.outcome not in wanted:
+                refused.append((item, "; ".join(item.reasons) or item.outcome))
+                continue
+            try:
+                plan = self.upgrade(
+                    item.resource_id, actor, to=impact.version, allow_replace=allow_replace
+                )
+            except GoldenPathError as exc:
+                refused.append((item, exc.message))
+                continue
+            assert plan.request is not None
+            covered |= set(plan.request.plan["upgrade"]["resources"].values())
+            started.append((item, plan.request))
+        return RolloutStart(impact.version, tuple(started), tuple(refused))
+
     def _target(self, name: str, version: str | None) -> Template:
         return self.service.catalog.get(name, version)
 
@@ -136,6 +182,22 @@ class Upgrades:
         ids = sorted({r.request_id for r in resources})
         with self.service.database.begin() as conn:
             return queries.get_requests(conn, ids)
+
+
+def _unfinished_upgrade(conn: sa.Connection, template: str, resource_ids: set[str]) -> str | None:
+    """The id of an upgrade request not finished yet that changes one of these resources."""
+    columns = tables.requests.c
+    rows = conn.execute(
+        sa.select(columns.id, columns.plan["upgrade"]["resources"].label("changes")).where(
+            columns.template_name == template,
+            columns.status.not_in(TERMINAL_STATUSES),
+            columns.plan.has_key("upgrade"),
+        )
+    )
+    for row in rows:
+        if resource_ids & set((row.changes or {}).values()):
+            return str(row.id)
+    return None
 
 
 def _paired(

@@ -13,6 +13,7 @@ from goldenpath.web.rendering import Pages
 from goldenpath.web.request_pages import request_router
 from goldenpath.web.resource_pages import resource_router
 from goldenpath.web.routing import PortalRoute
+from goldenpath.web.upgrade_pages import upgrade_router
 
 
 def portal_router(platform: Platform, pages: Pages) -> APIRouter:
@@ -23,6 +24,7 @@ def portal_router(platform: Platform, pages: Pages) -> APIRouter:
         request_router(platform, pages),
         resource_router(platform, pages),
         admin_router(platform, pages),
+        upgrade_router(platform, pages),
         insight_router(platform, pages),
     ):
         router.include_router(area)
