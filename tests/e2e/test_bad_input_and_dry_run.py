@@ -3,6 +3,7 @@ made; a dry run prints the plan and makes nothing either."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,7 +121,7 @@ def test_dry_run_json_parses_json_values(
     params_file = tmp_path / "params.yaml"
     params_file.write_text(f"name: {name}\nsize: small\n")
 
-    plan = cli(
+    result = cli(
         "request",
         "postgres-database",
         "--params-file",
@@ -129,10 +130,27 @@ def test_dry_run_json_parses_json_values(
         'size:="medium"',
         "--dry-run",
         "--json",
-    ).json()
+    )
 
+    # A medium database on the platform's own server is denied: the plan is printed, exit 5.
+    assert result.code == 5, result.stdout + result.stderr
+    plan = json.loads(result.stdout)
     assert plan["dry_run"] is True
     assert plan["parameters"] == {"name": name, "size": "medium"}
     [resource] = plan["plan"]["resources"]
     assert (resource["type"], resource["name"]) == ("postgres:database", name)
     assert resource["config"] == {"connection_limit": 50}
+    assert plan["verdict"]["decision"] == "deny"
+    assert [v["policy"] for v in plan["verdict"]["violations"]] == ["database_sizes.rego"]
+
+
+def test_a_denied_dry_run_exits_5_and_shows_the_verdict(
+    cli: Cli, new_name: Callable[[], str], nothing_created: Callable[..., None]
+) -> None:
+    name = new_name()
+    result = cli(
+        "request", "postgres-database", "-p", f"name={name}", "-p", "size=medium", "--dry-run"
+    )
+    assert result.code == 5, result.stdout + result.stderr
+    assert "Guardrails: deny" in result.stdout and "database_sizes.rego" in result.stdout
+    nothing_created(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -109,8 +110,13 @@ def test_wait_json_then_destroy_drops_role_and_database(
     assert exists_in_postgres(e2e_admin, name) == {"role": True, "database": True}
     resource_id = _resource(cli, name)["id"]
 
+    # Answered no, or not at all (end of input): aborted by the user, exit 14, nothing done.
     declined = cli("resources", "destroy", resource_id, stdin="n\n")
-    assert declined.code == 1
+    assert declined.code == 14, declined.stdout + declined.stderr
+    assert "Not confirmed; nothing was destroyed." in declined.stderr
+    unanswered = cli("resources", "destroy", resource_id, stdin="")
+    assert unanswered.code == 14, unanswered.stdout + unanswered.stderr
+    assert "Aborted; nothing was done." in unanswered.stderr
     assert _resource(cli, name)["state"] == "active"
 
     destroyed = cli("resources", "destroy", resource_id, "--yes", "--wait")
@@ -169,3 +175,27 @@ def test_a_failed_request_exits_4_and_shows_the_step_error(
 def _all_resources(cli: Cli) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = cli("resources", "list", "--all", "--json").json()
     return found
+
+
+def test_check_exits_13_when_the_database_drifted_or_is_gone(
+    cli: Cli, new_name: Callable[[], str], e2e_admin: psycopg.Connection[Any]
+) -> None:
+    name = new_name()
+    created = cli("request", "postgres-database", "-p", f"name={name}", "--wait", "--json")
+    assert created.json()["status"] == "succeeded"
+    resource_id = _resource(cli, name)["id"]
+
+    in_sync = cli("resources", "check", resource_id)
+    assert in_sync.code == 0, in_sync.stdout + in_sync.stderr
+    assert "In sync" in in_sync.stdout
+
+    e2e_admin.execute(sql.SQL("ALTER DATABASE {} CONNECTION LIMIT 7").format(sql.Identifier(name)))
+    drifted = cli("resources", "check", resource_id)
+    assert drifted.code == 13, drifted.stdout + drifted.stderr
+    assert "Drifted:" in drifted.stdout and "connection_limit" in drifted.stdout
+
+    e2e_admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    e2e_admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+    gone = cli("resources", "check", resource_id, "--json")
+    assert gone.code == 13, gone.stdout + gone.stderr
+    assert json.loads(gone.stdout)["exists"] is False

@@ -88,3 +88,4 @@ def test_help_documents_the_exit_codes_and_python_m_works() -> None:
     assert "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied" in (
         result.stdout
     )
+    assert "13 drift found; 14 aborted by the user" in result.stdout

@@ -4,11 +4,12 @@
  code   meaning
 ======  ==============================================================================
   0     ok
-  1     unexpected error, or a confirmation answered 'no' (or not at all)
+  1     unexpected error
   2     bad input: HTTP 422 / ``invalid_input(s)``, a bad configuration, bad CLI usage
   3     not found (HTTP 404)
   4     the request failed (final status ``failed`` or ``cancelled``), or a destroy did
-  5     denied by a guardrail (HTTP 403 ``policy_denied``, or final status ``rejected``)
+  5     denied by a guardrail (HTTP 403 ``policy_denied``, final status ``rejected``, or a
+        dry run whose verdict is ``deny``)
   6     conflict (HTTP 409), e.g. the name is taken
   7     the Golden Path API is unreachable
   8     access denied (HTTP 403, any other code)
@@ -16,6 +17,8 @@
  10     the audit log was tampered with (``audit verify``)
  11     the golden path is not set up on this platform (a backend it needs is missing)
  12     the platform is misconfigured: a policy file is broken or dead (``policies lint``)
+ 13     drift found (``resources check``): the live resource differs from what was made, or is gone
+ 14     aborted by the user: a confirmation answered 'no' (or not at all); nothing was done
  15     rate limited: too many attempts (HTTP 429); try again after the time it names
  16     ``backends check``: a configured backend did not answer
  130    interrupted (Ctrl-C)
@@ -23,6 +26,9 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import typer
 
@@ -42,6 +48,8 @@ NOT_AUTHENTICATED = 9
 AUDIT_TAMPERED = 10
 NOT_CONFIGURED = 11
 POLICY_MISCONFIGURED = 12
+DRIFT_FOUND = 13
+ABORTED = 14
 RATE_LIMITED = 15
 BACKEND_UNREACHABLE = 16
 INTERRUPTED = 130
@@ -50,7 +58,8 @@ EPILOG = (
     "Exit codes: 0 ok; 1 unexpected error; 2 bad input; 3 not found; 4 the request failed; "
     "5 denied by a guardrail; 6 conflict; 7 the API is unreachable; 8 access denied; "
     "9 not signed in; 10 the audit log was tampered with; 11 the golden path is not set up; "
-    "12 the platform's policies are misconfigured; 15 rate limited; 16 a backend is unreachable."
+    "12 the platform's policies are misconfigured; 13 drift found; 14 aborted by the user; "
+    "15 rate limited; 16 a backend is unreachable; 130 interrupted (Ctrl-C)."
 )
 
 _BAD_INPUT_CODES = frozenset(
@@ -87,6 +96,11 @@ def exit_code_for(outcome: BaseException | str | None) -> int:
     if isinstance(outcome, GoldenPathError):
         return _from_http(_http_status(outcome), outcome.code)
     return UNEXPECTED
+
+
+def exit_code_for_verdict(verdict: Mapping[str, Any] | None) -> int:
+    """A dry run's exit code: denied by a guardrail, or ok (an approval is not a denial)."""
+    return POLICY_DENIED if (verdict or {}).get("decision") == "deny" else OK
 
 
 def _from_http(status: int | None, code: str) -> int:

@@ -21,7 +21,7 @@ from goldenpath.cli import (
     templates,
     upgrades,
 )
-from goldenpath.cli.exit_codes import EPILOG, OK, UNEXPECTED, exit_code_for
+from goldenpath.cli.exit_codes import ABORTED, EPILOG, OK, UNEXPECTED, exit_code_for
 from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
 from goldenpath.logs import with_logging
@@ -88,8 +88,9 @@ def run(argv: list[str] | None = None) -> int:
             print_error(exc)
         return exit_code_for(exc)
     except typer.Abort:
-        err.print("Aborted.")
-        return UNEXPECTED
+        # Click's answer to a prompt left with Ctrl-C or end of input: nothing was done.
+        err.print("Aborted; nothing was done.")
+        return ABORTED
     except KeyboardInterrupt as exc:
         err.print("Interrupted.")
         return exit_code_for(exc)

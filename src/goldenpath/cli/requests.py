@@ -9,7 +9,7 @@ import typer
 
 from goldenpath.cli import output
 from goldenpath.cli.client import ApiClient
-from goldenpath.cli.exit_codes import OK, exit_code_for
+from goldenpath.cli.exit_codes import OK, exit_code_for, exit_code_for_verdict
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.parameters import parse_parameters
 from goldenpath.cli.watch import follow_request
@@ -86,6 +86,9 @@ def request(
                 output.print_json(preview)
             else:
                 output.plan(preview)
+            code = exit_code_for_verdict(preview.get("verdict"))
+            if code != OK:
+                raise typer.Exit(code)
             return
         submitted = client.submit(
             template, parameters, team=team, justification=justification, ttl=ttl, version=version

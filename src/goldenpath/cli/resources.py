@@ -8,7 +8,7 @@ import typer
 
 from goldenpath.cli import output
 from goldenpath.cli.client import ApiClient, segment
-from goldenpath.cli.exit_codes import OK, UNEXPECTED, exit_code_for
+from goldenpath.cli.exit_codes import ABORTED, DRIFT_FOUND, OK, exit_code_for
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.watch import follow_resource
 
@@ -52,7 +52,7 @@ def show_resource(resource_id: ResourceId, url: Url = None, as_json: AsJson = Fa
 
 @app.command("check")
 def check_resource(resource_id: ResourceId, url: Url = None, as_json: AsJson = False) -> None:
-    """Compare the live resource with what was made; exit 1 when it drifted or is gone."""
+    """Compare the live resource with what was made; exit 13 when it drifted or is gone."""
     with ApiClient(url) as client:
         found = client.call("POST", f"/api/v1/resources/{segment(resource_id)}/check")
     if as_json:
@@ -69,7 +69,7 @@ def check_resource(resource_id: ResourceId, url: Url = None, as_json: AsJson = F
                 markup=False,
             )
     if not found["in_sync"]:
-        raise typer.Exit(1)
+        raise typer.Exit(DRIFT_FOUND)
 
 
 @app.command("extend")
@@ -107,7 +107,7 @@ def destroy_resource(
             question = f"Destroy {target['kind']} '{target['name']}' ({target['id']})?"
             if not typer.confirm(question, default=False, err=True):
                 output.err.print("Not confirmed; nothing was destroyed.")
-                raise typer.Exit(UNEXPECTED)
+                raise typer.Exit(ABORTED)
         resource = client.destroy(resource_id)
         if wait:
             resource = follow_resource(client, resource_id, output.err)

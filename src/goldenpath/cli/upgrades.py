@@ -15,7 +15,13 @@ from rich.text import Text
 
 from goldenpath.cli import output
 from goldenpath.cli.client import ApiClient, CliError, segment
-from goldenpath.cli.exit_codes import CONFLICT, REQUEST_FAILED, exit_code_for
+from goldenpath.cli.exit_codes import (
+    CONFLICT,
+    OK,
+    REQUEST_FAILED,
+    exit_code_for,
+    exit_code_for_verdict,
+)
 from goldenpath.cli.options import AsJson, Url
 
 Name = Annotated[str, typer.Argument(help="The golden path.")]
@@ -183,6 +189,9 @@ def upgrade(
             output.out.print(f"Upgrade request {answer['request']['id']} is {status}.")
     if final is not None:
         raise typer.Exit(exit_code_for(final["status"]))
+    denied = exit_code_for_verdict(answer.get("verdict")) if dry_run else OK
+    if denied != OK:
+        raise typer.Exit(denied)
 
 
 def _impact(client: ApiClient, name: str, version: str | None) -> dict[str, Any]:
