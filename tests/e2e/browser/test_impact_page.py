@@ -32,7 +32,7 @@ def versioned_server(
     folder = root / "templates"
     folder.mkdir()
     write_version(folder, "1.0.0", 10)
-    write_version(folder, "2.0.0", 25, guardrail=True)
+    write_version(folder, "2.0.0", 15, guardrail=True)
     with second_server(root, e2e_admin, template_dirs=str(folder)) as running:
         yield running
 
@@ -102,7 +102,7 @@ def test_the_impact_page_groups_the_outcomes_and_starts_the_rollout(
             reason = (
                 f"{name}: the legacy tier is gone in 2.0.0"
                 if tier == "legacy"
-                else "connection_limit: 10 -> 25"
+                else "connection_limit: 10 -> 15"
             )
             expect(row).to_contain_text(reason)
         screenshot(page, "upgrade-impact")
@@ -123,4 +123,4 @@ def test_the_impact_page_groups_the_outcomes_and_starts_the_rollout(
         for request_id in upgrade_ids:
             assert finished(api, request_id)["status"] == "succeeded"
     for name, tier in tiers.items():
-        assert limits(e2e_admin, name) == ((10, 10) if tier == "legacy" else (25, 25))
+        assert limits(e2e_admin, name) == ((10, 10) if tier == "legacy" else (15, 15))
