@@ -175,6 +175,34 @@ def test_a_read_only_user_cannot_write(
             run(user, *command)
 
 
+def test_update_changes_the_acl_rules_in_place_and_keeps_the_password(
+    redis_admin: redis.Redis,
+    redis_name: Callable[[str], str],
+    connect: Callable[[str], redis.Redis],
+) -> None:
+    name = redis_name("upd")
+    action = RedisUser()
+    reader = action.apply(context(name, commands="read"))
+    user = connect(reader["url"])
+    with pytest.raises(NoPermissionError):
+        user.set(f"{name}:k", "v")
+    assert action.upgrade_change({"commands": "read"}, {"commands": "read-write"}).outcome == (
+        "update"
+    )
+
+    action.update(context(name), ref(name))
+    assert user.set(f"{name}:k", "v")  # the same password, now allowed to write
+    with pytest.raises(NoPermissionError):
+        run(user, "FLUSHALL")
+    assert action.observe(context(name), ref(name)).in_sync
+    action.update(context(name), ref(name))  # again: nothing more changes
+    assert action.observe(context(name), ref(name)).in_sync
+
+    with pytest.raises(ActionError, match="not the one this resource created"):
+        action.update(context(name, resource_id="r-other", commands="read"), ref(name))
+    assert user.set(f"{name}:k", "w")
+
+
 def test_a_retried_apply_returns_the_same_credentials(
     redis_name: Callable[[str], str], connect: Callable[[str], redis.Redis]
 ) -> None:

@@ -92,9 +92,12 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
         },
     )
 
+    updatable = frozenset({"tags"})
+
     def plan(self, ctx: PlanContext[Ec2InstanceInputs]) -> list[PlannedResource]:
         inputs = ctx.inputs
         region = planned_region(ctx, inputs.backend, inputs.region)
+        tags = platform_tags(ctx, inputs.tags)
         return [
             PlannedResource(
                 type=self.id,
@@ -106,8 +109,9 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
                     "image_id": inputs.image_id,
                     "image_name": inputs.image_name,
                     "subnet_id": inputs.subnet_id,
+                    "tags": tags,
                 },
-                tags=platform_tags(ctx, inputs.tags),
+                tags=tags,
                 region=region,
                 monthly_cost_usd=MONTHLY_PRICE_USD.get(inputs.instance_type),
             )
@@ -139,6 +143,30 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
             "state": instance["State"]["Name"],
             "region": aws.region,
         }
+
+    def update(self, ctx: Context[Ec2InstanceInputs], resource: ResourceRef) -> dict[str, Any]:
+        """The tags of our own instance (and its volumes) made what the inputs say: new and
+        changed ones set, those the inputs no longer give removed."""
+        aws = _existing(ctx, resource)
+        ec2 = aws.ec2()
+        with aws_errors(aws.name, f"tagging instance '{resource.name}'"):
+            found = _instances_marked(ec2, ctx.marker)
+            if not found:
+                raise ActionError(
+                    problem=f"no live instance carries the marker tag of '{resource.name}'"
+                )
+            instance = found[0]
+            ids: list[str] = [instance["InstanceId"]] + [
+                m["Ebs"]["VolumeId"] for m in instance.get("BlockDeviceMappings", []) if "Ebs" in m
+            ]
+            wanted = _tags(ctx)
+            current = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+            stale = [k for k in current if k not in wanted and not k.startswith("aws:")]
+            ec2.create_tags(Resources=ids, Tags=[{"Key": k, "Value": v} for k, v in wanted.items()])
+            if stale:
+                ec2.delete_tags(Resources=ids, Tags=[{"Key": k} for k in stale])
+            ctx.log(f"instance {instance['InstanceId']}: tags set, {len(stale)} removed")
+        return dict(resource.outputs)
 
     def destroy(self, ctx: Context[Ec2InstanceInputs], resource: ResourceRef) -> None:
         aws = _existing(ctx, resource)

@@ -102,17 +102,19 @@ class S3Bucket(Action[S3BucketInputs]):
     description = "A private S3 bucket: public access blocked, encrypted, tagged for cost."
     Inputs = S3BucketInputs
     examples = ({"name": "payments-reports", "versioning": True, "tags": {"cost-center": "cc-42"}},)
+    updatable = frozenset({"tags", "versioning"})
 
     def plan(self, ctx: PlanContext[S3BucketInputs]) -> list[PlannedResource]:
         inputs = ctx.inputs
         region = planned_region(ctx, inputs.backend, inputs.region)
+        tags = platform_tags(ctx, inputs.tags)
         return [
             PlannedResource(
                 type=self.id,
                 name=inputs.name,
                 backend=inputs.backend,
-                config=_config(inputs),
-                tags=platform_tags(ctx, inputs.tags),
+                config={**_config(inputs), "tags": tags},
+                tags=tags,
                 region=region,
                 monthly_cost_usd=None,
             )
@@ -144,6 +146,22 @@ class S3Bucket(Action[S3BucketInputs]):
             "arn": f"arn:{_partition(aws.region)}:s3:::{inputs.name}",
             "url": _url(aws, inputs.name),
         }
+
+    def update(self, ctx: Context[S3BucketInputs], resource: ResourceRef) -> dict[str, Any]:
+        """Tags (the whole set: removed ones go) and versioning, on our own bucket only."""
+        name = ctx.inputs.name
+        if name != resource.name:
+            raise ActionError(problem=f"a bucket cannot be renamed in place ({resource.name})")
+        aws = _existing(ctx, resource)
+        s3 = aws.s3()
+        with aws_errors(aws.name, f"updating bucket '{name}'"):
+            if _ownership(s3, name, ctx.marker) != "ours":
+                raise ActionError(
+                    problem=f"bucket '{name}' does not carry this resource's marker tag; "
+                    "not changing it"
+                )
+            _configure(s3, ctx)
+        return dict(resource.outputs)
 
     def destroy(self, ctx: Context[S3BucketInputs], resource: ResourceRef) -> None:
         name = resource.name

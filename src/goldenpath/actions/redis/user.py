@@ -104,6 +104,7 @@ class RedisUser(Action[RedisUserInputs]):
     Inputs = RedisUserInputs
     secret_outputs = frozenset({"password", "url"})
     examples = ({"name": "orders-cache"}, {"name": "reports", "commands": "read"})
+    updatable = frozenset({"commands"})
 
     def plan(self, ctx: PlanContext[RedisUserInputs]) -> list[PlannedResource]:
         _check_not_reserved(ctx.inputs.name)
@@ -135,20 +136,9 @@ class RedisUser(Action[RedisUserInputs]):
             }
             # Written before the user exists, so a crash right after SETUSER is ours on retry.
             admin.set_marker(name, document)
-            admin.call("ACL", "SETUSER", name, *acl_rules(name, password_sha256, inputs.commands))
-            created = admin.acl_user(name)
-            if created is None:
-                raise ActionError(problem=f"Redis did not keep the ACL user '{name}'")
-            # Recorded as Redis reports it, so observe compares like with like.
-            document["acl"] = _acl_snapshot(created)
-            admin.set_marker(name, document)
+            _set_user(admin, ctx, document)
             verb = "reset" if existing is not None else "created"
             ctx.log(f"{verb} ACL user {name} ({inputs.commands}, keys {name}:*)")
-            if not admin.persist_acl():
-                ctx.log(
-                    "the server has no aclfile: ACL users live in memory and a restart loses them",
-                    level="warning",
-                )
         address = public_address(backend)
         host = f"[{address.host}]" if ":" in address.host else address.host
         return {
@@ -160,6 +150,23 @@ class RedisUser(Action[RedisUserInputs]):
             "url": f"{address.scheme}://{name}:{quote(password, safe='')}@{host}:{address.port}"
             f"/{address.db}",
         }
+
+    def update(self, ctx: Context[RedisUserInputs], resource: ResourceRef) -> dict[str, Any]:
+        """The user's ACL rules (its commands) set again, its password kept."""
+        name = ctx.inputs.name
+        if name != resource.name:
+            raise ActionError(problem=f"a Redis user cannot be renamed in place ({resource.name})")
+        backend = ctx.backend("redis", ctx.inputs.backend)
+        with admin_session(backend, ctx.inputs.backend) as admin, admin.lock(name):
+            document = admin.marker(name)
+            if admin.acl_user(name) is None or not document or document["marker"] != ctx.marker:
+                raise ActionError(
+                    problem=f"Redis user '{name}' is gone or not the one this resource "
+                    "created; not changing it"
+                )
+            _set_user(admin, ctx, document)
+            ctx.log(f"ACL rules of {name} set to {ctx.inputs.commands}, password kept")
+        return dict(resource.outputs)
 
     def destroy(self, ctx: Context[RedisUserInputs], resource: ResourceRef) -> None:
         name = resource.name
@@ -200,6 +207,23 @@ class RedisUser(Action[RedisUserInputs]):
             # Never the hashes themselves: drift is shown to people.
             drift.append(Drift("password", "as generated", "changed out of band"))
         return Observation(exists=True, drift=tuple(drift))
+
+
+def _set_user(admin: Admin, ctx: Context[RedisUserInputs], document: dict[str, Any]) -> None:
+    """``ACL SETUSER`` with the rules of the inputs and the marker's password hash, then the
+    ACL as Redis reports it recorded in the marker (observe compares like with like)."""
+    name = ctx.inputs.name
+    rules = acl_rules(name, document["password_sha256"], ctx.inputs.commands)
+    admin.call("ACL", "SETUSER", name, *rules)
+    user = admin.acl_user(name)
+    if user is None:
+        raise ActionError(problem=f"Redis did not keep the ACL user '{name}'")
+    admin.set_marker(name, {**document, "acl": _acl_snapshot(user)})
+    if not admin.persist_acl():
+        ctx.log(
+            "the server has no aclfile: ACL users live in memory and a restart loses them",
+            level="warning",
+        )
 
 
 def _check_not_reserved(name: str) -> None:

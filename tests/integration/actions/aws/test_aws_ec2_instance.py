@@ -188,6 +188,37 @@ def test_observe_reports_drift_after_out_of_band_changes(
     }
 
 
+def test_update_sets_the_new_tags_and_removes_the_old_on_instance_and_volume(
+    make_context: MakeContext, ec2: Any, unique: Callable[[str], str]
+) -> None:
+    name = unique("tagged")
+    old = inputs(name, tags={"cost-center": "cc-1", "project": "apollo"})
+    outputs = Ec2Instance().apply(make_context(old))
+    new = inputs(name, tags={"cost-center": "cc-2", "tier": "gold"})
+    change = Ec2Instance().upgrade_change(
+        Ec2Instance().plan(plan_context(old))[0].config,
+        Ec2Instance().plan(plan_context(new))[0].config,
+    )
+    assert change.outcome == "update"
+    bigger = Ec2Instance().plan(plan_context(inputs(name, instance_type="t3.small")))[0].config
+    resized = Ec2Instance().upgrade_change(Ec2Instance().plan(plan_context(old))[0].config, bigger)
+    assert resized.outcome == "replace"
+    assert resized.reasons[-1] == "aws:ec2:instance cannot change instance_type in place"
+
+    assert Ec2Instance().update(make_context(new), ref(name, outputs)) == outputs
+    instance = described(ec2, outputs["instance_id"])
+    volume = instance["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+    for resource_id in (outputs["instance_id"], volume):
+        found = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])
+        tags = {t["Key"]: t["Value"] for t in found["Tags"]}
+        assert tags["cost-center"] == "cc-2" and tags["tier"] == "gold"
+        assert "project" not in tags
+        assert tags["Name"] == name and tags["goldenpath:resource"] == "goldenpath:r-1"
+    # Another resource's marker: its instance is not touched.
+    with pytest.raises(ActionError, match="no live instance carries the marker"):
+        Ec2Instance().update(make_context(new, resource_id="r-other"), ref(name, outputs))
+
+
 @pytest.mark.parametrize(
     ("instance_type", "monthly_cost"),
     [("t3.nano", 3.80), ("t3.micro", 7.59), ("t3.small", 15.18), ("t3.medium", 30.37)],
@@ -211,6 +242,7 @@ def test_plan_reports_a_large_type_truthfully_and_the_guardrail_denies_it() -> N
         "image_id": None,
         "image_name": AL2023,
         "subnet_id": None,
+        "tags": planned.tags,
     }
     assert planned.tags == {
         "owner": "payments",

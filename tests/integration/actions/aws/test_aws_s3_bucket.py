@@ -335,6 +335,7 @@ def test_plan_reports_a_template_forced_public_bucket_and_the_guardrail_denies_i
         "acl": "public-read",
         "versioning": False,
         "encryption": "AES256",
+        "tags": planned.tags,
     }
     assert planned.tags == {
         "owner": "payments",
@@ -413,3 +414,31 @@ def test_allowed_regions_from_an_environment_variable_are_understood(
     assert plan_in("eu-central-1") == "eu-central-1"
     with pytest.raises(ActionError, match="region 'us-east-1' is not allowed"):
         plan_in("us-east-1")
+
+
+def test_update_sets_tags_and_versioning_on_its_own_bucket_only(
+    make_context: MakeContext, s3: Any, unique: Callable[[str], str]
+) -> None:
+    name = unique("retag")
+    old = S3BucketInputs(name=name, tags={"cost-center": "cc-1", "project": "apollo"})
+    outputs = S3Bucket().apply(make_context(old))
+    new = S3BucketInputs(name=name, versioning=True, tags={"cost-center": "cc-2"})
+    planned = {i.versioning: S3Bucket().plan(_plan_context(i))[0].config for i in (old, new)}
+    change = S3Bucket().upgrade_change(planned[False], planned[True])
+    assert change.outcome == "update"
+    assert change.reasons[0].startswith("tags: {'cost-center': 'cc-1', 'project': 'apollo'")
+    public = S3Bucket().upgrade_change(ref(name).config, ref(name, acl="public-read").config)
+    assert public.reasons[-1] == "aws:s3:bucket cannot change acl in place"
+
+    assert S3Bucket().update(make_context(new), ref(name)) == {"bucket": name, "region": REGION}
+    assert tags_of(s3, name) == {
+        "cost-center": "cc-2",
+        "owner": "payments",
+        "golden-path": "test-template",
+        "goldenpath:resource": "goldenpath:r-1",
+    }
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    assert outputs["bucket"] == name
+    with pytest.raises(ActionError, match="does not carry this resource's marker"):
+        S3Bucket().update(make_context(new, resource_id="r-other"), ref(name))
+    assert tags_of(s3, name)["cost-center"] == "cc-2"
