@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -274,7 +274,7 @@ class Service(ResourceUseCases):
         with self.database.begin() as conn:
             # The job and the request commit together; a worker sees neither before both.
             job_id = self.queue.defer_request(conn, request_id) if status == "queued" else None
-            queries.insert_request(
+            inserted = queries.insert_request(
                 conn,
                 {
                     "id": request_id,
@@ -295,7 +295,7 @@ class Service(ResourceUseCases):
                     "job_id": job_id,
                 },
             )
-            queries.insert_steps(
+            steps = queries.insert_steps(
                 conn,
                 request_id,
                 [
@@ -308,7 +308,7 @@ class Service(ResourceUseCases):
                     for position, step in enumerate(template.document.spec.steps)
                 ],
             )
-            record = queries.get_request(conn, request_id)
+            record = replace(inserted, steps=steps)
             if status == "pending_approval":
                 self._announce(conn, "request.pending_approval", record)
             # Last: the audit append holds the platform-wide chain lock until the commit.
@@ -485,7 +485,7 @@ class Service(ResourceUseCases):
 
     def request(self, request_id: str, actor: Actor) -> RequestRecord:
         check_uuid("request_id", request_id)
-        with self.database.begin() as conn:
+        with self.database.autocommit() as conn:
             request = queries.get_request(conn, request_id)
         authorize_or_hide(
             actor, "request.read", request_target(request), RequestNotFound, request_id
@@ -593,14 +593,20 @@ class Service(ResourceUseCases):
 
     def _check_owner_pickers(self, template: Template, values: Mapping[str, Any]) -> None:
         """A Backstage OwnerPicker's value must name one of our teams."""
-        teams = set(self.team_names())
-        problems = [
-            InvalidInput(field=name, rule=f"must be a team of this platform ('{team}' is not)")
+        picked = {
+            name: owner_team(values[name])
             for name, prop in template.schema.get("properties", {}).items()
             if isinstance(prop, Mapping)
             and prop.get("ui:field") == "OwnerPicker"
             and isinstance(values.get(name), str)
-            and (team := owner_team(values[name])) not in teams
+        }
+        if not picked:
+            return  # the teams are read only when a picker needs them
+        teams = set(self.team_names())
+        problems = [
+            InvalidInput(field=name, rule=f"must be a team of this platform ('{team}' is not)")
+            for name, team in picked.items()
+            if team not in teams
         ]
         if problems:
             raise InvalidInputs(problems)

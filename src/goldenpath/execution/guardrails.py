@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from goldenpath.execution.planner import Requester
 from goldenpath.policy import PolicySet, Verdict, check_plan
 from goldenpath.policy.vocabulary import described
 from goldenpath.settings import TeamSettings
-from goldenpath.store import identity as identity_store
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.templates.loader import Template
@@ -107,10 +108,13 @@ class Guardrails:
 
     def team_facts(self, database: Database, team: str) -> TeamFacts:
         """The team's budget (stored, else configured) and what it spends now."""
+        with database.autocommit() as conn:
+            return self.team_facts_in(conn, team)
+
+    def team_facts_in(self, conn: sa.Connection, team: str) -> TeamFacts:
+        """`team_facts`, read in the caller's transaction."""
         configured = self.teams.get(team)
-        with database.begin() as conn:
-            spend = queries.team_spend(conn, team)
-            budget = identity_store.team_budget(conn, team)
+        spend, budget = queries.team_spend_and_budget(conn, team)
         if budget is None and configured is not None:
             budget = configured.monthly_budget_usd
         return TeamFacts(name=team, monthly_budget_usd=budget, current_spend_usd=spend)

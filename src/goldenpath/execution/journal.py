@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import sqlalchemy as sa
-
 from goldenpath.secretbox import SecretBox
 from goldenpath.store import queries
 from goldenpath.store.database import Database
@@ -52,9 +50,8 @@ class StepJournal:
     def log(self, message: str, level: str = "info") -> None:
         # Visible to watchers at once, but not worth a wait for the disk: a crash may lose the
         # last few log lines, never a step's status or checkpoint (those commit synchronously).
-        with self._database.begin() as conn:
-            conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-            queries.append_log(
+        with self._database.autocommit() as conn:
+            queries.append_log_unsynced(
                 conn, self._request_id, self._step_id, level, redact(message, self._secrets)
             )
 

@@ -30,6 +30,7 @@ from goldenpath.errors import (
 )
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
+from goldenpath.execution.locks import HeldLock, held
 from goldenpath.execution.planner import Iterations, render_context, step_inputs
 from goldenpath.execution.steps import (
     INPUT_CHECKPOINT,
@@ -87,7 +88,7 @@ class Runner:
                 # Raised, not returned: a returned job counts as done and is deleted, and a
                 # request whose lock a stranger (or a dying worker) holds would stay queued.
                 raise RequestBusy(request_id=request_id)
-            with self.database.begin() as conn:
+            with self._one_statement() as conn:
                 request = queries.get_request(conn, request_id)
             if request.finished or request.status == "pending_approval":
                 return
@@ -118,7 +119,7 @@ class Runner:
             if refused:
                 self._finish(request.id, "rejected", error=refused)
                 return False
-        with self.database.begin() as conn:
+        with self._one_statement() as conn:
             queries.update_request(
                 conn,
                 request.id,
@@ -138,6 +139,8 @@ class Runner:
         context = render_context(template, {**request.parameters, **hidden}, requester)
         secrets: set[str] = {str(v) for v in hidden.values()}
         renderer = Renderer(context, file=str(template.source))
+        # A step's success is written with what comes next (the request's end, after the last).
+        succeeded: Callable[[sa.Connection], None] | None = None
         for step in template.document.spec.steps:
             record = request.step(step.id)
             assert record is not None
@@ -149,16 +152,17 @@ class Runner:
             if record.status == "skipped":
                 context["steps"][step.id] = {"output": {}}
                 continue
-            self._check_lock()
+            self._write(request.id, succeeded)
+            succeeded = None
             try:
                 if not renderer.condition(step.if_, f"spec.steps.{step.id}.if"):
-                    with self.database.begin() as conn:
+                    with self._one_statement() as conn:
                         queries.update_step(conn, request.id, step.id, status="skipped")
                     context["steps"][step.id] = {"output": {}}
                     continue
                 self._raise_if_cancelled(request.id)
                 action = self.registry.get(step.action)
-                outputs = self._apply_step(
+                outputs, succeeded = self._apply_step(
                     request, template, step.id, action, step_inputs(action, step, renderer), secrets
                 )
             except Exception as exc:
@@ -169,7 +173,13 @@ class Runner:
                     self._finish(request.id, final, error=error)
                 return
             context["steps"][step.id] = {"output": outputs}
-        self._finish_with_outputs(request, template, renderer, secrets)
+        self._finish_with_outputs(request, template, renderer, secrets, succeeded)
+
+    def _write(self, request_id: str, write: Callable[[sa.Connection], None] | None) -> None:
+        if write is not None:
+            with self._begin() as conn:
+                write(conn)
+            self._progressed(request_id)
 
     def _apply_step(
         self,
@@ -179,8 +189,9 @@ class Runner:
         action: Action[Any],
         iterations: Iterations,
         secrets: set[str],
-    ) -> dict[str, Any]:
-        """Apply one step: its action once, or once per item of its ``each``."""
+    ) -> tuple[dict[str, Any], Callable[[sa.Connection], None]]:
+        """Apply one step: its action once, or once per item of its ``each``. Returns its
+        outputs and the write that records its success, for the caller's next transaction."""
         for each_inputs in iterations.inputs:
             secrets.update(secret_inputs(each_inputs))
             if iterations.each and action.plan(
@@ -193,7 +204,7 @@ class Runner:
             if inputs is not None and not iterations.each
             else None
         )
-        with self.database.begin() as conn:
+        with self._begin() as conn:
             resource_id = None
             if first is not None:
                 resource_id = queries.reserve_resource(
@@ -236,7 +247,8 @@ class Runner:
         secret_part = {k: v for k, v in outputs.items() if k in secret_names}
         plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
         secrets.update(str(v) for v in secret_part.values())
-        with self.database.begin() as conn:
+
+        def succeeded(conn: sa.Connection) -> None:
             self.step_succeeded(conn, request.id, step_id, plain_part, secret_part)
             if resource_id is not None:
                 queries.update_resource(
@@ -249,8 +261,8 @@ class Runner:
                 f"{request.id}/{step_id}",
                 {"outputs": sorted(plain_part), "secret_outputs": sorted(secret_part)},
             )
-        self._progressed(request.id)
-        return outputs
+
+        return outputs, succeeded
 
     @staticmethod
     def step_started(
@@ -298,12 +310,11 @@ class Runner:
         """
         if isinstance(exc, LockLost) or is_database_unreachable(exc):
             raise exc
-        self._check_lock()
         if not isinstance(exc, Cancelled) and self._cancel_asked(request.id):
             exc = Cancelled(detail=failure_text(exc))
         logger.info("request %s step %s failed: %s", request.id, step_id, exc)
         text = redact(failure_text(exc), secrets)
-        with self.database.begin() as conn:
+        with self._begin() as conn:
             if isinstance(exc, ResourceTaken):
                 # Someone else's resource has the name: nothing of ours to undo, and the
                 # catalog must not keep the name reserved.
@@ -354,7 +365,12 @@ class Runner:
         return entry
 
     def _finish_with_outputs(
-        self, request: RequestRecord, template: Template, renderer: Renderer, secrets: set[str]
+        self,
+        request: RequestRecord,
+        template: Template,
+        renderer: Renderer,
+        secrets: set[str],
+        succeeded: Callable[[sa.Connection], None] | None,
     ) -> None:
         output = template.document.spec.output
         try:
@@ -369,6 +385,7 @@ class Runner:
             ]
             text = renderer.render(output.text, "spec.output.text")
         except GoldenPathError as exc:
+            self._write(request.id, succeeded)  # the last step's success, before undoing it
             error = f"outputs could not be rendered: {exc.message}"
             if template.document.spec.rollback:
                 self._roll_back(request, error)
@@ -385,11 +402,21 @@ class Runner:
                 "secrets": sorted(secret_values),
             },
             secret_outputs=self.box.seal(secret_values) if secret_values else None,
+            first=succeeded,
         )
 
-    def _finish(self, request_id: str, status: str, **values: Any) -> None:
-        self._check_lock()
-        with self.database.begin() as conn:
+    def _finish(
+        self,
+        request_id: str,
+        status: str,
+        *,
+        first: Callable[[sa.Connection], None] | None = None,
+        **values: Any,
+    ) -> None:
+        """The request ends with ``status`` (after the write ``first``, in one transaction)."""
+        with self._begin() as conn:
+            if first is not None:
+                first(conn)
             queries.update_request(
                 conn, request_id, status=status, finished_at=queries.now(), **values
             )
@@ -434,7 +461,7 @@ class Runner:
     # --- rollback and destroy -------------------------------------------------------------
 
     def _roll_back(self, request: RequestRecord, error: str, *, final: str = "failed") -> None:
-        with self.database.begin() as conn:
+        with self._begin() as conn:
             queries.update_request(conn, request.id, status="rolling_back", error=error)
             resources = {r.step_id: r for r in queries.resources_of_request(conn, request.id)}
             current = queries.get_request(conn, request.id)
@@ -445,7 +472,7 @@ class Runner:
             resource = resources.get(step.step_id)
             if resource is None or resource.state == "destroyed":
                 if step.status == "succeeded":
-                    with self.database.begin() as conn:
+                    with self._begin() as conn:
                         queries.update_step(conn, request.id, step.step_id, status="rolled_back")
                 continue
             try:
@@ -457,7 +484,7 @@ class Runner:
                 # someone destroys it: we cannot tell whether anything is left behind.
                 incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}")
                 if step.status != "failed":
-                    with self.database.begin() as conn:
+                    with self._begin() as conn:
                         queries.update_step(
                             conn,
                             request.id,
@@ -467,7 +494,7 @@ class Runner:
                         )
                 continue
             if step.status != "failed":
-                with self.database.begin() as conn:
+                with self._begin() as conn:
                     queries.update_step(conn, request.id, step.step_id, status="rolled_back")
         if incomplete:
             error += "; rollback incomplete: " + "; ".join(incomplete)
@@ -480,13 +507,13 @@ class Runner:
         with self._exclusive(f"goldenpath:resource:{resource.id}") as acquired:
             if not acquired:
                 raise GoldenPathError(f"resource {resource.id} is busy with another operation")
-            with self.database.begin() as conn:
+            with self._one_statement() as conn:
                 queries.update_resource(conn, resource.id, state="destroying", error=None)
             action, ctx, ref = self._resource_handles(resource, template)
             try:
                 action.destroy(ctx, ref)
             except Exception as exc:
-                with self.database.begin() as conn:
+                with self._begin() as conn:
                     queries.update_resource(
                         conn, resource.id, state="failed", error=failure_text(exc)
                     )
@@ -498,7 +525,7 @@ class Runner:
                         {"error": failure_text(exc)},
                     )
                 raise
-            with self.database.begin() as conn:
+            with self._begin() as conn:
                 queries.update_resource(
                     conn, resource.id, state="destroyed", destroyed_at=queries.now()
                 )
@@ -579,8 +606,8 @@ class Runner:
         )
 
     def _cancel_asked(self, request_id: str) -> bool:
-        with self.database.begin() as conn:
-            return queries.get_request(conn, request_id).status == "cancelling"
+        with self._one_statement() as conn:
+            return queries.request_status(conn, request_id) == "cancelling"
 
     def _raise_if_cancelled(self, request_id: str) -> None:
         if self._cancel_asked(request_id):
@@ -632,60 +659,33 @@ class Runner:
 
     @contextmanager
     def _exclusive(self, key: str) -> Iterator[HeldLock]:
-        """A session advisory lock held on its own connection.
-
-        If this process dies, PostgreSQL drops the connection and with it the lock, so a
-        recovered job can take over; while it lives, nobody else runs the same thing. A
-        database restart drops it too, while this process goes on: `HeldLock.check` tells.
-        """
-        with self.database.engine.connect() as conn:
-            acquired = bool(
-                conn.execute(
-                    sa.text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": key}
-                ).scalar()
-            )
-            conn.commit()
-            lock = HeldLock(key, conn, acquired)
+        """The run lock ``key`` (see `execution.locks`); while it is held, this thread's
+        reads and writes (`_begin`, `_one_statement`) go through its connection."""
+        with held(self.database, key) as lock:
             previous, self._local.lock = getattr(self._local, "lock", None), lock
             try:
                 yield lock
             finally:
                 self._local.lock = previous
-                if acquired and not lock.lost:
-                    try:
-                        conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
-                        conn.commit()
-                    except sa.exc.DBAPIError:
-                        pass  # the connection is gone, and the lock with its session
+
+    def _held(self) -> HeldLock | None:
+        lock: HeldLock | None = getattr(self._local, "lock", None)
+        return lock if lock else None
+
+    def _begin(self) -> AbstractContextManager[sa.Connection]:
+        """A transaction: on this thread's run lock's connection while it holds one."""
+        lock = self._held()
+        return lock.transaction() if lock is not None else self.database.begin()
+
+    def _one_statement(self) -> AbstractContextManager[sa.Connection]:
+        """Autocommit, for one read or one write that needs nothing beside it: on this
+        thread's run lock's connection while it holds one."""
+        lock = self._held()
+        return lock.statement() if lock is not None else self.database.autocommit()
 
     def _check_lock(self) -> None:
-        """Go on only while this thread's request lock is still held."""
-        lock: HeldLock | None = getattr(self._local, "lock", None)
+        """Before work that does not go through the lock's connection: go on only while this
+        thread's run lock is still held."""
+        lock = self._held()
         if lock is not None:
             lock.check()
-
-
-class HeldLock:
-    """An advisory lock on its own connection. It lives as long as that connection's session:
-    when the connection is gone (the database restarted), so is the lock, and another worker
-    may already be running the same request; this one must stop writing."""
-
-    def __init__(self, key: str, connection: sa.Connection, acquired: bool) -> None:
-        self.key = key
-        self.acquired = acquired
-        self.lost = False
-        self._connection = connection
-
-    def __bool__(self) -> bool:
-        return self.acquired
-
-    def check(self) -> None:
-        if not self.acquired:
-            return
-        try:
-            self._connection.execute(sa.text("SELECT 1"))
-            self._connection.commit()
-        except sa.exc.DBAPIError:
-            self.lost = True
-        if self.lost:
-            raise LockLost(key=self.key)

@@ -35,6 +35,13 @@ class Database:
         with self.engine.begin() as connection:
             yield connection
 
+    @contextmanager
+    def autocommit(self) -> Iterator[sa.Connection]:
+        """A connection in autocommit: each statement commits on its own, without the round
+        trips of BEGIN and COMMIT. For one read, or one write that needs nothing beside it."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+
     def dispose(self) -> None:
         self.engine.dispose()
 

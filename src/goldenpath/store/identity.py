@@ -215,13 +215,6 @@ def touch_token(conn: sa.Connection, token_id: str) -> None:
     )
 
 
-def team_budget(conn: sa.Connection, team: str) -> float | None:
-    value = conn.execute(
-        sa.select(tables.teams.c.monthly_budget_usd).where(tables.teams.c.name == team)
-    ).scalar()
-    return None if value is None else float(value)
-
-
 def _memberships_of(
     conn: sa.Connection, users: list[str]
 ) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -3,6 +3,7 @@ so the caller decides what commits together."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -30,31 +31,97 @@ def now() -> sa.sql.functions.Function[Any]:
 # --- requests -----------------------------------------------------------------------------
 
 
-def insert_request(conn: sa.Connection, values: Mapping[str, Any]) -> None:
-    conn.execute(tables.requests.insert().values(**values))
+def insert_request(conn: sa.Connection, values: Mapping[str, Any]) -> RequestRecord:
+    """Insert the request row; the record as stored (without its steps)."""
+    row = conn.execute(
+        tables.requests.insert().values(**values).returning(*tables.requests.c)
+    ).mappings()
+    return _request(row.one(), ())
 
 
-def insert_steps(conn: sa.Connection, request_id: str, steps: Sequence[Mapping[str, Any]]) -> None:
+def insert_steps(
+    conn: sa.Connection, request_id: str, steps: Sequence[Mapping[str, Any]]
+) -> tuple[StepRecord, ...]:
+    """Insert a new request's steps (``pending``); their records, without a read back."""
     if steps:
         conn.execute(
             tables.steps.insert(),
             [{"request_id": request_id, "status": "pending", **step} for step in steps],
         )
+    return tuple(
+        StepRecord(
+            step_id=step["step_id"],
+            position=step["position"],
+            name=step["name"],
+            action=step["action"],
+            status="pending",
+            input=None,
+            outputs=None,
+            error=None,
+            started_at=None,
+            finished_at=None,
+        )
+        for step in steps
+    )
 
 
 def get_request(conn: sa.Connection, request_id: str, *, for_update: bool = False) -> RequestRecord:
-    query = sa.select(tables.requests).where(tables.requests.c.id == request_id)
+    """The request with its steps, in one query (a status poll is one round trip)."""
+    query = sa.select(tables.requests, _STEPS_JSON.label("steps_json")).where(
+        tables.requests.c.id == request_id
+    )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=tables.requests)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise RequestNotFound(request_id=request_id)
-    step_rows = conn.execute(
-        sa.select(tables.steps)
-        .where(tables.steps.c.request_id == request_id)
-        .order_by(tables.steps.c.position)
-    ).mappings()
-    return _request(row, tuple(_step(s) for s in step_rows))
+    return _request(row, tuple(_step_of_json(s) for s in row["steps_json"]))
+
+
+# The step columns JSON carries as they are (not timestamps, not bytea).
+_STEP_PLAIN_COLUMNS = (
+    "step_id",
+    "position",
+    "name",
+    "action",
+    "status",
+    "input",
+    "outputs",
+    "error",
+)
+
+
+def _steps_json() -> sa.ScalarSelect[Any]:
+    """A request's steps, in order, as one JSON array (bytea as base64)."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    s = tables.steps
+    fields: list[Any] = []
+    for name in (*_STEP_PLAIN_COLUMNS, "started_at", "finished_at"):
+        fields += [sa.literal_column(f"'{name}'"), s.c[name]]
+    fields += [sa.literal_column("'secret_outputs'"), sa.func.encode(s.c.secret_outputs, "base64")]
+    step = sa.func.json_build_object(*fields)
+    return (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.json_agg(aggregate_order_by(step, s.c.position)), sa.text("'[]'::json")
+            )
+        )
+        .where(s.c.request_id == tables.requests.c.id)
+        .scalar_subquery()
+    )
+
+
+_STEPS_JSON = _steps_json()
+
+
+def request_status(conn: sa.Connection, request_id: str) -> str:
+    status = conn.execute(
+        sa.select(tables.requests.c.status).where(tables.requests.c.id == request_id)
+    ).scalar()
+    if status is None:
+        raise RequestNotFound(request_id=request_id)
+    return str(status)
 
 
 def get_requests(conn: sa.Connection, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
@@ -160,6 +227,25 @@ def append_log(
         tables.step_logs.insert().values(
             request_id=request_id, step_id=step_id, level=level, message=message
         )
+    )
+
+
+# In autocommit this statement is its own transaction, and the setting holds until its commit.
+_APPEND_LOG_UNSYNCED = sa.text(
+    "INSERT INTO gp_step_logs (request_id, step_id, level, message) "
+    "SELECT :request_id, :step_id, :level, :message "
+    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unsynced"
+)
+
+
+def append_log_unsynced(
+    conn: sa.Connection, request_id: str, step_id: str, level: str, message: str
+) -> None:
+    """`append_log` on an autocommit connection, committed without waiting for the disk: a
+    crash may lose the line, never anything else (one statement, one round trip)."""
+    conn.execute(
+        _APPEND_LOG_UNSYNCED,
+        {"request_id": request_id, "step_id": step_id, "level": level, "message": message},
     )
 
 
@@ -390,14 +476,22 @@ def _resource_filters(
     return found
 
 
-def team_spend(conn: sa.Connection, team: str) -> float:
-    """Monthly cost of everything the team owns that is not destroyed."""
-    total = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(tables.resources.c.monthly_cost_usd), 0)).where(
-            tables.resources.c.owner_team == team, tables.resources.c.state != "destroyed"
-        )
-    ).scalar()
-    return float(total or 0)
+def team_spend_and_budget(conn: sa.Connection, team: str) -> tuple[float, float | None]:
+    """In one query: the monthly cost of everything the team owns that is not destroyed, and
+    the team's stored budget (None when it has none)."""
+    r = tables.resources
+    spend = (
+        sa.select(sa.func.coalesce(sa.func.sum(r.c.monthly_cost_usd), 0))
+        .where(r.c.owner_team == team, r.c.state != "destroyed")
+        .scalar_subquery()
+    )
+    budget = (
+        sa.select(tables.teams.c.monthly_budget_usd)
+        .where(tables.teams.c.name == team)
+        .scalar_subquery()
+    )
+    total, stored = conn.execute(sa.select(spend, budget)).one()
+    return float(total or 0), None if stored is None else float(stored)
 
 
 # --- events -------------------------------------------------------------------------------
@@ -508,19 +602,16 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _step(row: sa.RowMapping) -> StepRecord:
+def _step_of_json(data: Mapping[str, Any]) -> StepRecord:
+    def moment(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    sealed = data["secret_outputs"]
     return StepRecord(
-        step_id=row["step_id"],
-        position=row["position"],
-        name=row["name"],
-        action=row["action"],
-        status=row["status"],
-        input=row["input"],
-        outputs=row["outputs"],
-        error=row["error"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        secret_outputs=_bytes(row["secret_outputs"]),
+        **{name: data[name] for name in _STEP_PLAIN_COLUMNS},
+        started_at=moment(data["started_at"]),
+        finished_at=moment(data["finished_at"]),
+        secret_outputs=None if sealed is None else base64.b64decode(sealed),
     )
 
 
