@@ -62,8 +62,9 @@ class SealedStateStore:
                 index_elements=[_states.c.workspace],
                 set_={"state": sealed, "updated_at": sa.func.now()},
             )
+        # RETURNING, not rowcount: the driver reports -1 (true) for an insert that did nothing.
         with self._database.begin() as conn:
-            return bool(conn.execute(statement).rowcount)
+            return conn.execute(statement.returning(_states.c.workspace)).first() is not None
 
     def delete(self, key: str) -> None:
         with self._database.begin() as conn:
