@@ -140,7 +140,7 @@ def test_a_secret_another_resource_wrote_is_neither_taken_over_nor_deleted(
 def test_only_existing_local_repositories_named_local_slash_name_are_accepted(
     platform: Platform, tmp_path: Path
 ) -> None:
-    with pytest.raises(InvalidInput, match="named local/<name>, e.g. local/web"):
+    with pytest.raises(InvalidInput, match=r"named local/<name>, e\.g\. local/web"):
         CiSecret().plan(context(platform, tmp_path, inputs(repository="acme/web")))
     with pytest.raises(ActionError, match="not found among the platform's local repositories"):
         CiSecret().apply(context(platform, tmp_path, inputs(repository="local/nope")))
