@@ -53,6 +53,32 @@ def _drop_test_objects(conn: psycopg.Connection[Any]) -> None:
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
+def drop_mysql_and_redis_objects(prefix: str) -> None:
+    """Databases and users whose names start with ``prefix`` on the machine's MariaDB, and
+    ACL users and keys on its Redis: whatever a failed run left there."""
+    import pymysql
+    import redis
+
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    with conn.cursor() as cursor:
+        cursor.execute("SHOW DATABASES")
+        for (name,) in cursor.fetchall():
+            if name.startswith(prefix):
+                cursor.execute(f"DROP DATABASE `{name}`")
+        cursor.execute("SELECT User, Host FROM mysql.user")
+        for user, host in cursor.fetchall():
+            if user.startswith(prefix):
+                cursor.execute("DROP USER %s@%s", (user, host))
+    conn.close()
+    client = redis.Redis(host="127.0.0.1", port=6379, decode_responses=True)
+    for user in client.acl_users():
+        if user.startswith(prefix):
+            client.acl_deluser(user)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:

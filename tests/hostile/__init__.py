@@ -1,0 +1,1 @@
+"""The hostile-input corpus, the platform it is sent to, and the prober that counts."""
