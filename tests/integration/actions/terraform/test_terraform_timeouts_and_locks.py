@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,40 @@ def test_a_held_state_lock_is_reported_after_a_few_retries(
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
+
+
+def test_a_plan_reads_the_real_state_while_an_apply_holds_its_lock(
+    context: Any, tmp_path: Path, open_hand: Any, state_store: StateStore
+) -> None:
+    """What an upgrade's impact runs: a plan against the workspace's state takes no lock, so
+    an apply holding it (longer than the plan may wait) neither blocks nor fails it."""
+    TerraformApply().apply(context(variables={"name": "slow", "pause": "0"}))
+    operator = open_hand(MODULES / "slow", "slow-one", state_store)
+    log = tmp_path / "hand.log"
+    # An operator's apply waiting for its "yes": it holds the state lock, changes nothing.
+    with log.open("wb") as out:
+        holder = subprocess.Popen(
+            ["terraform", "apply", "-no-color", "-var=name=held"],
+            cwd=operator.folder,
+            env=operator.env,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_text(log, "Enter a value")
+        ctx = context(variables={"name": "renamed", "pause": "0"}, timeout_seconds=45)
+        [workspace, *changed] = TerraformApply().plan(ctx)
+        # Planned against the state there is (not an empty one): an existing resource changes.
+        assert workspace.config["plan"]["changes"] == {"terraform_data.slow": "change"}
+        assert [c.name for c in changed] == ["terraform_data-slow"]
+        # The lock is held all along: an apply (which takes it) is refused meanwhile.
+        with pytest.raises(ActionError, match=r"state of workspace 'slow-one' is locked"):
+            TerraformApply().apply(ctx)
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.communicate()
 
 
 def test_a_lock_left_by_a_killed_terraform_does_not_block_the_next_apply(
