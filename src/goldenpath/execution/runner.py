@@ -49,12 +49,16 @@ from goldenpath.settings import BackendSettings
 from goldenpath.store import queries
 from goldenpath.store.database import Database
 from goldenpath.store.outage import is_database_unreachable
+from goldenpath.store.queries import AuditEvent
 from goldenpath.store.records import RequestRecord, ResourceRecord
 from goldenpath.templates.loader import Template
 from goldenpath.templates.rendering import Renderer
 
 logger = logging.getLogger(__name__)
 PENDING_MARK = "(known after apply"
+# A step's success, written in the caller's next transaction; the audit event it makes is
+# appended there with the others (one chain-lock hold for all of them).
+StepWrite = Callable[[sa.Connection], AuditEvent]
 # The catalog holds one resource per step: a loop would make several under one step's name.
 EACH_MAKES_RESOURCES = "'each' cannot repeat {action}, which creates a catalog resource"
 
@@ -140,7 +144,7 @@ class Runner:
         secrets: set[str] = {str(v) for v in hidden.values()}
         renderer = Renderer(context, file=str(template.source))
         # A step's success is written with what comes next (the request's end, after the last).
-        succeeded: Callable[[sa.Connection], None] | None = None
+        succeeded: StepWrite | None = None
         for step in template.document.spec.steps:
             record = request.step(step.id)
             assert record is not None
@@ -175,10 +179,10 @@ class Runner:
             context["steps"][step.id] = {"output": outputs}
         self._finish_with_outputs(request, template, renderer, secrets, succeeded)
 
-    def _write(self, request_id: str, write: Callable[[sa.Connection], None] | None) -> None:
+    def _write(self, request_id: str, write: StepWrite | None) -> None:
         if write is not None:
             with self._begin() as conn:
-                write(conn)
+                queries.record_events(conn, [write(conn)])
             self._progressed(request_id)
 
     def _apply_step(
@@ -189,7 +193,7 @@ class Runner:
         action: Action[Any],
         iterations: Iterations,
         secrets: set[str],
-    ) -> tuple[dict[str, Any], Callable[[sa.Connection], None]]:
+    ) -> tuple[dict[str, Any], StepWrite]:
         """Apply one step: its action once, or once per item of its ``each``. Returns its
         outputs and the write that records its success, for the caller's next transaction."""
         for each_inputs in iterations.inputs:
@@ -248,14 +252,13 @@ class Runner:
         plain_part = {k: v for k, v in outputs.items() if k not in secret_names}
         secrets.update(str(v) for v in secret_part.values())
 
-        def succeeded(conn: sa.Connection) -> None:
+        def succeeded(conn: sa.Connection) -> AuditEvent:
             self.step_succeeded(conn, request.id, step_id, plain_part, secret_part)
             if resource_id is not None:
                 queries.update_resource(
                     conn, resource_id, state="active", outputs=plain_part, error=None
                 )
-            queries.record_event(
-                conn,
+            return AuditEvent(
                 "worker",
                 "step.succeeded",
                 f"{request.id}/{step_id}",
@@ -370,7 +373,7 @@ class Runner:
         template: Template,
         renderer: Renderer,
         secrets: set[str],
-        succeeded: Callable[[sa.Connection], None] | None,
+        succeeded: StepWrite | None,
     ) -> None:
         output = template.document.spec.output
         try:
@@ -410,23 +413,22 @@ class Runner:
         request_id: str,
         status: str,
         *,
-        first: Callable[[sa.Connection], None] | None = None,
+        first: StepWrite | None = None,
         **values: Any,
     ) -> None:
         """The request ends with ``status`` (after the write ``first``, in one transaction)."""
         with self._begin() as conn:
-            if first is not None:
-                first(conn)
+            events = [first(conn)] if first is not None else []
             queries.update_request(
                 conn, request_id, status=status, finished_at=queries.now(), **values
             )
-            queries.record_event(
-                conn,
-                "worker",
-                f"request.{status}",
-                request_id,
-                {"error": values.get("error")} if values.get("error") else {},
+            error = values.get("error")
+            events.append(
+                AuditEvent(
+                    "worker", f"request.{status}", request_id, {"error": error} if error else {}
+                )
             )
+            queries.record_events(conn, events)
         self._progressed(request_id)
 
     def _progressed(self, request_id: str) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -498,17 +499,17 @@ def team_spend_and_budget(conn: sa.Connection, team: str) -> tuple[float, float 
 
 
 GENESIS_HASH = "0" * 64
-_AUDIT_LOCK = 74110002
-AUDIT_LOCK_TIMEOUT = "5s"
-# One round trip (no parameters, so the statements go as one simple query). The bound is for
-# this lock only: the caller's lock_timeout (the role's, the session's or the transaction's) is
-# put back afterwards, not replaced by 0.
-_TAKE_AUDIT_LOCK = sa.text(
-    "SELECT set_config('goldenpath.lock_timeout', current_setting('lock_timeout'), true); "
-    f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT}'; "
-    f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK}); "
-    "SELECT set_config('lock_timeout', current_setting('goldenpath.lock_timeout'), true)"
-)
+# The chain's lock (pg_advisory_xact_lock 74110002, bounded to 5 s) and its head, in one call:
+# migration 0009 defines it.
+_TAKE_AUDIT_LOCK = sa.text("SELECT head_hash, head_count FROM gp_audit_lock_head()")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    actor: str
+    action: str
+    target: str
+    details: Mapping[str, Any]
 
 
 def event_hash(
@@ -548,43 +549,59 @@ def event_hash(
 def record_event(
     conn: sa.Connection, actor: str, action: str, target: str, details: Mapping[str, Any]
 ) -> None:
-    """Append an audit event to the hash chain, inside the caller's transaction.
+    """Append an audit event to the hash chain, inside the caller's transaction."""
+    record_events(conn, [AuditEvent(actor, action, target, details)])
 
-    The transaction-scoped lock orders appends: the event that commits next is the one whose
-    ``prev_hash`` names the current head, so the chain has no forks.
+
+def record_events(conn: sa.Connection, events: Sequence[AuditEvent]) -> None:
+    """Append audit events, in order, to the hash chain, inside the caller's transaction.
+
+    The transaction-scoped lock orders appends: the events that commit next are the ones whose
+    first ``prev_hash`` names the current head, so the chain has no forks. Two round trips
+    whatever the number of events: the lock with the head, then the rows with the new head.
     """
     from sqlalchemy.dialects.postgresql import insert
 
+    if not events:
+        return
     keys = keys_of(conn)
     # Bounded: a session holding this lock fails the change after a few seconds with a clear
     # error instead of stalling every change of the platform for as long as it holds it.
     try:
-        conn.execute(_TAKE_AUDIT_LOCK)
+        head = conn.execute(_TAKE_AUDIT_LOCK).one()
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
             raise AuditLogBusy() from exc
         raise
-    head = conn.execute(sa.select(tables.audit_head).where(tables.audit_head.c.id == 1)).first()
-    prev, count = (head.hash, int(head._mapping["count"])) if head else (GENESIS_HASH, 0)
-    at = datetime.now(UTC)
-    clean = json.loads(json.dumps(dict(details), default=str))
-    digest = event_hash(prev, at, actor, action, target, clean, keys=keys, key_id=keys.current)
-    conn.execute(
-        tables.events.insert().values(
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            details=clean,
-            prev_hash=prev,
-            hash=digest,
-            key_id=keys.current,
+    prev = head.head_hash or GENESIS_HASH
+    count = int(head.head_count or 0)
+    rows = []
+    for event in events:
+        at = datetime.now(UTC)
+        clean = json.loads(json.dumps(dict(event.details), default=str))
+        digest = event_hash(
+            prev, at, event.actor, event.action, event.target, clean, keys=keys, key_id=keys.current
         )
-    )
+        rows.append(
+            {
+                "at": at,
+                "actor": event.actor,
+                "action": event.action,
+                "target": event.target,
+                "details": clean,
+                "prev_hash": prev,
+                "hash": digest,
+                "key_id": keys.current,
+            }
+        )
+        prev, count = digest, count + 1
+    # One statement: rows of a multi-row VALUES take their ids in order.
+    appended = tables.events.insert().values(rows).cte("appended")
     conn.execute(
         insert(tables.audit_head)
-        .values(id=1, hash=digest, count=count + 1)
-        .on_conflict_do_update(index_elements=["id"], set_={"hash": digest, "count": count + 1})
+        .values(id=1, hash=prev, count=count)
+        .on_conflict_do_update(index_elements=["id"], set_={"hash": prev, "count": count})
+        .add_cte(appended)
     )
 
 
