@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from goldenpath.actions.registry import ActionRegistry, default_registry
 from goldenpath.audit import AuditLog
+from goldenpath.day2.service import Day2Actions
 from goldenpath.errors import ConfigurationError
 from goldenpath.execution.guardrails import Guardrails
 from goldenpath.execution.queue import Periodic, Queue
@@ -53,6 +54,7 @@ class Platform:
     audit: AuditLog
     insights: Insights
     upgrades: Upgrades
+    day2: Day2Actions
     # slack_sdk's WebClient when a bot token is configured (the notifier and the face use it).
     slack_client: Any = None
 
@@ -182,6 +184,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, templates: bool 
                 data_dir=settings.data_dir.resolve(),
             ),
         ),
+        day2=Day2Actions(service),
         slack_client=slack_client,
     )
 

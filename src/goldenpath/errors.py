@@ -93,6 +93,10 @@ class ResourceNotFound(GoldenPathError):
     """No resource with id '{resource_id}'."""
 
 
+class Day2ActionNotFound(GoldenPathError):
+    """Resource {resource_id} offers no day-2 action '{action}' (it offers: {offered})."""
+
+
 class Conflict(GoldenPathError):
     """{problem}"""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,6 +72,7 @@ from goldenpath.store.records import LogLine, RequestRecord
 from goldenpath.templates import parameters as params
 from goldenpath.templates.backstage.pickers import owner_team
 from goldenpath.templates.loader import Template, TemplateCatalog
+from goldenpath.templates.model import Step
 
 logger = logging.getLogger(__name__)
 
@@ -268,8 +269,22 @@ class Service(ResourceUseCases):
         if upgrade is not None:
             # What the worker changes in place instead of making anew (execution.upgrade).
             preview.plan["upgrade"] = dict(upgrade)
+        status = self._initial_status(preview.template, preview.verdict, justification)
+        return self.record_submission(
+            preview, status, preview.template.document.spec.steps, justification=justification
+        )
+
+    def record_submission(
+        self,
+        preview: DryRun,
+        status: str,
+        steps: Sequence[Step],
+        *,
+        justification: str | None = None,
+    ) -> RequestRecord:
+        """Record a judged request with its steps (and queue its job when ``queued``); refuse
+        it with `PolicyDenied` when ``rejected``."""
         template, verdict, requester = preview.template, preview.verdict, preview.requester
-        status = self._initial_status(template, verdict, justification)
         request_id = queries.new_id()
         with self.database.begin() as conn:
             # The job and the request commit together; a worker sees neither before both.
@@ -295,7 +310,7 @@ class Service(ResourceUseCases):
                     "job_id": job_id,
                 },
             )
-            steps = queries.insert_steps(
+            step_records = queries.insert_steps(
                 conn,
                 request_id,
                 [
@@ -305,10 +320,10 @@ class Service(ResourceUseCases):
                         "name": step.name or step.id,
                         "action": step.action,
                     }
-                    for position, step in enumerate(template.document.spec.steps)
+                    for position, step in enumerate(steps)
                 ],
             )
-            record = replace(inserted, steps=steps)
+            record = replace(inserted, steps=step_records)
             if status == "pending_approval":
                 self._announce(conn, "request.pending_approval", record)
             # Last: the audit append holds the platform-wide chain lock until the commit.
@@ -322,6 +337,7 @@ class Service(ResourceUseCases):
                     "team": requester.team,
                     "verdict": verdict.decision,
                     "status": status,
+                    **({"kind": record.kind} if record.kind != "create" else {}),
                 },
             )
         if status == "rejected":

@@ -28,6 +28,10 @@ class ActionInputs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class NoInputs(ActionInputs):
+    """The inputs of an action that takes none (a password rotation)."""
+
+
 InputsT = TypeVar("InputsT", bound=ActionInputs)
 
 
@@ -246,3 +250,32 @@ class Action(ABC, Generic[InputsT]):
     def observe(self, ctx: Context[InputsT], resource: ResourceRef) -> Observation:
         """The live state compared with what was made; by default, trusted to exist."""
         return Observation(exists=True)
+
+
+class ResourceOperation(Action[InputsT]):
+    """A day-2 step type: it changes, in place, a resource an action of ``operates_on`` made
+    (rotates its password, resizes it). It runs only in a template's ``spec.day2``, handed the
+    catalogued resource and the inputs it was made with; it never creates a catalog resource.
+
+    Invariant: a config field `changes` sets is also an input of the resource's action, so the
+    resource's stored inputs (what observe and destroy read) are changed with its config.
+    """
+
+    operates_on: ClassVar[frozenset[str]]
+
+    def apply(self, ctx: Context[InputsT]) -> dict[str, Any]:
+        raise ActionError(
+            problem=f"{self.id} works on an existing resource: use it in spec.day2 with 'resource'"
+        )
+
+    def changes(self, inputs: InputsT) -> dict[str, Any]:
+        """The config fields of the resource this operation sets, as guardrails judge them."""
+        return {}
+
+    @abstractmethod
+    def operate(
+        self, ctx: Context[InputsT], resource: ResourceRef, made_with: ActionInputs
+    ) -> dict[str, Any]:
+        """Change ``resource`` (made with the inputs ``made_with``); return the outputs that
+        replace the resource's own of the same name (a new ``password`` and ``dsn``).
+        Idempotent: a retry after a crash (its checkpoints reused) changes nothing more."""

@@ -40,6 +40,7 @@ class ActionRegistry:
 
 def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.aws.ec2_instance import Ec2Instance
+    from goldenpath.actions.aws.ec2_resize import Ec2Resize
     from goldenpath.actions.aws.s3_bucket import S3Bucket
     from goldenpath.actions.backstage.catalog_register import CatalogRegister
     from goldenpath.actions.backstage.catalog_write import CatalogWrite
@@ -51,7 +52,10 @@ def builtin_actions() -> list[type[Action[Any]]]:
     from goldenpath.actions.debug.wait import DebugWait
     from goldenpath.actions.git.repo import GitRepo
     from goldenpath.actions.mysql.database import MysqlDatabase
+    from goldenpath.actions.mysql.password import MysqlRotatePassword
     from goldenpath.actions.postgres.database import PostgresDatabase
+    from goldenpath.actions.postgres.password import PostgresRotatePassword
+    from goldenpath.actions.redis.password import RedisRotatePassword
     from goldenpath.actions.redis.user import RedisUser
     from goldenpath.actions.secret.generate import SecretGenerate
     from goldenpath.actions.terraform.action import TerraformApply
@@ -63,15 +67,19 @@ def builtin_actions() -> list[type[Action[Any]]]:
         DebugLog,
         DebugWait,
         Ec2Instance,
+        Ec2Resize,
         FetchPlain,
         FetchTemplate,
         FsDelete,
         FsRename,
         GitRepo,
         MysqlDatabase,
+        MysqlRotatePassword,
         PostgresDatabase,
+        PostgresRotatePassword,
         PublishGitea,
         PublishGitHub,
+        RedisRotatePassword,
         RedisUser,
         S3Bucket,
         SecretGenerate,

@@ -20,6 +20,7 @@ from goldenpath import __version__
 from goldenpath.api import errors as api_errors
 from goldenpath.api import outage as api_outage
 from goldenpath.api.body_limit import BodyLimitMiddleware
+from goldenpath.api.day2_routes import day2_router
 from goldenpath.api.health import health_router
 from goldenpath.api.identity_routes import audit_router, identity_router
 from goldenpath.api.insight_routes import MAX_UPLOAD, insight_router
@@ -113,6 +114,7 @@ def create_api(
         audit_router(platform),
         insight_router(platform),
         upgrade_router(platform),
+        day2_router(platform),
     ):
         api.include_router(router)
     mount_extras(api, platform)

@@ -43,6 +43,7 @@ STATUS: tuple[tuple[type[errors.GoldenPathError], int], ...] = (
     (errors.RateLimited, 429),
     (errors.RequestNotFound, 404),
     (errors.ResourceNotFound, 404),
+    (errors.Day2ActionNotFound, 404),
     (errors.AccessDenied, 403),
     (errors.PolicyDenied, 403),
     (errors.Conflict, 409),

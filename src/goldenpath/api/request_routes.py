@@ -59,14 +59,7 @@ def request_router(platform: Platform) -> APIRouter:
         return RequestView.of(record, with_plan=with_plan, sandbox=sandbox)
 
     def plan_view(preview: DryRun) -> PlanResponse:
-        return PlanResponse(
-            template=preview.template.name,
-            version=preview.template.version,
-            parameters=preview.parameters,
-            plan=preview.plan,
-            verdict=preview.verdict.as_dict(),
-            sandbox=sandbox,
-        )
+        return PlanResponse.of(preview, sandbox=sandbox)
 
     @router.get("/templates", operation_id="listTemplates", tags=["templates"])
     def list_templates(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,6 +12,9 @@ from goldenpath.identity.directory import TEAM_NAME
 from goldenpath.store.records import LogLine, RequestRecord, ResourceRecord, StepRecord
 from goldenpath.templates.loader import Template
 from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
+
+if TYPE_CHECKING:
+    from goldenpath.service import DryRun
 
 # One line of text, as filters take it: PostgreSQL refuses NUL, and no name holds a control.
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -156,10 +159,14 @@ class RequestCreate(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _no_nul(cls, parameters: dict[str, Any]) -> dict[str, Any]:
-        # Stored as JSONB, which cannot hold U+0000; no golden path needs one.
-        if _has_nul(parameters):
-            raise ValueError("must not contain the NUL character (U+0000)")
-        return parameters
+        return _without_nul(parameters)
+
+
+def _without_nul(parameters: dict[str, Any]) -> dict[str, Any]:
+    # Stored as JSONB, which cannot hold U+0000; no golden path needs one.
+    if _has_nul(parameters):
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return parameters
 
 
 def _has_nul(value: Any) -> bool:
@@ -199,6 +206,17 @@ class PlanResponse(BaseModel):
         description="True on a sandbox platform: made on local stand-ins, not real backends.",
     )
 
+    @classmethod
+    def of(cls, preview: DryRun, *, sandbox: bool = False) -> PlanResponse:
+        return cls(
+            template=preview.template.name,
+            version=preview.template.version,
+            parameters=preview.parameters,
+            plan=preview.plan,
+            verdict=preview.verdict.as_dict(),
+            sandbox=sandbox,
+        )
+
 
 class StepView(BaseModel):
     id: str
@@ -234,6 +252,9 @@ class RequestView(BaseModel):
     id: str
     template: str
     version: str
+    kind: str = Field(
+        default="create", description="create, upgrade, or day2:<action> (a day-2 action)."
+    )
     status: str
     requested_by: str
     team: str
@@ -265,6 +286,7 @@ class RequestView(BaseModel):
             id=request.id,
             template=request.template_name,
             version=request.template_version,
+            kind=request.kind,
             status=request.status,
             requested_by=request.requested_by,
             team=request.owner_team,
@@ -370,6 +392,25 @@ class UpgradeBody(BaseModel):
         description="Destroy and re-create what cannot change in place (its data is lost); "
         "without it such an upgrade is refused (409).",
     )
+
+
+class Day2ActionView(BaseModel):
+    name: str
+    title: str
+    description: str
+    parameters_schema: dict[str, Any] = Field(description="Its form, as JSON Schema 2020-12.")
+
+
+class Day2Run(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"parameters": {}}]})
+
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    dry_run: bool = False
+
+    @field_validator("parameters")
+    @classmethod
+    def _no_nul(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        return _without_nul(parameters)
 
 
 class Extend(BaseModel):

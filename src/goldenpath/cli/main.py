@@ -11,6 +11,7 @@ import typer
 
 from goldenpath import __version__
 from goldenpath.cli import (
+    day2,
     identity,
     insights,
     policies,
@@ -39,6 +40,7 @@ app.command("api")(with_logging(server.api))
 app.command("worker")(with_logging(server.worker))
 app.add_typer(server.db_app, name="db")
 upgrades.register(templates.app, resources.app)
+day2.register(resources.app)
 app.add_typer(templates.app, name="templates")
 app.add_typer(templates.backends_app, name="backends")
 app.command("request", epilog=EPILOG)(requests.request)

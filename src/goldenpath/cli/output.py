@@ -294,11 +294,12 @@ def policy_report(files: Iterable[Mapping[str, Any]], problems: Iterable[str]) -
 def requests_table(requests: Iterable[Mapping[str, Any]]) -> None:
     requests = list(requests)
     sandbox_label(*requests)
-    table = _table("id", "template", "status", "team", "by", "created")
+    table = _table("id", "template", "kind", "status", "team", "by", "created")
     for r in requests:
         table.add_row(
             Text(r["id"]),
             Text(f"{r['template']}@{r['version']}"),
+            Text(r.get("kind", "create")),
             status_text(r["status"]),
             Text(r["team"]),
             Text(r["requested_by"]),

@@ -29,6 +29,11 @@ ParamsFile = Annotated[
     Path | None,
     typer.Option(help="Parameters from a JSON or YAML file; -p values win.", dir_okay=False),
 ]
+Wait = Annotated[bool, typer.Option("--wait", help="Follow the request live until it finishes.")]
+Reveal = Annotated[
+    bool,
+    typer.Option("--reveal/--no-reveal", help="With --wait: reveal the secrets once, on success."),
+]
 OwnerTeam = Annotated[
     str | None,
     typer.Option(
@@ -45,15 +50,8 @@ def request(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved plan; create nothing.")
     ] = False,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Follow the request live until it finishes.")
-    ] = False,
-    reveal: Annotated[
-        bool,
-        typer.Option(
-            "--reveal/--no-reveal", help="With --wait: reveal the secrets once, on success."
-        ),
-    ] = True,
+    wait: Wait = False,
+    reveal: Reveal = True,
     justification: Annotated[
         str | None,
         typer.Option(
@@ -113,14 +111,23 @@ def request(
                 output.out.print(f"Request {submitted['id']} is {submitted['status']}.")
                 output.out.print(f"Follow it with: goldenpath requests show {submitted['id']}")
             return
-        final = follow_request(client, submitted["id"], output.err if as_json else output.out)
-        secrets = None
-        if reveal and final["status"] == "succeeded" and (final["outputs"] or {}).get("secrets"):
-            secrets = client.reveal_secrets(final["id"])
-    _report(final, secrets, as_json)
+        final, secrets = follow_and_reveal(client, submitted["id"], reveal=reveal, as_json=as_json)
+    report_final(final, secrets, as_json)
 
 
-def _report(final: dict[str, Any], secrets: dict[str, Any] | None, as_json: bool) -> None:
+def follow_and_reveal(
+    client: ApiClient, request_id: str, *, reveal: bool, as_json: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Follow a request live to its end; with ``reveal``, its secrets once (an audited reveal)
+    when it succeeded."""
+    final = follow_request(client, request_id, output.err if as_json else output.out)
+    secrets = None
+    if reveal and final["status"] == "succeeded" and (final["outputs"] or {}).get("secrets"):
+        secrets = client.reveal_secrets(final["id"])
+    return final, secrets
+
+
+def report_final(final: dict[str, Any], secrets: dict[str, Any] | None, as_json: bool) -> None:
     code = exit_code_for(final["status"])
     if as_json:
         output.print_json(final if secrets is None else {**final, "secrets": secrets})
@@ -228,7 +235,7 @@ def retry_request(
             _print_state(retried, as_json)
             return
         final = follow_request(client, request_id, output.err if as_json else output.out)
-    _report(final, None, as_json)
+    report_final(final, None, as_json)
 
 
 def _print_state(request: dict[str, Any], as_json: bool) -> None:

@@ -28,6 +28,7 @@ from goldenpath.errors import (
     RequestBusy,
     ResourceTaken,
 )
+from goldenpath.execution.day2 import is_day2, run_day2
 from goldenpath.execution.guardrails import Guardrails, new_violations
 from goldenpath.execution.journal import StepJournal, masked, redact
 from goldenpath.execution.locks import HeldLock, held
@@ -104,6 +105,9 @@ class Runner:
                 return
             if is_upgrade(request):
                 run_upgrade(self, request)
+                return
+            if is_day2(request):
+                run_day2(self, request)
                 return
             self._run_steps(request)
 

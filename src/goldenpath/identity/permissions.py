@@ -27,6 +27,7 @@ SCOPE_OF = {
     "request.decide": "write",
     "resource.read": "read",
     "resource.destroy": "write",
+    "resource.operate": "write",
     "secret.reveal": "write",
     "repository.read": "read",
     "repository.push": "write",
@@ -76,7 +77,7 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
     if action == "request.decide":
         _may_decide(actor, target)
         return
-    # request.read / cancel / retry, resource.read / destroy, repository.read / push:
+    # request.read / cancel / retry, resource.read / destroy / operate, repository.read / push:
     # the owning team, or an admin.
     if actor.is_admin or (target.team is not None and actor.member_of(target.team)):
         return

@@ -70,6 +70,14 @@ class RequestRecord:
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def kind(self) -> str:
+        """What the request does: ``create``, ``upgrade`` or ``day2:<action>``."""
+        day2 = self.plan.get("day2")
+        if day2:
+            return f"day2:{day2['action']}"
+        return "upgrade" if self.plan.get("upgrade") else "create"
+
     def step(self, step_id: str) -> StepRecord | None:
         return next((s for s in self.steps if s.step_id == step_id), None)
 

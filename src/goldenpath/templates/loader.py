@@ -11,6 +11,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 
+from goldenpath.actions.base import ResourceOperation
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
 from goldenpath.templates import parameters, yaml12
 from goldenpath.templates.backstage import conversion as backstage
@@ -65,6 +66,12 @@ class Template:
             guardrails=dict(snapshot.get("guardrails", {})),
             bundle=str(snapshot.get("bundle", "")),
         )
+
+    def day2_schema(self, name: str) -> dict[str, Any]:
+        """The form of the day-2 action ``name`` (which the caller knows is declared)."""
+        action = self.document.spec.day2_action(name)
+        assert action is not None
+        return parameters.merged_schema(action.parameters)
 
     def bundle_changed(self) -> bool:
         """Whether the files beside the template differ from when it was loaded."""
@@ -238,6 +245,7 @@ def load_template(path: Path, known_actions: Mapping[str, type[Any]] | None = No
         raise _invalid_document(path, node, raw, exc) from exc
     schema = _parameter_schema(path, node, document)
     _check_steps(path, node, document, known_actions)
+    _check_day2(path, node, document, known_actions)
     guardrails = _read_guardrails(path, node, document)
     bundle = bundle_digest(path.resolve())
     version = document.metadata.version or content_version(
@@ -337,6 +345,8 @@ def _yaml_loc(raw: Any, error: Mapping[str, Any]) -> list[Any]:
         kept.append(part)
     if error["type"] == "duplicate_step_id":
         kept += [error["ctx"]["index"], "id"]
+    if error["type"] == "duplicate_day2_name":
+        kept += [error["ctx"]["index"], "name"]
     return kept
 
 
@@ -392,6 +402,14 @@ def _check_steps(
                 line=_line(node, [*loc, "action"]),
                 problem=f"unknown action '{step.action}' (known: {known})",
             )
+        operation = (known_actions or {}).get(step.action)
+        if isinstance(operation, type) and issubclass(operation, ResourceOperation):
+            raise TemplateInvalid(
+                file=str(path),
+                field=_dotted([*loc, "action"]),
+                line=_line(node, [*loc, "action"]),
+                problem=f"'{step.action}' works on an existing resource: use it in spec.day2",
+            )
         for at, text in _strings(step.input, [*loc, "input"]):
             _check_expression(path, node, at, text, earlier, all_steps)
         for at, text in _strings(step.each, [*loc, "each"]):
@@ -418,6 +436,67 @@ def _check_steps(
     for loc, value in rendered_after_all_steps:
         for at, text in _strings(value, loc):
             _check_expression(path, node, at, text, all_steps, all_steps)
+
+
+def _check_day2(
+    path: Path,
+    node: yaml12.Node | None,
+    document: TemplateDocument,
+    known_actions: Mapping[str, type[Any]] | None,
+) -> None:
+    """Each day-2 action: a valid form, and steps that work on a resource of ``spec.steps``
+    through an operation on what that step's action makes."""
+    made_by = {s.id: s.action for s in document.spec.steps}
+
+    def invalid(loc: Sequence[Any], problem: str) -> TemplateInvalid:
+        return TemplateInvalid(
+            file=str(path), field=_dotted(loc), line=_line(node, loc), problem=problem
+        )
+
+    for index, day2 in enumerate(document.spec.day2):
+        loc: list[Any] = ["spec", "day2", index]
+        found = parameters.schema_problem(day2.parameters)
+        if found:
+            reason, at = found
+            raise invalid([*loc, "parameters", *at], f"not valid JSON Schema 2020-12: {reason}")
+        own_steps = {s.id for s in day2.steps}
+        earlier: set[str] = set()
+        for position, step in enumerate(day2.steps):
+            at_step = [*loc, "steps", position]
+            if step.resource not in made_by:
+                raise invalid(
+                    [*at_step, "resource"],
+                    f"'{step.resource}' is not a step of spec.steps (steps: {', '.join(made_by)})",
+                )
+            if step.each is not None:
+                raise invalid([*at_step, "each"], "a day-2 step works on one resource: no 'each'")
+            operation = (known_actions or {}).get(step.action)
+            if known_actions is not None and operation is None:
+                raise invalid(
+                    [*at_step, "action"],
+                    f"unknown action '{step.action}' (known: {', '.join(sorted(known_actions))})",
+                )
+            if operation is not None and not (
+                isinstance(operation, type) and issubclass(operation, ResourceOperation)
+            ):
+                raise invalid(
+                    [*at_step, "action"],
+                    f"'{step.action}' creates things; a day-2 step needs an action that works "
+                    "on an existing resource",
+                )
+            if operation is not None and made_by[step.resource] not in operation.operates_on:
+                raise invalid(
+                    [*at_step, "action"],
+                    f"'{step.action}' works on {', '.join(sorted(operation.operates_on))}, not "
+                    f"on what step '{step.resource}' makes ({made_by[step.resource]})",
+                )
+            for where, text in _strings(step.input, [*at_step, "input"]):
+                _check_expression(path, node, where, text, earlier, own_steps)
+            if isinstance(step.if_, str):
+                _check_expression(
+                    path, node, [*at_step, "if"], condition_text(step.if_), earlier, own_steps
+                )
+            earlier.add(step.id)
 
 
 def _check_expression(

@@ -100,6 +100,44 @@ class Cost(Strict):
     monthly_usd: float = Field(default=0.0, ge=0)
 
 
+class Day2Step(Step):
+    """A step of a day-2 action: it works on the resource an ordinary step made (``resource``,
+    that step's id), through an action that operates on what that step's action makes."""
+
+    resource: str = Field(pattern=STEP_ID_PATTERN)
+
+
+class Day2Action(Strict):
+    """A named operation the owning team runs on what a request made (``rotate-password``,
+    ``resize``): its own small form and its own steps, run as a guarded request."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    title: str | None = None
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    steps: list[Day2Step] = Field(min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_step_ids(cls, steps: list[Day2Step]) -> list[Day2Step]:
+        return _unique_ids(steps)
+
+
+def _unique_ids(steps: list[Any]) -> list[Any]:
+    return _unique(steps, "id", "duplicate_step_id", "step id '{id}' is used twice")
+
+
+def _unique(items: list[Any], key: str, error: str, message: str) -> list[Any]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            # ``index`` lets the loader point at the second item's line, not at the list's.
+            raise PydanticCustomError(error, message, {key: value, "index": index})
+        seen.add(value)
+    return items
+
+
 class Spec(Strict):
     replaces: str | None = None
     # More ways tickets of that type are worded (insights: classification by phrase).
@@ -113,21 +151,22 @@ class Spec(Strict):
     guardrails: list[GuardrailPath] = Field(default_factory=list)
     output: Output = Field(default_factory=Output)
     rollback: bool = Field(default=True, description="Undo completed steps when one fails.")
+    day2: list[Day2Action] = Field(default_factory=list)
 
     @field_validator("steps")
     @classmethod
     def _unique_step_ids(cls, steps: list[Step]) -> list[Step]:
-        seen: set[str] = set()
-        for index, step in enumerate(steps):
-            if step.id in seen:
-                # ``index`` lets the loader point at the second step's line, not at ``steps:``.
-                raise PydanticCustomError(
-                    "duplicate_step_id",
-                    "step id '{id}' is used twice",
-                    {"id": step.id, "index": index},
-                )
-            seen.add(step.id)
-        return steps
+        return _unique_ids(steps)
+
+    @field_validator("day2")
+    @classmethod
+    def _unique_day2_names(cls, actions: list[Day2Action]) -> list[Day2Action]:
+        return _unique(
+            actions, "name", "duplicate_day2_name", "day-2 action '{name}' is declared twice"
+        )
+
+    def day2_action(self, name: str) -> Day2Action | None:
+        return next((a for a in self.day2 if a.name == name), None)
 
 
 class TemplateDocument(Strict):

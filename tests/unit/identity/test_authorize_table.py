@@ -123,6 +123,10 @@ CASES: list[tuple[str, str, Actor, Target | None, type[Exception] | None, str]] 
     ("destroy, read token", "resource.destroy", READ_ONLY, DANAS_REQUEST, AccessDenied, "scopes"),
     ("destroy other team's", "resource.destroy", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),
     ("admin destroys any", "resource.destroy", ADMIN, DANAS_REQUEST, ALLOWED, ""),
+    ("day-2 on own team's", "resource.operate", DEV, DANAS_REQUEST, ALLOWED, ""),
+    ("day-2, read token", "resource.operate", READ_ONLY, DANAS_REQUEST, AccessDenied, "scopes"),
+    ("day-2 other team's", "resource.operate", OUTSIDER, DANAS_REQUEST, Hidden, "Not found"),
+    ("admin day-2 on any", "resource.operate", ADMIN, DANAS_REQUEST, ALLOWED, ""),
     (
         "admin destroys, read token",
         "resource.destroy",

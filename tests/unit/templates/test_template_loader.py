@@ -8,12 +8,17 @@ from typing import Any
 
 import pytest
 
+from goldenpath.actions.postgres.password import PostgresRotatePassword
 from goldenpath.errors import TemplateInvalid, TemplateNotFound
 from goldenpath.templates.loader import Template, load_catalog, load_template, template_files
 from goldenpath.templates.model import TemplateDocument, content_version
 
 STARTER = Path(__file__).parents[3] / "starter" / "templates" / "postgres-database.yaml"
-KNOWN_ACTIONS: dict[str, type[Any]] = {"debug:log": object, "postgres:database": object}
+KNOWN_ACTIONS: dict[str, type[Any]] = {
+    "debug:log": object,
+    "postgres:database": object,
+    PostgresRotatePassword.id: PostgresRotatePassword,
+}
 
 # Line numbers matter: the cases below replace one line at a time and name the line they expect.
 BASE = """\
@@ -195,7 +200,8 @@ def test_guardrails_beside_the_template_are_read(
             edited(15, "      action: debug:nope"),
             "spec.steps[1].action",
             15,
-            r"unknown action 'debug:nope' \(known: debug:log, postgres:database\)",
+            r"unknown action 'debug:nope' \(known: debug:log, postgres:database, "
+            r"postgres:rotate-password\)",
             id="unknown-action",
         ),
         pytest.param(

@@ -135,7 +135,7 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
                     f"{instance['State']['Name']}"
                 )
             if instance["State"]["Name"] == "pending":
-                instance = _wait_running(ec2, instance["InstanceId"])
+                instance = wait_running(ec2, instance["InstanceId"])
         return {
             "instance_id": instance["InstanceId"],
             "private_ip": instance.get("PrivateIpAddress", ""),
@@ -175,7 +175,7 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
             ids = [i["InstanceId"] for i in _instances_marked(ec2, ctx.marker)]
             recorded = resource.outputs.get("instance_id")
             if recorded and recorded not in ids:
-                instance = _instance(ec2, str(recorded))
+                instance = find_instance(ec2, str(recorded))
                 if instance is not None and instance["State"]["Name"] not in _GONE_STATES:
                     raise ActionError(
                         problem=f"instance {recorded} no longer carries this resource's marker "
@@ -193,7 +193,7 @@ class Ec2Instance(Action[Ec2InstanceInputs]):
         with aws_errors(aws.name, f"reading instance '{resource.name}'"):
             recorded = resource.outputs.get("instance_id")
             if recorded:
-                instance = _instance(ec2, str(recorded))
+                instance = find_instance(ec2, str(recorded))
             else:
                 found = _instances_marked(ec2, ctx.marker)
                 instance = found[0] if found else None
@@ -281,7 +281,7 @@ def _instances_marked(ec2: EC2Client, marker: str) -> list[InstanceTypeDef]:
     return [i for page in pages for r in page["Reservations"] for i in r.get("Instances", [])]
 
 
-def _instance(ec2: EC2Client, instance_id: str) -> InstanceTypeDef | None:
+def find_instance(ec2: EC2Client, instance_id: str) -> InstanceTypeDef | None:
     try:
         reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
     except ClientError as exc:
@@ -292,11 +292,11 @@ def _instance(ec2: EC2Client, instance_id: str) -> InstanceTypeDef | None:
     return found[0] if found else None
 
 
-def _wait_running(ec2: EC2Client, instance_id: str) -> InstanceTypeDef:
+def wait_running(ec2: EC2Client, instance_id: str) -> InstanceTypeDef:
     ec2.get_waiter("instance_running").wait(
         InstanceIds=[instance_id], WaiterConfig={"Delay": 5, "MaxAttempts": 60}
     )
-    instance = _instance(ec2, instance_id)
+    instance = find_instance(ec2, instance_id)
     if instance is None:
         raise ActionError(problem=f"instance {instance_id} disappeared while starting")
     return instance

@@ -33,6 +33,7 @@ from goldenpath.actions.mysql.server import (
 )
 from goldenpath.actions.secret.generate import generate_secret
 from goldenpath.errors import ActionError, ResourceTaken
+from goldenpath.settings import BackendSettings
 
 IDENTIFIER = r"^[a-z][a-z0-9_]{2,31}$"
 BACKEND_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -81,7 +82,7 @@ class MysqlDatabase(Action[MysqlDatabaseInputs]):
         _check_not_reserved(name)
         backend = ctx.backend("mysql", inputs.backend)
         password = ctx.checkpoint("password", lambda: generate_secret(32))
-        with admin_session(backend, inputs.backend) as db, db.lock(_lock_key(name)):
+        with admin_session(backend, inputs.backend) as db, db.lock(lock_key(name)):
             ledger = Ledger(db)
             ledger.ensure()
             # Check both names before creating either: a refusal leaves nothing half-made.
@@ -126,20 +127,12 @@ class MysqlDatabase(Action[MysqlDatabaseInputs]):
             )
             ledger.set_credential(USER, name, _credential(db, name) or "")
             ctx.log(f"granted all privileges on {name}.* (and nothing else) to {name}")
-        host, port = public_address(backend)
-        return {
-            "host": host,
-            "port": port,
-            "database": name,
-            "user": name,
-            "password": password,
-            "dsn": f"mysql://{name}:{quote(password, safe='')}@{_host_for_url(host)}:{port}/{name}",
-        }
+        return connection_outputs(backend, name, password)
 
     def destroy(self, ctx: Context[MysqlDatabaseInputs], resource: ResourceRef) -> None:
         name = resource.name
         backend = ctx.backend("mysql", resource.backend)
-        with admin_session(backend, resource.backend) as db, db.lock(_lock_key(name)):
+        with admin_session(backend, resource.backend) as db, db.lock(lock_key(name)):
             ledger = Ledger(db)
             user_exists = _user_exists(db, name)
             database_exists = _database_exists(db, name)
@@ -180,12 +173,31 @@ class MysqlDatabase(Action[MysqlDatabaseInputs]):
         return Observation(exists=True, drift=tuple(drift))
 
 
+def connection_outputs(backend: BackendSettings, name: str, password: str) -> dict[str, Any]:
+    """What a service connects with: the address, the names, the password and a DSN."""
+    host, port = public_address(backend)
+    return {
+        "host": host,
+        "port": port,
+        "database": name,
+        "user": name,
+        "password": password,
+        "dsn": f"mysql://{name}:{quote(password, safe='')}@{_host_for_url(host)}:{port}/{name}",
+    }
+
+
+def set_password(db: Session, ledger: Ledger, name: str, password: str) -> None:
+    """The user's password (a bound parameter), and its hash recorded for drift checks."""
+    db.execute("ALTER USER %s@%s IDENTIFIED BY %s", (name, USER_HOST, password), secret=True)
+    ledger.set_credential(USER, name, _credential(db, name) or "")
+
+
 def _check_not_reserved(name: str) -> None:
     if name in RESERVED or name.startswith(("goldenpath", "test_", "mysql_", "sys_")):
         raise ActionError(problem=f"'{name}' is a reserved MySQL name")
 
 
-def _lock_key(name: str) -> str:
+def lock_key(name: str) -> str:
     return f"goldenpath:mysql:database:{name}"
 
 

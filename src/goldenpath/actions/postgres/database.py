@@ -74,8 +74,8 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
         if inputs.name != resource.name:
             raise ActionError(problem=f"a database cannot be renamed in place ({resource.name})")
         backend = ctx.backend("postgres", inputs.backend)
-        with _admin(backend, inputs.backend) as conn, _name_lock(conn, inputs.name):
-            if _role_marker(conn, inputs.name) != ctx.marker:
+        with admin_connection(backend, inputs.backend) as conn, name_lock(conn, inputs.name):
+            if role_marker(conn, inputs.name) != ctx.marker:
                 raise ResourceTaken(kind="role", name=inputs.name, backend=inputs.backend)
             with conn.transaction():
                 for kind in ("ROLE", "DATABASE"):
@@ -94,8 +94,8 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
         _check_not_reserved(inputs.name)
         backend = ctx.backend("postgres", inputs.backend)
         password = ctx.checkpoint("password", lambda: generate_secret(32))
-        with _admin(backend, inputs.backend) as conn, _name_lock(conn, inputs.name):
-            role = _role_marker(conn, inputs.name)
+        with admin_connection(backend, inputs.backend) as conn, name_lock(conn, inputs.name):
+            role = role_marker(conn, inputs.name)
             if role is _ABSENT:
                 with conn.transaction():
                     conn.execute(
@@ -136,22 +136,13 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
                 conn.execute(revoke.format(sql.Identifier(inputs.name)))
                 _set_comment(conn, "DATABASE", inputs.name, ctx.marker)
             ctx.log("revoked CONNECT and TEMPORARY from PUBLIC")
-        host, port = _public_address(backend)
-        return {
-            "host": host,
-            "port": port,
-            "database": inputs.name,
-            "user": inputs.name,
-            "password": password,
-            "dsn": f"postgresql://{inputs.name}:{quote(password, safe='')}@{_host_for_url(host)}:"
-            f"{port}/{inputs.name}",
-        }
+        return connection_outputs(backend, inputs.name, password)
 
     def destroy(self, ctx: Context[PostgresDatabaseInputs], resource: ResourceRef) -> None:
         name = resource.name
         backend = ctx.backend("postgres", resource.backend)
-        with _admin(backend, resource.backend) as conn, _name_lock(conn, name):
-            role = _role_marker(conn, name)
+        with admin_connection(backend, resource.backend) as conn, name_lock(conn, name):
+            role = role_marker(conn, name)
             if role not in (_ABSENT, ctx.marker):
                 raise ActionError(
                     problem=f"role '{name}' is not the one this resource created; not dropping it"
@@ -172,9 +163,9 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
     def observe(self, ctx: Context[PostgresDatabaseInputs], resource: ResourceRef) -> Observation:
         name = resource.name
         backend = ctx.backend("postgres", resource.backend)
-        with _admin(backend, resource.backend) as conn:
+        with admin_connection(backend, resource.backend) as conn:
             owner = _database_owner(conn, name)
-            if owner is None or _role_marker(conn, name) is _ABSENT:
+            if owner is None or role_marker(conn, name) is _ABSENT:
                 return Observation(exists=False)
             drift: list[Drift] = []
             if owner != name:
@@ -205,7 +196,7 @@ def _check_not_reserved(name: str) -> None:
         raise ActionError(problem=f"'{name}' is a reserved PostgreSQL name")
 
 
-def _admin(backend: BackendSettings, name: str) -> psycopg.Connection[Any]:
+def admin_connection(backend: BackendSettings, name: str) -> psycopg.Connection[Any]:
     if not backend.dsn:
         raise BackendUnavailable(backend=name, problem="no 'dsn' configured")
     try:
@@ -214,7 +205,7 @@ def _admin(backend: BackendSettings, name: str) -> psycopg.Connection[Any]:
         raise BackendUnavailable(backend=name, problem=str(exc).strip()) from exc
 
 
-class _name_lock:
+class name_lock:
     """A session advisory lock on the name: one operation on one database at a time."""
 
     def __init__(self, conn: psycopg.Connection[Any], name: str) -> None:
@@ -229,7 +220,7 @@ class _name_lock:
             self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._key,))
 
 
-def _role_marker(conn: psycopg.Connection[Any], name: str) -> Any:
+def role_marker(conn: psycopg.Connection[Any], name: str) -> Any:
     """The marker comment on a role, None when it has none, `_ABSENT` when there is no role."""
     row = conn.execute(
         "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (name,)
@@ -250,6 +241,20 @@ def _database_owner(conn: psycopg.Connection[Any], name: str) -> str | None:
         "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (name,)
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def connection_outputs(backend: BackendSettings, name: str, password: str) -> dict[str, Any]:
+    """What a developer connects with: the address, the names, the password and a DSN."""
+    host, port = _public_address(backend)
+    return {
+        "host": host,
+        "port": port,
+        "database": name,
+        "user": name,
+        "password": password,
+        "dsn": f"postgresql://{name}:{quote(password, safe='')}@{_host_for_url(host)}:"
+        f"{port}/{name}",
+    }
 
 
 def _public_address(backend: BackendSettings) -> tuple[str, int]:

@@ -32,6 +32,7 @@ from goldenpath.actions.base import (
 from goldenpath.actions.redis.server import Admin, admin_session, public_address
 from goldenpath.actions.secret.generate import generate_secret
 from goldenpath.errors import ActionError, ResourceTaken
+from goldenpath.settings import BackendSettings
 
 # No glob characters (* ? [ ] \), so the name is safe inside the ~<name>:* key pattern.
 USER_NAME = r"^[a-z][a-z0-9_-]{2,31}$"
@@ -127,7 +128,7 @@ class RedisUser(Action[RedisUserInputs]):
         password_sha256 = hashlib.sha256(password.encode()).hexdigest()
         with admin_session(backend, inputs.backend) as admin, admin.lock(name):
             existing = admin.acl_user(name)
-            if existing is not None and not _is_ours(admin, name, ctx.marker):
+            if existing is not None and not is_ours(admin, name, ctx.marker):
                 raise ResourceTaken(kind="Redis user", name=name, backend=inputs.backend)
             document: dict[str, Any] = {
                 "marker": ctx.marker,
@@ -139,17 +140,7 @@ class RedisUser(Action[RedisUserInputs]):
             _set_user(admin, ctx, document)
             verb = "reset" if existing is not None else "created"
             ctx.log(f"{verb} ACL user {name} ({inputs.commands}, keys {name}:*)")
-        address = public_address(backend)
-        host = f"[{address.host}]" if ":" in address.host else address.host
-        return {
-            "username": name,
-            "password": password,
-            "key_prefix": f"{name}:",
-            "host": address.host,
-            "port": address.port,
-            "url": f"{address.scheme}://{name}:{quote(password, safe='')}@{host}:{address.port}"
-            f"/{address.db}",
-        }
+        return connection_outputs(backend, name, password)
 
     def update(self, ctx: Context[RedisUserInputs], resource: ResourceRef) -> dict[str, Any]:
         """The user's ACL rules (its commands) set again, its password kept."""
@@ -172,7 +163,7 @@ class RedisUser(Action[RedisUserInputs]):
         name = resource.name
         backend = ctx.backend("redis", resource.backend)
         with admin_session(backend, resource.backend) as admin, admin.lock(name):
-            ours = _is_ours(admin, name, ctx.marker)
+            ours = is_ours(admin, name, ctx.marker)
             if admin.acl_user(name) is not None:
                 if not ours:
                     raise ActionError(
@@ -226,14 +217,29 @@ def _set_user(admin: Admin, ctx: Context[RedisUserInputs], document: dict[str, A
         )
 
 
+def connection_outputs(backend: BackendSettings, name: str, password: str) -> dict[str, Any]:
+    """What a service connects with: the address, the user, its key prefix and a URL."""
+    address = public_address(backend)
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    return {
+        "username": name,
+        "password": password,
+        "key_prefix": f"{name}:",
+        "host": address.host,
+        "port": address.port,
+        "url": f"{address.scheme}://{name}:{quote(password, safe='')}@{host}:{address.port}"
+        f"/{address.db}",
+    }
+
+
+def is_ours(admin: Admin, name: str, marker: str) -> bool:
+    document = admin.marker(name)
+    return document is not None and document.get("marker") == marker
+
+
 def _check_not_reserved(name: str) -> None:
     if name in RESERVED or name.startswith("goldenpath"):
         raise ActionError(problem=f"'{name}' is a reserved Redis user name")
-
-
-def _is_ours(admin: Admin, name: str, marker: str) -> bool:
-    document = admin.marker(name)
-    return document is not None and document.get("marker") == marker
 
 
 def _acl_snapshot(user: dict[str, Any]) -> dict[str, Any]:
