@@ -38,12 +38,12 @@ from tests.conftest import (
     wait_for_request,
     wait_for_resource_state,
 )
+from tests.e2e.cluster import free_port
 from tests.integration.actions.aws.moto_support import REGION
 from tests.integration.actions.test_mysql_database import ADMIN_DSN as MYSQL_DSN
 from tests.integration.actions.test_mysql_database import connect as connect_mysql
 from tests.integration.actions.test_redis_user import ADMIN_DSN as REDIS_DSN
 from tests.integration.test_guardrails_aws import instances_named
-from tests.integration.test_upgrades import free_port
 
 ALICE = member("alice", "payments")
 OTHER = member("olga", "search")
