@@ -51,10 +51,14 @@ def test_admins_see_which_backends_are_missing(cli: Cli) -> None:
 
 
 def test_without_backends_the_five_cloud_paths_need_setup_and_the_others_do_not(
-    cli: Cli,
+    cli: Cli, server: Server
 ) -> None:
     listed = {t["name"]: t["needs_setup"] for t in cli("templates", "list", "--json").json()}
     assert {name for name, needs in listed.items() if needs} == set(CLOUD_PATHS)
+    # Not a sandbox unless asked for: nothing says so.
+    dry = cli("request", "new-repo", "-p", "name=web", "--dry-run", "--json").json()
+    assert dry["sandbox"] is False
+    assert "SANDBOX" not in server.log.read_text()
 
 
 @pytest.mark.parametrize("path", sorted(CLOUD_PATHS))

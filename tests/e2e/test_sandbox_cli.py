@@ -92,6 +92,8 @@ def test_every_starter_path_runs_in_the_sandbox_and_is_destroyed_without_a_trace
         "ci-secret": [f"repository=local/{repo}", "name=API_KEY", "value=" + SECRET_VALUE],
         "service-onboarding": ["name=" + dashed + "-svc", f"owner={TEAM}"],
     }
+    dry = cli("request", "redis", "-p", f"name={stem}rd", "--dry-run", "--json").json()
+    assert dry["sandbox"] is True and dry["verdict"]["decision"] == "allow"
     outputs: dict[str, dict[str, Any]] = {}
     for path, params in paths.items():
         args = [a for p in params for a in ("-p", p)]
@@ -120,6 +122,8 @@ def test_every_starter_path_runs_in_the_sandbox_and_is_destroyed_without_a_trace
     assert redis_user(stem + "rd") is not None
     repo_dir = sandbox_server.data_dir / "git" / f"{repo}.git"
     assert repo_dir.is_dir()
+    # The clone URL it hands out is this server's own (its --port), not the default one.
+    assert outputs["new-repo"]["clone_url"] == f"{sandbox_server.url}/git/{repo}.git"
     made = sealed_keys(sandbox_server) - kept_before
     assert f"svc-{dashed}-svc" in made and any(k.startswith("ci:") for k in made)
 
