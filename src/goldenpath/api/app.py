@@ -24,6 +24,7 @@ from goldenpath.api.day2_routes import day2_router
 from goldenpath.api.health import health_router
 from goldenpath.api.identity_routes import audit_router, identity_router
 from goldenpath.api.insight_routes import MAX_UPLOAD, insight_router
+from goldenpath.api.json_text import JsonTextMiddleware
 from goldenpath.api.metrics import HttpMetricsMiddleware, Metrics
 from goldenpath.api.request_ids import RequestIdMiddleware
 from goldenpath.api.request_routes import request_router
@@ -83,6 +84,7 @@ def create_api(
     )
     api_errors.install(api)
     api_outage.install(api, platform.database)
+    api.add_middleware(JsonTextMiddleware)
     api.add_middleware(
         BodyLimitMiddleware,
         limit=platform.settings.max_body_bytes,

@@ -1,6 +1,7 @@
-"""A request body past the size limit is refused with 413 and a problem document, whether it
-declares its length or not and whether the route reads a body or not; nothing is made. Ticket
-imports have a larger limit of their own."""
+"""What the API takes as a request body. One past the size limit is refused with 413 and a
+problem document, whether it declares its length or not and whether the route reads a body or
+not, and nothing is made; ticket imports have a larger limit of their own. JSON nested past the
+parser, or holding a lone surrogate (which nothing downstream could encode), is bad input."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from goldenpath.api.app import create_api
+from goldenpath.api.json_text import RULE as LONE_SURROGATE_RULE
 from goldenpath.app import Platform
 from tests.conftest import served
 
@@ -84,3 +86,31 @@ def test_json_nested_past_the_parser_is_bad_input(api: httpx.Client, body: str) 
     assert answer.json()["fields"] == [
         {"field": "body", "rule": "must not nest arrays and objects this deeply"}
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"template": "redis", "justification": "needed \\ud800 today", "dry_run": true}',
+        '{"template": "redis", "parameters": {"\\udfff": 1}}',
+        '{"template": "redis", "parameters": {"name": ["ok", {"deep": "\\ud83d"}]}}',
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_a_json_body_is_bad_input(
+    api: httpx.Client, body: str
+) -> None:
+    answer = api.post("/api/v1/requests", content=body)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["fields"] == [{"field": "body", "rule": LONE_SURROGATE_RULE}]
+    assert api.get("/api/v1/requests").json()["total"] == 0
+
+
+def test_an_escaped_pair_and_an_escaped_backslash_are_ordinary_text(api: httpx.Client) -> None:
+    # "\ud83d\ude00" is one emoji; "\\ud800" is a backslash and five letters.
+    body = '{"template": "X", "justification": "\\ud83d\\ude00 and \\\\ud800"}'
+
+    answer = api.post("/api/v1/requests", content=body)
+
+    assert answer.status_code == 422
+    assert [f["field"] for f in answer.json()["fields"]] == ["template"]
