@@ -220,6 +220,7 @@ class Prober:
             try:
                 call = target.call(hostile)
                 real = target.real(hostile) if target.real is not None else None
+                urlencode(call.params)
             except UnicodeEncodeError:
                 continue  # a lone surrogate cannot be put in a URL or a form at all
             yield hostile.short_label, call, real
