@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from goldenpath.app import Platform
 from goldenpath.errors import (
@@ -236,6 +237,52 @@ def test_allow_replace_destroys_the_database_and_makes_it_again(
     with v2.database.begin() as conn:
         [event] = [e for e in queries.events(conn) if e["action"] == "resource.upgraded"]
     assert (event["target"], event["details"]["change"]) == (resource.id, "replace")
+
+
+def test_a_replace_failing_after_its_destroy_is_marked_and_a_retry_makes_it_once(
+    make_platform: Callable[..., Platform],
+    tmp_path: Path,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "renamed-1.yaml").write_text(RENAMED.format(version="1.0.0", suffix=""))
+    v1 = make_platform(template_dirs=[folder])
+    name = unique_name("ref")
+    with BackgroundWorker(v1):
+        made = v1.service.submit("renamed-db", {"name": name}, ALICE)
+        assert wait_for_request(v1, made.id).status == "succeeded"
+    (folder / "renamed-2.yaml").write_text(RENAMED.format(version="2.0.0", suffix="_v2"))
+    v2 = make_platform(template_dirs=[folder])
+    [resource] = v2.service.resources(ADMIN)
+    # Someone else's role has the new name: making it again fails after the old is destroyed.
+    pg_admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(f"{name}_v2")))
+    with BackgroundWorker(v2):
+        upgrade = v2.upgrades.upgrade(resource.id, ALICE, allow_replace=True).request
+        assert upgrade is not None
+        failed = wait_for_request(v2, upgrade.id)
+        assert failed.status == "failed"
+        assert "already exists" in (failed.error or ""), failed.error
+        assert databases(pg_admin, name) == []  # destroyed, nothing made: nothing rolled back
+        marked = v2.service.resource(resource.id, ADMIN)
+        assert marked.state == "failed"
+        assert f"destroyed to be made again by upgrade {upgrade.id}" in (marked.error or "")
+
+        pg_admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(f"{name}_v2")))
+        v2.service.retry(upgrade.id, ALICE)
+        done = wait_for_request(v2, upgrade.id)
+    assert done.status == "succeeded", done.error
+    assert databases(pg_admin, name) == [f"{name}_v2"]
+    replaced = v2.service.resource(resource.id, ADMIN)
+    assert (replaced.name, replaced.state, replaced.error) == (f"{name}_v2", "active", None)
+    with v2.database.begin() as conn:
+        events = queries.events(conn)
+    assert [e["target"] for e in events if e["action"] == "resource.upgraded"] == [resource.id]
+    started = [e for e in events if e["action"] == "step.started" and upgrade.id in e["target"]]
+    assert len(started) == 2  # the step ran twice; the old database was destroyed once
+    logs = "\n".join(line.message for line in v2.service.logs(upgrade.id, ALICE))
+    assert logs.count(f"destroyed postgres:database '{name}'") == 1
 
 
 def databases(pg_admin: psycopg.Connection[Any], stem: str) -> list[str]:
