@@ -128,6 +128,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, templates: bool 
         slack_sync=slack_sync,
         periodic=housekeeping,
     )
+    runner.destroy_later = queue.defer_destroy
     if slack_sync is not None:
 
         def progressed(request_id: str) -> None:

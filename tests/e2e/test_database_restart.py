@@ -14,7 +14,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.cluster import Cluster, OwnPostgres, Process, client, wait_until_terminal
+from tests.e2e.cluster import Cluster, Process, client, wait_until_terminal
+from tests.servers import OwnPostgres
 
 pytestmark = pytest.mark.slow
 

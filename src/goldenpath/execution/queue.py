@@ -93,12 +93,15 @@ class Queue:
             connector=procrastinate.PsycopgConnector(conninfo=conninfo),
         )
         retry = UntilDone(RetryStrategy(max_attempts=5, wait=2, exponential_wait=2))
+        # Webhook receivers, and the backends a destroy needs, are often down for a while: keep
+        # trying for a long while (waits of 7, 9, 13, 21, 37 s..., doubling, 12 in all).
+        patient = RetryStrategy(max_attempts=12, wait=5, exponential_wait=2)
 
         self.app.task(name=RUN_REQUEST, queue=QUEUE, retry=retry)(run_request)
-        self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=retry)(destroy_resource)
+        self.app.task(name=DESTROY_RESOURCE, queue=QUEUE, retry=UntilDone(patient))(
+            destroy_resource
+        )
         if notify is not None:
-            # Webhook receivers are often down for a while: keep trying for about an hour.
-            patient = RetryStrategy(max_attempts=12, wait=5, exponential_wait=2)
             self.app.task(name=NOTIFY, queue=QUEUE, retry=patient)(notify)
         if slack_sync is not None:
             self.app.task(name=SLACK_SYNC, queue=QUEUE)(self._until_slack_answers(slack_sync))

@@ -22,6 +22,7 @@ from goldenpath.actions.registry import ActionRegistry
 from goldenpath.actions.state_store import StateStore
 from goldenpath.errors import (
     ActionError,
+    BackendUnavailable,
     Cancelled,
     GoldenPathError,
     LockLost,
@@ -83,6 +84,9 @@ class Runner:
     # Told the request's id after each change a watcher may show (Slack's thread message);
     # it must not block, and its failure never fails the request.
     progress: Callable[[str], None] | None = None
+    # Queues the destroy of a resource inside the transaction given, to be tried again until
+    # its backend answers: for a rollback that met the backend down.
+    destroy_later: Callable[[sa.Connection, str], object] | None = None
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     # --- requests -------------------------------------------------------------------------
@@ -486,11 +490,17 @@ class Runner:
             except Exception as exc:
                 if isinstance(exc, LockLost) or is_database_unreachable(exc):
                     raise
-                # The resource stays in the catalog as 'failed', holding its name, until
-                # someone destroys it: we cannot tell whether anything is left behind.
-                incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}")
-                if step.status != "failed":
-                    with self._begin() as conn:
+                # The resource stays in the catalog as 'failed', holding its name, until it is
+                # destroyed: by a queued destroy once its backend answers again, if the backend
+                # was unreachable, else by someone who looks (we cannot tell what is left).
+                later = isinstance(exc, BackendUnavailable) and self.destroy_later is not None
+                note = "; it is destroyed once the backend answers again" if later else ""
+                incomplete.append(f"{resource.kind} '{resource.name}': {failure_text(exc)}{note}")
+                with self._begin() as conn:
+                    if later:
+                        assert self.destroy_later is not None
+                        self.destroy_later(conn, resource.id)
+                    if step.status != "failed":
                         queries.update_step(
                             conn,
                             request.id,
