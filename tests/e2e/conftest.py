@@ -155,14 +155,7 @@ def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         GOLDENPATH_LOGIN_RATE_LIMIT="100000/minute",
         GOLDENPATH_ADDRESS_RATE_LIMIT="100000/minute",
     )
-    with running.log.open("w") as log:
-        process = subprocess.Popen(
-            [*goldenpath_command(), "up", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_up(running, root, env, "--port", str(port))
     SERVER_LOGS.append(running.log)
     try:
         _wait_until_healthy(running, process)
@@ -177,6 +170,18 @@ def server(platform_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             pytest.fail(f"`goldenpath up` ignored Ctrl-C:\n{running.log.read_text()}")
         if code != 0:
             pytest.fail(f"`goldenpath up` exited {code} on Ctrl-C:\n{running.log.read_text()}")
+
+
+def start_up(server: Server, cwd: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """`goldenpath up ARGS` as a subprocess in ``cwd``, its output in the server's log file."""
+    with server.log.open("w") as log:
+        return subprocess.Popen(
+            [*goldenpath_command(), "up", *args],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_until_healthy(server: Server, process: subprocess.Popen[bytes]) -> None:

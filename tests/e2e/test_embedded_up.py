@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     _free_port,
     _wait_until_healthy,
     clean_environment,
-    goldenpath_command,
+    start_up,
 )
 
 
@@ -36,14 +36,7 @@ def test_embedded_platform_from_request_to_destroy(tmp_path: Path, embedded_dir:
     env = clean_environment(
         GOLDENPATH_DATA_DIR=str(data_dir), GOLDENPATH_EMBEDDED_PORT=str(pg_port)
     )
-    with server.log.open("w") as log:
-        process = subprocess.Popen(
-            [*goldenpath_command(), "up", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_up(server, tmp_path, env, "--port", str(port))
     try:
         _wait_until_healthy(server, process)
         banner = server.log.read_text()

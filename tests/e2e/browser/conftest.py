@@ -28,8 +28,8 @@ from tests.e2e.conftest import (
     _free_port,
     _wait_until_healthy,
     clean_environment,
-    goldenpath_command,
     make_user,
+    start_up,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -162,14 +162,7 @@ def second_server(
         GOLDENPATH_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
         **{f"GOLDENPATH_{key.upper()}": value for key, value in settings.items()},
     )
-    with running.log.open("w") as log:
-        process = subprocess.Popen(
-            [*goldenpath_command(), "up", "--port", str(port), *up_options],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_up(running, root, env, "--port", str(port), *up_options)
     try:
         _wait_until_healthy(running, process)
         yield running
