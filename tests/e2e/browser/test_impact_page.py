@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, expect
 from tests.e2e.browser.conftest import (
     PASSWORD,
     PortalUser,
+    make_portal_user,
     screenshot,
     second_server,
     sign_in,
@@ -81,6 +82,13 @@ def test_the_impact_page_groups_the_outcomes_and_starts_the_rollout(
             )
             assert made.status_code == 202, made.text
             assert finished(api, made.json()["id"])["status"] == "succeeded"
+
+        developer = make_portal_user(versioned_server, "ike", "payments")
+        refused = sign_in(open_context(versioned_server), developer)
+        answer = refused.goto("/admin/impact?target=versioned-db@2.0.0")
+        assert answer is not None and answer.status == 403
+        expect(refused.get_by_text("only a platform-admin may do identity.manage")).to_be_visible()
+        expect(refused.locator("#impact")).to_have_count(0)
 
         admin = portal_admin(versioned_server, "ada")
         page = sign_in(open_context(versioned_server), admin)
