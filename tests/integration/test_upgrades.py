@@ -285,6 +285,73 @@ def test_a_replace_failing_after_its_destroy_is_marked_and_a_retry_makes_it_once
     assert logs.count(f"destroyed postgres:database '{name}'") == 1
 
 
+PAIR = """\
+apiVersion: goldenpath.dev/v1
+kind: GoldenPath
+metadata: {{name: pair-db, version: "{version}"}}
+spec:
+  access: {{teams: ["*"]}}
+  parameters:
+    required: [name]
+    properties:
+      name: {{type: string, pattern: "^gpt[a-z0-9_]{{3,40}}$"}}
+  steps:
+    - id: first
+      action: postgres:database
+      input: {{name: "${{{{ parameters.name }}}}_a", connection_limit: {limit}}}
+    - id: second
+      action: postgres:database
+      input: {{name: "${{{{ parameters.name }}}}_b", connection_limit: {limit}}}
+"""
+
+
+def test_a_cancelled_upgrade_stops_before_its_next_step_and_destroys_nothing(
+    make_platform: Callable[..., Platform],
+    tmp_path: Path,
+    pg_admin: psycopg.Connection[Any],
+    unique_name: Callable[[str], str],
+    database_url: str,
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "pair-1.yaml").write_text(PAIR.format(version="1.0.0", limit=10))
+    v1 = make_platform(template_dirs=[folder])
+    name = unique_name("pair")
+    with BackgroundWorker(v1):
+        made = v1.service.submit("pair-db", {"name": name}, ALICE)
+        assert wait_for_request(v1, made.id).status == "succeeded"
+    (folder / "pair-2.yaml").write_text(PAIR.format(version="2.0.0", limit=15))
+    v2 = make_platform(template_dirs=[folder])
+    first = next(r for r in v2.service.resources(ADMIN) if r.step_id == "first")
+    # The first step's update waits on the action's lock on its name, held here, while the
+    # upgrade is cancelled: it finishes that step (a change in place is not interrupted), and
+    # stops before the second.
+    with psycopg.connect(database_url, autocommit=True) as blocker:
+        key = f"goldenpath:postgres:database:{name}_a"
+        blocker.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+        with BackgroundWorker(v2):
+            upgrade = v2.upgrades.upgrade(first.id, ALICE).request
+            assert upgrade is not None
+            wait_for_request(v2, upgrade.id, until=lambda r: r.step("first").status == "running")
+            assert v2.service.cancel(upgrade.id, ALICE).status == "cancelling"
+            blocker.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+            done = wait_for_request(v2, upgrade.id)
+    assert done.status == "cancelled", done.error
+    assert [(s.step_id, s.status) for s in done.steps] == [
+        ("first", "succeeded"),
+        ("second", "failed"),
+    ]
+    assert limits(pg_admin, f"{name}_a") == (15, 15)
+    assert limits(pg_admin, f"{name}_b") == (10, 10)  # never reached
+    resources = {r.step_id: r for r in v2.service.resources(ADMIN)}
+    assert (resources["first"].state, resources["first"].template_version) == ("active", "2.0.0")
+    assert (resources["second"].state, resources["second"].template_version) == (
+        "active",
+        "1.0.0",
+    )
+    assert databases(pg_admin, name) == [f"{name}_a", f"{name}_b"]  # nothing rolled back
+
+
 def databases(pg_admin: psycopg.Connection[Any], stem: str) -> list[str]:
     rows = pg_admin.execute(
         "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", [f"{stem}%"]
