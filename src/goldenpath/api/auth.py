@@ -33,6 +33,9 @@ async def current_actor(
             return actor
         raise NotAuthenticated(problem="sign in: send 'Authorization: Bearer <token>'")
     address = request.client.host if request.client else None
+    recent: Actor | None = directory.recently_authenticated(credentials.credentials, address)
+    if recent is not None:
+        return recent
     found: Actor = await run_in_threadpool(directory.authenticate, credentials.credentials, address)
     return found
 

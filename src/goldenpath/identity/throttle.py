@@ -25,6 +25,8 @@ class Throttle:
     limiter: strategies.RateLimiter
     per_subject: RateLimitItem
     per_address: RateLimitItem
+    # Counters in this process's memory: a check does no I/O (an event loop may ask it).
+    in_memory: bool = True
 
     @classmethod
     def of(cls, per_subject: str, per_address: str, storage_uri: str = "memory://") -> Throttle:
@@ -33,7 +35,12 @@ class Throttle:
             subject_limit, address_limit = parse(per_subject), parse(per_address)
         except (ValueError, ConfigurationError) as exc:
             raise ConfigurationError(problem=f"rate limits: {exc}") from None
-        return cls(strategies.MovingWindowRateLimiter(counters), subject_limit, address_limit)
+        return cls(
+            strategies.MovingWindowRateLimiter(counters),
+            subject_limit,
+            address_limit,
+            in_memory=isinstance(counters, storage.MemoryStorage),
+        )
 
     def attempt(self, kind: str, subject: str, address: str | None) -> None:
         """Count one attempt, or refuse it when the subject or the address used up its limit."""
