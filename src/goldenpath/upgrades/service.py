@@ -6,7 +6,8 @@ cancellable); its plan names the resources the worker changes in place (executio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,15 @@ class Upgrades:
     ) -> UpgradePlan:
         """Upgrade what one request made (this resource and its siblings) to ``to``. A change
         that destroys and re-creates a resource is refused unless ``allow_replace``."""
+        made_by = self.service.resource(resource_id, actor).request_id
+        # One upgrade of a request's resources submitted at a time: the second waits, then
+        # sees the first (queued, or done) and is refused.
+        with self._exclusive(f"goldenpath:upgrade:{made_by}"):
+            return self._upgrade(resource_id, actor, to, dry_run, allow_replace)
+
+    def _upgrade(
+        self, resource_id: str, actor: Actor, to: str | None, dry_run: bool, allow_replace: bool
+    ) -> UpgradePlan:
         resource = self.service.resource(resource_id, actor)
         authorize_or_hide(
             actor,
@@ -163,6 +173,18 @@ class Upgrades:
             covered |= set(plan.request.plan["upgrade"]["resources"].values())
             started.append((item, plan.request))
         return RolloutStart(impact.version, tuple(started), tuple(refused))
+
+    @contextmanager
+    def _exclusive(self, key: str) -> Iterator[None]:
+        """A session advisory lock on its own connection, for the length of the block."""
+        with self.service.database.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                conn.commit()
 
     def _target(self, name: str, version: str | None) -> Template:
         return self.service.catalog.get(name, version)

@@ -148,7 +148,11 @@ class TerraformApply(Action[TerraformApplyInputs]):
         resource: ResourceRef,
     ) -> dict[str, Any]:
         """One apply of the new module on the workspace's state: Terraform destroys and makes
-        again what its plan says, and nothing else (a resource renamed, not the workspace)."""
+        again what its plan says, and nothing else (a resource renamed, not the workspace). A
+        workspace that moves (another name or backend) is destroyed, then made anew."""
+        where = (old.inputs.workspace, old.inputs.backend)
+        if where != (new.inputs.workspace, new.inputs.backend):
+            return super().replace(old, new, resource)
         return self._apply(new, destroying=True)
 
     def _apply(self, ctx: Context[TerraformApplyInputs], *, destroying: bool) -> dict[str, Any]:

@@ -38,7 +38,7 @@ spec:
       action: terraform:apply
       input:
         module: module
-        workspace: ${{{{ parameters.name }}}}
+        workspace: ${{{{ parameters.name }}}}{suffix}
         variables:
           name: ${{{{ parameters.name }}}}
   output:
@@ -60,11 +60,13 @@ output "greeting" {{
 """
 
 
-def write_version(root: Path, version: str, *, resource: str, tier: str) -> Path:
+def write_version(
+    root: Path, version: str, *, resource: str, tier: str, workspace_suffix: str = ""
+) -> Path:
     """``tf-record/<version>/``: the template and its module, one folder per version."""
     folder = root / "tf-record" / version
     (folder / "module").mkdir(parents=True)
-    (folder / "template.yaml").write_text(TEMPLATE.format(version=version))
+    (folder / "template.yaml").write_text(TEMPLATE.format(version=version, suffix=workspace_suffix))
     (folder / "module" / "main.tf").write_text(MODULE.format(resource=resource, tier=tier))
     return folder / "module"
 
@@ -83,6 +85,16 @@ def state_of(tmp_path: Path, platform: Platform, workspace: str, module: Path) -
         operator.close()
 
 
+def made_by_v1(v1: Platform, workspaces: list[str]) -> Platform:
+    """Each workspace made by a request of version 1.0.0, run by a worker."""
+    with BackgroundWorker(v1):
+        for workspace in workspaces:
+            request = v1.service.submit("tf-record", {"name": workspace}, ALICE)
+            done = wait_for_request(v1, request.id, timeout=180)
+            assert done.status == "succeeded", done.error
+    return v1
+
+
 def test_a_renamed_resource_is_a_replace_refused_without_allow_replace(
     make_platform: Callable[..., Platform],
     tmp_path: Path,
@@ -90,13 +102,8 @@ def test_a_renamed_resource_is_a_replace_refused_without_allow_replace(
 ) -> None:
     root = tmp_path / "templates"
     v1_module = write_version(root, "1.0.0", resource="record", tier="bronze")
-    v1 = make_platform(template_dirs=[root])
     workspaces = [unique_name("tf").replace("_", "-") for _ in range(2)]
-    with BackgroundWorker(v1):
-        for workspace in workspaces:
-            request = v1.service.submit("tf-record", {"name": workspace}, ALICE)
-            done = wait_for_request(v1, request.id, timeout=180)
-            assert done.status == "succeeded", done.error
+    v1 = made_by_v1(make_platform(template_dirs=[root]), workspaces)
     for workspace in workspaces:
         assert state_of(tmp_path, v1, workspace, v1_module) == ["terraform_data.record"]
 
@@ -159,3 +166,37 @@ def test_a_renamed_resource_is_a_replace_refused_without_allow_replace(
     assert sorted(e["details"]["change"] for e in upgraded) == ["replace", "replace", "update"]
     # Now at 2.0.0, against the state Terraform left: nothing more to do.
     assert v2.upgrades.impact("tf-record", None, ADMIN).resources == ()
+
+
+def test_a_workspace_that_moves_is_destroyed_then_made_anew(
+    make_platform: Callable[..., Platform],
+    tmp_path: Path,
+    unique_name: Callable[[str], str],
+) -> None:
+    root = tmp_path / "templates"
+    v1_module = write_version(root, "1.0.0", resource="record", tier="bronze")
+    workspace = unique_name("mv").replace("_", "-")
+    made_by_v1(make_platform(template_dirs=[root]), [workspace])
+    v2_module = write_version(
+        root, "2.0.0", resource="record", tier="bronze", workspace_suffix="-b"
+    )
+    v2 = make_platform(template_dirs=[root])
+    [item] = v2.upgrades.impact("tf-record", None, ADMIN).resources
+    assert item.outcome == "replace"
+    assert item.reasons == (
+        f"terraform:workspace/{workspace}/terraform becomes "
+        f"terraform:workspace/{workspace}-b/terraform",
+    )
+    with BackgroundWorker(v2):
+        upgrade = v2.upgrades.upgrade(item.resource_id, ALICE, allow_replace=True).request
+        assert upgrade is not None
+        done = wait_for_request(v2, upgrade.id, timeout=180)
+    assert done.status == "succeeded", done.error
+    assert state_of(tmp_path, v2, workspace, v1_module) == []  # the old workspace, emptied
+    assert state_of(tmp_path, v2, f"{workspace}-b", v2_module) == ["terraform_data.record"]
+    moved = v2.service.resource(item.resource_id, ADMIN)
+    assert (moved.name, moved.state, moved.template_version) == (
+        f"{workspace}-b",
+        "active",
+        "2.0.0",
+    )
