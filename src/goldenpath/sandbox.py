@@ -97,7 +97,8 @@ def _add_stand_ins(
     sandbox.notes.append(f"aws:      moto at {endpoint} (in memory; gone when the platform stops)")
     sandbox.backends["ci"] = BackendSettings(kind="ci", provider="local")
     sandbox.notes.append("ci:       secrets of the local repositories (local/<name>), for hooks")
-    sandbox.notes.append("git:      local repositories served at /git; postgres: the platform's")
+    sandbox.notes.append(f"git:      local repositories, served at {settings.url.rstrip('/')}/git")
+    sandbox.notes.append("postgres: the platform's own PostgreSQL server")
     for name, dsn in found_servers.items():
         found = BackendSettings(kind=name, dsn=dsn)
         probe = check_backend(
