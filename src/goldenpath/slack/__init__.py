@@ -78,6 +78,9 @@ def mount_slack(api: FastAPI, platform: Platform) -> SlackFace | None:
         ):
             face.counts["bad_signature"] += 1
             return Response(status_code=401, content="invalid signature")
+        if not well_formed(body):
+            face.counts["malformed"] += 1
+            return Response(status_code=400, content="not a Slack delivery")
         key = delivery_key(body)
         if key is not None:
             first = await asyncio.to_thread(_first_delivery, platform, key)
@@ -105,6 +108,26 @@ def signed(
     except UnicodeDecodeError:
         return False
     return verifier.is_valid(body, timestamp, signature)
+
+
+def well_formed(body: bytes) -> bool:
+    """Whether a signed body has the shape Slack sends: a JSON object (events), or a form whose
+    ``payload``, if any, is a JSON object (interactions); and no NUL anywhere, which no Slack
+    text holds and PostgreSQL text refuses. Anything else would fail deep in the app."""
+    text = body.decode("utf-8")
+    try:
+        if text.startswith("{"):
+            return isinstance(json.loads(text), dict) and not _holds_nul(text)
+        form = parse_qs(text, keep_blank_values=True)
+        fields = [value for values in form.values() for value in values]
+        payload = form.get("payload", ["{}"])[-1]
+        return isinstance(json.loads(payload), dict) and not any(map(_holds_nul, fields))
+    except (ValueError, RecursionError):
+        return False
+
+
+def _holds_nul(text: str) -> bool:
+    return "\x00" in text or "\\u0000" in text
 
 
 def _first_delivery(platform: Platform, key: str) -> bool:

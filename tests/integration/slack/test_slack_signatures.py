@@ -10,6 +10,7 @@ import hmac
 import time
 from collections.abc import Callable
 
+import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from tests.conftest import ADMIN
@@ -151,6 +152,29 @@ def test_unsigned_deliveries_get_401_and_change_nothing(
     # The very same body, signed now: it does submit (so the cases above could have).
     assert world.post(body).status_code == 200
     world.wait(lambda: world.platform.service.requests(ADMIN), what="the request")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"payload=%22x%22",  # a payload that is a JSON string, not an object
+        b"payload=%5B1%2C2%5D",
+        b"payload=" + b"%5B" * 5000 + b"%5D" * 5000,  # nested past the parser
+        b"payload=%7B%22type%22%3A%22view_submission%22%2C%22x%22%3A%22%5Cu0000%22%7D",
+        b"command=%2Fgolden&text=list&user_id=UALICE%00&trigger_id=1.2.3",
+        b'{"type": "event_callback", "event": "\\u0000"}',
+    ],
+)
+def test_a_signed_body_slack_would_never_send_gets_400_and_changes_nothing(
+    slack_world: SlackWorld, body: bytes
+) -> None:
+    before = slack_world.footprint()
+
+    answer = slack_world.post(body)
+
+    assert (answer.status_code, answer.text) == (400, "not a Slack delivery")
+    assert slack_world.footprint() == before
+    assert slack_world.face is not None and slack_world.face.counts["malformed"] == 1
 
 
 def test_a_repeated_delivery_never_submits_twice(
