@@ -25,7 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.hostile.corpus import body_corpus, corpus, short_corpus
 from tests.hostile.probe import Prober, Tally
 from tests.hostile.stage import staged
-from tests.hostile.targets import api_targets, golden_path_targets, portal_targets
+from tests.hostile.targets import (
+    api_targets,
+    golden_path_targets,
+    portal_targets,
+    slack_targets,
+)
 
 COLUMNS = ("tried", "refused", "accepted", "side_effects", "server_errors", "no_answer")
 
@@ -43,6 +48,7 @@ def run(short: bool) -> dict[str, Any]:
             *golden_path_targets(stage, prober.base),
             *api_targets(document, prober.base),
             *portal_targets(stage, prober.base),
+            *slack_targets(stage),
         ]
         try:
             tallies = prober.run(targets)

@@ -154,6 +154,8 @@ class Prober:
         tally.effects += [f"git: {t}" for t in traces(repository_files(s), s.marker)]
         stored = [v["value"] for v in list(s.github.secrets.values())]
         tally.effects += [f"github secret: {t}" for t in traces(stored, s.marker)]
+        posted = [json.dumps(c.args) for c in list(s.slack.calls)]
+        tally.effects += [f"slack: {t}" for t in traces(posted, s.marker)]
         tally.effects += [f"file {f}" for f in pwned_files(s.marker)]
         tally.effects += self._intact()
         tally.tried = len(pages)
@@ -263,6 +265,7 @@ class Prober:
 
     def send(self, call: Call) -> Outcome:
         headers = {"Content-Type": call.content_type} if call.content is not None else {}
+        headers |= call.headers
         client, content = self.stage.admin, call.content
         if call.content_type == FORM and self.portal is not None:
             client = self.portal

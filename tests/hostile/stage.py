@@ -5,7 +5,8 @@ machine's PostgreSQL, with every starter golden path's backend real or a local s
 - ``mysql``: the machine's MariaDB, ``redis``: the machine's Redis;
 - ``aws``: moto's ``ThreadedMotoServer``; ``ci``: the local fake of GitHub's API;
 - ``git``: the platform's local git server; ``terraform``: the real binary, state in the
-  platform's database.
+  platform's database;
+- Slack: the face mounted (a signing secret) and talking to the local fake of Slack's Web API.
 
 A worker thread runs what is accepted, so a value that slips through really reaches its
 backend. `staged` yields the `Stage`; at the end it destroys what the run made and drops the
@@ -42,12 +43,15 @@ from tests.integration.actions.aws.moto_support import (
     SECRET_ACCESS_KEY,
 )
 from tests.integration.actions.ci.ci_fakes import GITHUB_TOKEN, FakeGitHub, serve
+from tests.integration.slack.slack_fake import SlackFake
 
 PG_ADMIN = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_ADMIN = os.environ.get("GOLDENPATH_TEST_MYSQL", "mysql://root:@127.0.0.1:3306/")
 REDIS_URL = os.environ.get("GOLDENPATH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REPOSITORY = "acme/payments"  # the one repository the fake GitHub has
 TEAM = "hostile"
+SLACK_SECRET = "hostile-signing-secret-0123456789"
+SLACK_USER = "U0HOSTILEDEV"  # the developer's Slack id
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected", "rollback_failed"})
 
 
@@ -58,6 +62,7 @@ class Stage:
     admin: httpx.Client  # the bootstrap admin's API client
     developer: httpx.Client  # a developer of team `TEAM`
     github: FakeGitHub
+    slack: SlackFake
     moto_endpoint: str
     prefix: str  # every name the run makes itself starts with it: gph<hex>
     marker: str  # every hostile value that could leave a trace carries it: hx<hex>
@@ -90,6 +95,7 @@ def staged(run: str | None = None) -> Iterator[Stage]:
     host, port = moto.get_host_and_port()
     moto_endpoint = f"http://{host}:{port}"
     github = FakeGitHub(repositories={REPOSITORY})
+    slack = SlackFake(bot_token="xoxb-hostile").start()
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     platform: Platform | None = None
@@ -100,6 +106,9 @@ def staged(run: str | None = None) -> Iterator[Stage]:
                 database_url=PG_ADMIN.rsplit("/", 1)[0] + "/" + database,
                 data_dir=folder / "data",
                 backends=_backends(moto_endpoint, github_url),
+                slack_signing_secret=SLACK_SECRET,
+                slack_bot_token="xoxb-hostile",
+                slack_api_url=slack.url,
                 login_rate_limit="100000/minute",
                 address_rate_limit="100000/minute",
             )
@@ -116,6 +125,7 @@ def staged(run: str | None = None) -> Iterator[Stage]:
                     admin=admin_client,
                     developer=developer,
                     github=github,
+                    slack=slack,
                     moto_endpoint=moto_endpoint,
                     prefix=prefix,
                     marker=f"hx{run}",
@@ -132,6 +142,7 @@ def staged(run: str | None = None) -> Iterator[Stage]:
         if platform is not None:
             platform.close()
         moto.stop()
+        slack.stop()
         _drop_run_objects(prefix, database)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -163,6 +174,8 @@ def _developer(admin: httpx.Client) -> str:
     admin.post("/api/v1/users", json={"name": "hostile-dev"}).raise_for_status()
     added = admin.post(f"/api/v1/teams/{TEAM}/members", json={"user": "hostile-dev"})
     added.raise_for_status()
+    linked = admin.put("/api/v1/users/hostile-dev/slack", json={"slack_user_id": SLACK_USER})
+    linked.raise_for_status()
     made = admin.post("/api/v1/tokens", json={"name": "hostile", "user": "hostile-dev"})
     made.raise_for_status()
     return str(made.json()["token"])

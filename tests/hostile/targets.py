@@ -5,7 +5,8 @@
 - every property of every JSON request body in the OpenAPI document, and every POST, PUT and
   PATCH body as a whole;
 - every path and query parameter of every operation;
-- the portal's forms: sign-in, and each golden path's form and preview.
+- the portal's forms: sign-in, and each golden path's form and preview;
+- Slack's deliveries, signed: a slash command's text and user, a modal's field, a payload.
 
 A new endpoint, body field or golden path is covered without a change here. Each value is
 sent in a request that is valid apart from it (`Baselines`): fresh names of the run's own,
@@ -14,19 +15,23 @@ ids of a request and a resource made at the start, the run's team and a user to 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from tests.hostile.corpus import Hostile
-from tests.hostile.stage import REPOSITORY, TEAM, Stage
+from tests.hostile.stage import REPOSITORY, SLACK_SECRET, SLACK_USER, TEAM, Stage
 
 SENTINEL = "@@hostile@@"
 BODY_METHODS = frozenset({"post", "put", "patch"})
 FORM = "application/x-www-form-urlencoded"
+SLACK_FORM = "application/x-www-form-urlencoded; charset=utf-8"  # Slack's, not a portal form
 VICTIM = "hostile-victim"  # a user the run may disable, re-password and remove
 
 
@@ -39,6 +44,7 @@ class Call:
     content: bytes | None = None
     content_type: str = "application/json"
     params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -311,3 +317,56 @@ def _form_target(
         return Call("POST", path, urlencode(fields).encode(), FORM)
 
     return Target("portal form", f"{label} form.{field_name}", call)
+
+
+def slack_targets(stage: Stage) -> Iterator[Target]:
+    """What Slack delivers to ``POST /slack/events``, signed with the app's secret."""
+    yield Target("slack", "slash command text", lambda h: _slack(_command(SLACK_USER, h.text)))
+    yield Target("slack", "slash command user_id", lambda h: _slack(_command(h.text, "redis")))
+    yield Target(
+        "slack",
+        "interaction payload",
+        lambda h: _slack(urlencode({"payload": h.json}).encode()),
+    )
+
+    def submitted(hostile: Hostile) -> Call:
+        """The redis modal, opened by ``/golden redis``, sent back with the name typed."""
+        opened = len(stage.slack.of("views.open"))
+        sent = _slack(_command(SLACK_USER, "redis"))
+        stage.admin.post("/slack/events", content=sent.content, headers=sent.headers)
+        views = stage.slack.of("views.open")[opened:]
+        shown = views[-1].args["view"] if views else {}
+        view = json.loads(shown) if isinstance(shown, str) else dict(shown)
+        state = {"name": {"v": {"type": "plain_text_input", "value": hostile.text}}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0001", "domain": "hostile"},
+            "user": {"id": SLACK_USER, "username": "hostile-dev", "team_id": "T0001"},
+            "api_app_id": "A0001",
+            "view": {**view, "id": "V0001", "state": {"values": state}},
+        }
+        return _slack(urlencode({"payload": json.dumps(payload)}).encode())
+
+    yield Target("slack", "modal field redis.name", submitted)
+
+
+def _command(user: str, text: str) -> bytes:
+    fields = {
+        "team_id": "T0001",
+        "channel_id": "C0HOSTILE",
+        "user_id": user,
+        "user_name": "hostile",
+        "command": "/golden",
+        "text": text,
+        "api_app_id": "A0001",
+        "trigger_id": f"{time.time_ns()}.1.hostile",
+    }
+    return urlencode(fields).encode()
+
+
+def _slack(body: bytes) -> Call:
+    stamp = str(int(time.time()))
+    base = b"v0:" + stamp.encode() + b":" + body
+    signature = "v0=" + hmac.new(SLACK_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+    return Call("POST", "/slack/events", body, SLACK_FORM, headers=headers)

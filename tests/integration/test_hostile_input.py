@@ -1,8 +1,9 @@
 """Hostile input, in short: one value of each kind (SQL, shell, path traversal, template syntax,
 HTML, unicode controls, homoglyphs, NUL, 1 MB, a wrong type, 10,000 levels of nesting) and the
 10 MB, deeply nested and non-UTF-8 bodies, sent to every field of every starter golden path,
-every API body, path and query parameter, and the portal's forms, on a platform whose backends
-are real (PostgreSQL, MariaDB, Redis, moto, the local git server, a fake GitHub).
+every API body, path and query parameter, the portal's forms and Slack's deliveries, on a
+platform whose backends are real (PostgreSQL, MariaDB, Redis, moto, the local git server) or
+local fakes (GitHub's and Slack's APIs).
 
 Nothing may answer 5xx or go unanswered, and nothing may leave a side effect: an object in a
 backend with a hostile name, a ``/tmp/pwned-*`` file, a template expression rendered, raw HTML
@@ -31,6 +32,7 @@ from tests.hostile.targets import (
     golden_path_targets,
     operations,
     portal_targets,
+    slack_targets,
 )
 
 pytestmark = pytest.mark.slow
@@ -110,6 +112,13 @@ def test_the_portal_forms_refuse_or_keep_hostile_values_inert(prober: Prober) ->
     targets += [t for t in portal_targets(prober.stage, prober.base) if "/login" in t.name]
 
     assert_clean(prober.run(targets))
+
+
+def test_slack_deliveries_refuse_or_keep_hostile_values_inert(prober: Prober) -> None:
+    tallies = prober.run(slack_targets(prober.stage))
+
+    assert_clean(tallies)
+    assert prober.stage.slack.of("views.open")  # the modal target reached the modal
 
 
 def test_afterwards_no_page_repository_or_secret_shows_a_trace_and_the_platform_is_intact(
