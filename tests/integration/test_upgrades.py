@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -143,6 +144,47 @@ def test_the_cli_shows_the_impact_and_rolls_out_in_waves_then_resumes(
     v2 = make_platform(template_dirs=[folder])
     with admin_cli(v2) as cli:
         shown_and_rolled_out(cli, v2, tiers, pg_admin)
+
+
+def test_the_api_queues_the_rollout_of_the_in_place_ones_and_lists_the_rest(
+    make_platform: Callable[..., Platform],
+    five_databases: tuple[Path, dict[str, str]],
+    pg_admin: psycopg.Connection[Any],
+) -> None:
+    folder, tiers = five_databases
+    write_version(folder, "2.0.0", 15, guardrail=True)
+    v2 = make_platform(template_dirs=[folder])
+    with (
+        admin_cli(v2) as cli,
+        httpx.Client(
+            base_url=cli.env["GOLDENPATH_URL"],
+            headers={"Authorization": f"Bearer {cli.env['GOLDENPATH_TOKEN']}"},
+            timeout=120,
+        ) as api,
+    ):
+        for bad, field in (({"version": "../1"}, "version"), ({"teams": "a"}, "teams")):
+            refused = api.post("/api/v1/templates/versioned-db/rollout", json=bad)
+            assert refused.status_code == 422, refused.text
+            assert [f["field"] for f in refused.json()["fields"]] == [field]
+        newest = v2.service.requests(ADMIN, template="versioned-db", limit=1)
+        assert newest[0].template_version == "1.0.0"  # nothing was queued
+
+        answer = api.post("/api/v1/templates/versioned-db/rollout", json={})
+        assert answer.status_code == 202, answer.text
+        started = answer.json()
+        assert started["version"] == "2.0.0"
+        assert sorted(s["name"] for s in started["started"]) == sorted(
+            n for n, tier in tiers.items() if tier == "standard"
+        )
+        assert {r["name"]: r["outcome"] for r in started["refused"]} == {
+            n: "denied" for n, tier in tiers.items() if tier == "legacy"
+        }
+        assert all("legacy tier is gone" in r["why"] for r in started["refused"])
+        for item in started["started"]:
+            done = wait_for_request(v2, item["request"]["id"])
+            assert done.status == "succeeded", done.error
+    for name, tier in tiers.items():
+        assert limits(pg_admin, name) == ((10, 10) if tier == "legacy" else (15, 15))
 
 
 def shown_and_rolled_out(

@@ -413,6 +413,20 @@ class Day2Run(BaseModel):
         return _without_nul(parameters)
 
 
+class RolloutBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
+        description="The version to roll out [default: the newest].",
+    )
+    allow_replace: bool = Field(
+        default=False, description="Also destroy and re-create what cannot change in place."
+    )
+
+
 class Extend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

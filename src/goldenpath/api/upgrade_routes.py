@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import Problem, RequestView, UpgradeBody
+from goldenpath.api.schemas import Problem, RequestView, RolloutBody, UpgradeBody
 from goldenpath.app import Platform
 from goldenpath.templates.model import NAME_PATTERN
 
@@ -57,6 +57,25 @@ def upgrade_router(platform: Platform) -> APIRouter:
         (default the newest): none / update / replace / denied / invalid, with the reasons."""
         found = await run_in_threadpool(lambda: upgrades.impact(name, version, actor))
         return found.as_dict()
+
+    @router.post("/templates/{name}/rollout", operation_id="startRollout", status_code=202)
+    async def rollout(name: TemplateName, body: RolloutBody, actor: CurrentActor) -> dict[str, Any]:
+        """Admins: queue an upgrade request for every resource the impact shows changing in
+        place (and replaced, with ``allow_replace``) or unchanged; list the others, with why.
+        Returns at once: follow each request."""
+        started = await run_in_threadpool(
+            lambda: upgrades.start_rollout(
+                name, body.version, actor, allow_replace=body.allow_replace
+            )
+        )
+        return {
+            "version": started.version,
+            "started": [
+                {**item.as_dict(), "request": RequestView.of(request).model_dump(mode="json")}
+                for item, request in started.started
+            ],
+            "refused": [{**item.as_dict(), "why": why} for item, why in started.refused],
+        }
 
     @router.post(
         "/resources/{resource_id}/upgrade", operation_id="upgradeResource", status_code=202

@@ -161,8 +161,9 @@ def _record(
             outputs=plain,
             template_version=request.template_version,
             monthly_cost_usd=planned.get("monthly_cost_usd"),
-            state="active",
             error=None,
+            # Made again: there (a resource changed in place keeps its state, drifted or not).
+            **({"state": "active"} if change == "replace" else {}),
         )
         # Observe and destroy read the inputs the resource was made with: now these.
         queries.replace_checkpoint(

@@ -4,12 +4,11 @@ reasons), and start the rollout of what changes in place."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from goldenpath.app import Platform
 from goldenpath.errors import InvalidInput
+from goldenpath.identity.actor import Actor
 from goldenpath.identity.permissions import authorize
 from goldenpath.upgrades.impact import OUTCOMES, Impact
 from goldenpath.upgrades.service import RolloutStart
@@ -32,7 +31,7 @@ def upgrade_router(platform: Platform, pages: Pages) -> APIRouter:
 
     def page(
         request: Request,
-        actor: Any,
+        actor: Actor,
         target: str,
         *,
         impact: Impact | None = None,
