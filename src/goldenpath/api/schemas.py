@@ -16,6 +16,14 @@ from goldenpath.templates.model import NAME_PATTERN as TEMPLATE_NAME
 if TYPE_CHECKING:
     from goldenpath.service import DryRun
 
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$"
+
+
+def version_field(description: str) -> Any:
+    """An optional version of a golden path, as a body field."""
+    return Field(default=None, max_length=64, pattern=VERSION_PATTERN, description=description)
+
+
 # One line of text, as filters take it: PostgreSQL refuses NUL, and no name holds a control.
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 # Ids and counters are PostgreSQL BIGINTs: a larger number is no id at all.
@@ -133,11 +141,8 @@ class RequestCreate(BaseModel):
     )
 
     template: str = Field(max_length=63, pattern=TEMPLATE_NAME)
-    version: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
-        description="A version of the golden path [default: the newest not retired].",
+    version: str | None = version_field(
+        "A version of the golden path [default: the newest not retired]."
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     team: str | None = Field(
@@ -380,12 +385,7 @@ class ResourceView(BaseModel):
 class UpgradeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
-        description="The version to upgrade to [default: the newest].",
-    )
+    to: str | None = version_field("The version to upgrade to [default: the newest].")
     dry_run: bool = False
     allow_replace: bool = Field(
         default=False,
@@ -416,12 +416,7 @@ class Day2Run(BaseModel):
 class RolloutBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$",
-        description="The version to roll out [default: the newest].",
-    )
+    version: str | None = version_field("The version to roll out [default: the newest].")
     allow_replace: bool = Field(
         default=False, description="Also destroy and re-create what cannot change in place."
     )

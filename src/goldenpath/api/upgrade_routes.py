@@ -8,7 +8,13 @@ from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from goldenpath.api.auth import CurrentActor
-from goldenpath.api.schemas import Problem, RequestView, RolloutBody, UpgradeBody
+from goldenpath.api.schemas import (
+    VERSION_PATTERN,
+    Problem,
+    RequestView,
+    RolloutBody,
+    UpgradeBody,
+)
 from goldenpath.app import Platform
 from goldenpath.templates.model import NAME_PATTERN
 
@@ -16,7 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem} for status in (401, 403, 404, 409, 410, 413, 422)
 }
 TemplateName = Annotated[str, Path(max_length=63, pattern=NAME_PATTERN)]
-Version = Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")]
+Version = Annotated[str, Query(max_length=64, pattern=VERSION_PATTERN)]
 ResourceId = Annotated[str, Path(max_length=100, json_schema_extra={"format": "uuid"})]
 
 
