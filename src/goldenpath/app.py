@@ -107,6 +107,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, templates: bool 
         # Bound late: `service` is built just below.
         service.expire_approvals()
         service.expire_resources()
+        service.warn_of_expiry()
 
     def sweep_drift() -> None:
         service.sweep_drift()
@@ -119,13 +120,15 @@ def build_platform(settings: Settings, *, migrate: bool = True, templates: bool 
         Periodic("goldenpath.audit_anchor", settings.housekeeping_seconds, anchor),
         Periodic("goldenpath.drift_sweep", settings.drift_check_minutes * 60, sweep_drift),
     ]
-    slack_client, slack_sync = _slack(settings, database)
+    slack_client, notifier = _slack(settings, database)
+    slack_sync = notifier.sync if notifier is not None else None
     queue = Queue(
         libpq_conninfo(database.url),
         runner.run,
         destroy,
         notify=webhook.deliver if webhook else None,
         slack_sync=slack_sync,
+        slack_post=notifier.post if notifier is not None else None,
         periodic=housekeeping,
     )
     runner.destroy_later = queue.defer_destroy
@@ -151,6 +154,9 @@ def build_platform(settings: Settings, *, migrate: bool = True, templates: bool 
         webhooks=webhook is not None,
         runner=runner,
         prices=PriceBook(settings.data_dir.resolve()),
+        expiry_warning=timedelta(days=settings.expiry_warning_days),
+        team_channels=settings.slack_approval_channels,
+        portal_url=settings.url,
     )
     directory = Directory(
         database=database,
@@ -202,8 +208,8 @@ def _warn_of_clear_terraform_state(backends: dict[str, BackendSettings]) -> None
 
 
 def _slack(settings: Settings, database: Database) -> tuple[Any, Any]:
-    """Slack's Web API client and the job that keeps requests' Slack messages up to date,
-    when a bot token is configured."""
+    """Slack's Web API client and the notifier (the jobs that keep requests' Slack messages up
+    to date and post to teams' channels), when a bot token is configured."""
     if not settings.slack_bot_token:
         return None, None
     from goldenpath.slack.notifier import SlackNotifier
@@ -211,7 +217,7 @@ def _slack(settings: Settings, database: Database) -> tuple[Any, Any]:
 
     client = web_client(settings.slack_bot_token, settings.slack_api_url)
     notifier = SlackNotifier(database, client, settings.url, settings.slack_approval_channels)
-    return client, notifier.sync
+    return client, notifier
 
 
 def _bill_inputs(settings: Settings) -> BillInputs:

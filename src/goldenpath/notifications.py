@@ -1,4 +1,5 @@
-"""Outgoing webhooks: requests waiting for approval, and the decisions on them.
+"""Outgoing webhooks: requests waiting for approval, the decisions on them, and resources whose
+lifetime ends soon.
 
 Each delivery is a queue job deferred in the transaction that records the event, so it is sent
 if and only if the change committed, and retried while the receiver is down. The body is signed
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 
 from goldenpath.errors import BackendUnavailable
-from goldenpath.store.records import RequestRecord
+from goldenpath.store.records import RequestRecord, ResourceRecord
 
 SIGNATURE_HEADER = "X-Goldenpath-Signature"
 
@@ -40,6 +41,25 @@ def payload(event: str, request: RequestRecord, **extra: Any) -> dict[str, Any]:
                 {"policy": v.get("policy"), "message": v.get("message")}
                 for v in (request.verdict or {}).get("violations", [])
             ],
+        },
+        **extra,
+    }
+
+
+def resource_payload(event: str, resource: ResourceRecord, **extra: Any) -> dict[str, Any]:
+    """What a webhook says of a resource: the event and its public facts (never an output)."""
+    return {
+        "event": event,
+        "at": datetime.now(UTC).isoformat(),
+        "resource": {
+            "id": resource.id,
+            "kind": resource.kind,
+            "name": resource.name,
+            "team": resource.owner_team,
+            "template": resource.template_name,
+            "version": resource.template_version,
+            "state": resource.state,
+            "expires_at": resource.expires_at.isoformat() if resource.expires_at else None,
         },
         **extra,
     }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from goldenpath import notifications
 from goldenpath.actions.base import Observation
 from goldenpath.errors import Conflict, Hidden, InvalidInput, ResourceNotFound
 from goldenpath.execution.queue import Queue
@@ -38,6 +40,10 @@ class ResourceUseCases:
     queue: Queue
     box: SecretBox
     runner: Runner | None
+    webhooks: bool
+    expiry_warning: timedelta
+    team_channels: Mapping[str, str]
+    portal_url: str
 
     # --- resources ------------------------------------------------------------------------
 
@@ -152,11 +158,87 @@ class ResourceUseCases:
                     field="ttl",
                     rule=f"would outlive the {longest} this golden path allows from creation",
                 )
-            queries.update_resource(conn, resource_id, expires_at=wanted)
+            # A new expiry gets its own warning.
+            queries.update_resource(conn, resource_id, expires_at=wanted, expiry_warned_at=None)
             queries.record_event(
                 conn, actor.user, "resource.extended", resource_id, {"expires_at": wanted}
             )
             return queries.get_resource(conn, resource_id)
+
+    def extension_offer(self, resource: ResourceRecord) -> str | None:
+        """The lifetime from now the portal's one-click extend asks for: the golden path's
+        default (else 7 days) cut to the whole hours its ``max`` still allows, or all of those
+        when the default buys nothing; None when no offer buys an hour more (or the resource
+        never expires)."""
+        if resource.expires_at is None or resource.state not in ("active", "drifted"):
+            return None
+        with self.database.begin() as conn:
+            request = queries.get_request(conn, resource.request_id)
+        ttl = Template.from_snapshot(request.template_snapshot).document.spec.lifecycle.ttl
+        now = datetime.now(UTC)
+        wanted = parse_duration(ttl.default or "7d")
+        worth = resource.expires_at + timedelta(hours=1)
+        if ttl.max is not None:
+            left = resource.created_at + parse_duration(ttl.max) - now
+            whole_hours = timedelta(hours=int(left.total_seconds() // 3600))
+            wanted = min(wanted, whole_hours) if now + wanted >= worth else whole_hours
+        if now + wanted < worth:
+            return None
+        hours = int(wanted.total_seconds() // 3600)
+        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+
+    def expiring_soon(self, resource: ResourceRecord, now: datetime | None = None) -> bool:
+        """Whether the resource's expiry is within the warning period (the portal's banner)."""
+        moment = now or datetime.now(UTC)
+        return (
+            bool(self.expiry_warning)
+            and resource.expires_at is not None
+            and resource.state in ("active", "drifted")
+            and moment < resource.expires_at <= moment + self.expiry_warning
+        )
+
+    def warn_of_expiry(self, now: datetime | None = None) -> list[str]:
+        """Tell the owners of every live resource that expires within the warning period, once
+        per expiry: a webhook event ``resource.expiring`` and a message to the team's Slack
+        channel, queued in the transaction that records the warning (worker housekeeping)."""
+        if not self.expiry_warning:
+            return []
+        moment = now or datetime.now(UTC)
+        warned = []
+        with self.database.begin() as conn:
+            for resource in queries.expiring_resources(conn, moment, moment + self.expiry_warning):
+                assert resource.expires_at is not None
+                queries.update_resource(conn, resource.id, expiry_warned_at=moment)
+                queries.record_event(
+                    conn,
+                    "lifecycle",
+                    "resource.expiring",
+                    resource.id,
+                    {"expires_at": resource.expires_at},
+                )
+                if self.webhooks:
+                    self.queue.defer_notification(
+                        conn,
+                        notifications.resource_payload(
+                            "resource.expiring", resource, url=self._resource_url(resource)
+                        ),
+                    )
+                channel = self.team_channels.get(resource.owner_team)
+                if channel:
+                    self.queue.defer_slack_post(conn, channel, self._expiry_text(resource))
+                warned.append(resource.id)
+        return warned
+
+    def _resource_url(self, resource: ResourceRecord) -> str:
+        return f"{self.portal_url.rstrip('/')}/resources/{resource.id}"
+
+    def _expiry_text(self, resource: ResourceRecord) -> str:
+        assert resource.expires_at is not None
+        when = resource.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        return (
+            f"{resource.kind} '{resource.name}' of team {resource.owner_team} expires {when} "
+            f"and will then be destroyed. Extend it: {self._resource_url(resource)}"
+        )
 
     def expire_resources(self, now: datetime | None = None) -> list[str]:
         """Queue the destruction of every live resource whose time is over (worker housekeeping)."""

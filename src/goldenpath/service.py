@@ -108,6 +108,11 @@ class Service(ResourceUseCases):
     webhooks: bool = False
     runner: Runner | None = None
     prices: PriceBook | None = None
+    # Resources with a TTL are announced this long before it ends (0: never).
+    expiry_warning: timedelta = timedelta(days=3)
+    # Team -> Slack channel for the team's notices.
+    team_channels: Mapping[str, str] = field(default_factory=dict)
+    portal_url: str = ""
 
     # --- templates ------------------------------------------------------------------------
 

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
     approval_expiry_hours: float = Field(
         default=72, gt=0, description="A request waiting this long for approval is rejected."
     )
+    expiry_warning_days: float = Field(
+        default=3,
+        ge=0,
+        le=365,
+        description="Warn a resource's owners (webhook, Slack, portal banner) this many days "
+        "before its TTL ends, once per expiry; 0: no warnings.",
+    )
     drift_check_minutes: float = Field(
         default=60,
         gt=0,

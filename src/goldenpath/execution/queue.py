@@ -34,6 +34,7 @@ RUN_REQUEST = "goldenpath.run_request"
 DESTROY_RESOURCE = "goldenpath.destroy_resource"
 NOTIFY = "goldenpath.notify"
 SLACK_SYNC = "goldenpath.slack_sync"
+SLACK_POST = "goldenpath.slack_post"
 SLACK_ATTEMPTS = 12
 
 
@@ -86,6 +87,7 @@ class Queue:
         destroy_resource: Callable[[str], None],
         notify: Callable[[dict[str, Any]], None] | None = None,
         slack_sync: Callable[[str], None] | None = None,
+        slack_post: Callable[[str, str], None] | None = None,
         periodic: Sequence[Periodic] = (),
     ) -> None:
         self.conninfo = conninfo
@@ -103,6 +105,9 @@ class Queue:
         )
         if notify is not None:
             self.app.task(name=NOTIFY, queue=QUEUE, retry=patient)(notify)
+        if slack_post is not None:
+            self.app.task(name=SLACK_POST, queue=QUEUE, retry=patient)(slack_post)
+        self.slack_posts = slack_post is not None
         if slack_sync is not None:
             self.app.task(name=SLACK_SYNC, queue=QUEUE)(self._until_slack_answers(slack_sync))
         self.slack_enabled = slack_sync is not None
@@ -138,6 +143,12 @@ class Queue:
     def defer_notification(self, conn: sa.Connection, payload: dict[str, Any]) -> int:
         """Queue a webhook delivery in the transaction that records what it announces."""
         return self._defer(conn, NOTIFY, None, payload=payload)
+
+    def defer_slack_post(self, conn: sa.Connection, channel: str, text: str) -> None:
+        """Queue a message to a Slack channel in the transaction that records its reason (a
+        no-op without Slack)."""
+        if self.slack_posts:
+            self._defer(conn, SLACK_POST, None, channel=channel, text=text)
 
     def defer_slack_sync(self, conn: sa.Connection, request_id: str) -> None:
         """Queue a refresh of the request's Slack messages, unless one is already waiting

@@ -68,6 +68,11 @@ class SlackNotifier:
             if message.purpose == "decision":
                 self._bring_up_to_date(request, message)
 
+    def post(self, channel: str, text: str) -> None:
+        """One message to a channel (a team's notice); raises while Slack fails, so the queue
+        tries again later."""
+        call(self.client, "chat.postMessage", channel=channel, text=text)
+
     def _add_approval_messages(self, conn: Any, request: RequestRecord) -> None:
         """Approvers hear of a waiting request once: in their team's channel, or else each
         approver (never the requester) who linked a Slack account, by DM."""

@@ -385,6 +385,26 @@ def expired_resources(conn: sa.Connection, moment: datetime) -> list[ResourceRec
     return [_resource(row) for row in rows]
 
 
+def expiring_resources(
+    conn: sa.Connection, moment: datetime, horizon: datetime
+) -> list[ResourceRecord]:
+    """Live resources that expire after ``moment`` and by ``horizon`` and whose owners were not
+    warned yet, locked for the caller's update."""
+    columns = tables.resources.c
+    rows = conn.execute(
+        sa.select(tables.resources)
+        .where(
+            columns.expires_at > moment,
+            columns.expires_at <= horizon,
+            columns.expiry_warned_at.is_(None),
+            columns.state.in_(("active", "drifted")),
+        )
+        .order_by(columns.expires_at)
+        .with_for_update(skip_locked=True)
+    ).mappings()
+    return [_resource(row) for row in rows]
+
+
 def live_owners(conn: sa.Connection, kind: str, name: str) -> set[str]:
     """The teams owning a live resource of this kind and name (on any backend)."""
     rows = conn.execute(
@@ -686,4 +706,5 @@ def _resource(row: sa.RowMapping) -> ResourceRecord:
         created_at=row["created_at"],
         destroyed_at=row["destroyed_at"],
         error=row["error"],
+        expiry_warned_at=row.get("expiry_warned_at"),
     )

@@ -101,3 +101,4 @@ class ResourceRecord:
     created_at: datetime
     destroyed_at: datetime | None
     error: str | None
+    expiry_warned_at: datetime | None = None

@@ -105,6 +105,8 @@ resources = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now()),
     sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    # When its owners were warned that it expires soon; cleared when it is extended.
+    sa.Column("expiry_warned_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("request_id", "step_id", name="uq_gp_resources_step"),
     # One live resource per kind, backend and name: the reservation that stops two requests
     # (or a retried one) from creating the same thing twice.

@@ -40,7 +40,8 @@ def resource_router(platform: Platform, pages: Pages) -> APIRouter:
     def resources(request: Request, actor: SignedIn, all: str = "") -> Response:
         found = service.resources(actor, include_destroyed=bool(all))
         total = sum(r.monthly_cost_usd or 0.0 for r in found if r.state != "destroyed")
-        context = {"resources": found, "all": bool(all), "total": total}
+        expiring = {r.id: service.extension_offer(r) for r in found if service.expiring_soon(r)}
+        context = {"resources": found, "all": bool(all), "total": total, "expiring": expiring}
         return pages.render(request, "resources.html", context)
 
     @router.get("/resources/{resource_id}")
@@ -82,8 +83,19 @@ def resource_router(platform: Platform, pages: Pages) -> APIRouter:
                     names = {f.name for f in fields_of(form)}
                     errors, general = field_errors(failed[2], names)
                 offered.append(OfferedAction(action, form, values, errors, general))
-        context = {"res": resource, "actions": offered}
+        context = {
+            "res": resource,
+            "actions": offered,
+            "expiring": service.expiring_soon(resource),
+            "extend_offer": service.extension_offer(resource),
+        }
         return pages.render(request, "resource.html", context, status=422 if failed else 200)
+
+    @router.post("/resources/{resource_id}/extend")
+    def extend(resource_id: str, actor: SignedIn, form: Posted) -> Response:
+        """The one-click extend of the expiry banner (the lifetime its button offers)."""
+        service.extend(resource_id, actor, str(form.get("ttl", [""])[-1]))
+        return redirect(f"/resources/{resource_id}")
 
     @router.get("/resources/{resource_id}/destroy")
     def confirm(request: Request, resource_id: str, actor: SignedIn) -> Response:
