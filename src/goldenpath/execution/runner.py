@@ -24,6 +24,7 @@ from goldenpath.errors import (
     ActionError,
     BackendUnavailable,
     Cancelled,
+    Conflict,
     GoldenPathError,
     LockLost,
     RequestBusy,
@@ -520,9 +521,7 @@ class Runner:
         self, resource: ResourceRecord, *, template: Template | None = None, actor: str = "worker"
     ) -> None:
         """Destroy one catalogued resource through its action; idempotent."""
-        with self._exclusive(f"goldenpath:resource:{resource.id}") as acquired:
-            if not acquired:
-                raise GoldenPathError(f"resource {resource.id} is busy with another operation")
+        with self.holding(resource.id):
             with self._one_statement() as conn:
                 queries.update_resource(conn, resource.id, state="destroying", error=None)
             action, ctx, ref = self._resource_handles(resource, template)
@@ -546,6 +545,14 @@ class Runner:
                     conn, resource.id, state="destroyed", destroyed_at=queries.now()
                 )
                 queries.record_event(conn, actor, "resource.destroyed", resource.id, {})
+
+    @contextmanager
+    def holding(self, resource_id: str) -> Iterator[None]:
+        """The resource's lock, for one operation on it at a time (destroy, upgrade, day 2)."""
+        with self._exclusive(f"goldenpath:resource:{resource_id}") as acquired:
+            if not acquired:
+                raise Conflict(problem=f"resource {resource_id} is busy with another operation")
+            yield
 
     def observe_resource(self, resource: ResourceRecord, *, actor: str = "worker") -> Observation:
         """Compare a resource's live state with what was made; mark it drifted or active."""

@@ -81,7 +81,10 @@ def run_upgrade(runner: Runner, request: RequestRecord) -> None:
                     {"action": action.id, "resource": resource.id, "upgrade": change},
                 )
             ctx = runner._context(request, template, step.id, inputs, resource.id, secrets)
-            with runner._watch_for_cancel(request.id, ctx.cancelled):
+            with (
+                runner.holding(resource.id),
+                runner._watch_for_cancel(request.id, ctx.cancelled),
+            ):
                 outputs = _change(runner, request, action, ctx, resource, change)
         except Exception as exc:
             final, error = runner._step_failed(request, step.id, exc, secrets)
