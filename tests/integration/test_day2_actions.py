@@ -5,6 +5,7 @@ the machine's own trusts every local login)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -22,9 +23,19 @@ import pytest
 import redis
 from redis.exceptions import AuthenticationError
 
+from goldenpath.actions.base import Context, NoInputs, ResourceRef
+from goldenpath.actions.postgres.database import PostgresDatabase, PostgresDatabaseInputs
+from goldenpath.actions.postgres.password import PostgresRotatePassword
+from goldenpath.actions.testing import MemoryJournal
 from goldenpath.api.app import create_api
 from goldenpath.app import Platform
-from goldenpath.errors import Conflict, Day2ActionNotFound, InvalidInputs, ResourceNotFound
+from goldenpath.errors import (
+    ActionError,
+    Conflict,
+    Day2ActionNotFound,
+    InvalidInputs,
+    ResourceNotFound,
+)
 from goldenpath.service import DryRun
 from goldenpath.settings import BackendSettings
 from goldenpath.store.embedded import EmbeddedServer, start_embedded
@@ -32,6 +43,7 @@ from goldenpath.store.records import ResourceRecord
 from tests.conftest import (
     ADMIN,
     BackgroundWorker,
+    dump_database,
     member,
     remember_secrets,
     served,
@@ -86,7 +98,7 @@ def refused_login(dsn: str) -> None:
 
 
 def test_rotate_password_on_postgres_the_old_one_is_refused_the_new_one_logs_in(
-    pg_platform: Platform, unique_name: Callable[[str], str]
+    pg_platform: Platform, unique_name: Callable[[str], str], database_url: str
 ) -> None:
     platform = pg_platform
     with BackgroundWorker(platform):
@@ -132,6 +144,9 @@ def test_rotate_password_on_postgres_the_old_one_is_refused_the_new_one_logs_in(
     assert operated[0]["details"]["secret_outputs"] == ["dsn", "password"]
     assert any(e["action"] == "secret.revealed" and e["target"] == done.id for e in events)
     assert new["password"] not in str(events) and old["password"] not in str(events)
+    # Neither password is anywhere in clear in the platform's database, as a backup holds it.
+    dumped = dump_database(database_url)
+    assert new["password"] not in dumped and old["password"] not in dumped
 
 
 def test_day2_refuses_what_is_not_live_and_changes_nothing(
@@ -340,3 +355,53 @@ def test_resize_an_ec2_instance_within_the_enum_really_changes_its_type(
         e for e in platform.audit.events(ADMIN, limit=500) if e["action"] == "resource.operated"
     ]
     assert operated[0]["details"]["changes"] == {"instance_type": "t3.small"}
+
+
+def test_a_rotation_retried_after_a_crash_sets_the_same_password(
+    checking_postgres: EmbeddedServer, unique_name: Callable[[str], str]
+) -> None:
+    """The checkpoint is taken before the password is set: a step run again (its worker killed
+    between setting the password and recording it) sets the one the platform will hand out."""
+    server = checking_postgres
+    dsn = f"host={server.socket_dir} port={server.port} user=postgres dbname=postgres"
+    backends = {
+        "postgres": BackendSettings(
+            kind="postgres", dsn=dsn, public_host="127.0.0.1", public_port=server.port
+        )
+    }
+    name = unique_name("retry")
+    made_with = PostgresDatabaseInputs(name=name)
+
+    def context(inputs: Any, journal: MemoryJournal) -> Context[Any]:
+        return Context(
+            inputs=inputs,
+            backends=backends,
+            owner_team="payments",
+            requested_by="alice",
+            template_name="postgres-database",
+            request_id="req-1",
+            step_id="db",
+            resource_id="r-retry",
+            journal=journal,
+        )
+
+    created = PostgresDatabase().apply(context(made_with, MemoryJournal()))
+    ref = ResourceRef(
+        id="r-retry", type="postgres:database", name=name, backend="postgres", config={}, outputs={}
+    )
+    journal = MemoryJournal()
+    first = PostgresRotatePassword().operate(context(NoInputs(), journal), ref, made_with)
+    again = PostgresRotatePassword().operate(context(NoInputs(), journal), ref, made_with)
+    remember_secrets({"old": created["password"], "new": first["password"]})
+    assert first == again and first["password"] != created["password"]
+    refused_login(created["dsn"])
+    with psycopg.connect(again["dsn"]) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (name,)
+    # Someone else's role of another resource is left alone.
+    other = ResourceRef(
+        id="r-other", type="postgres:database", name=name, backend="postgres", config={}, outputs={}
+    )
+    stranger = dataclasses.replace(context(NoInputs(), MemoryJournal()), resource_id="r-x")
+    with pytest.raises(ActionError, match="not the one this resource created"):
+        PostgresRotatePassword().operate(stranger, other, made_with)
+    PostgresDatabase().destroy(context(made_with, MemoryJournal()), ref)
