@@ -38,6 +38,7 @@ from goldenpath.errors import (
 )
 from goldenpath.service import DryRun
 from goldenpath.settings import BackendSettings
+from goldenpath.store import tickets
 from goldenpath.store.embedded import EmbeddedServer, start_embedded
 from goldenpath.store.records import ResourceRecord
 from tests.conftest import (
@@ -144,6 +145,10 @@ def test_rotate_password_on_postgres_the_old_one_is_refused_the_new_one_logs_in(
     assert operated[0]["details"]["secret_outputs"] == ["dsn", "password"]
     assert any(e["action"] == "secret.revealed" and e["target"] == done.id for e in events)
     assert new["password"] not in str(events) and old["password"] not in str(events)
+    # Insights count what retired a ticket of the path's type: the rotation is not one.
+    with platform.database.begin() as conn:
+        counted = [r["id"] for r in tickets.platform_requests(conn)]
+    assert counted == [resource.request_id]
     # Neither password is anywhere in clear in the platform's database, as a backup holds it.
     dumped = dump_database(database_url)
     assert new["password"] not in dumped and old["password"] not in dumped

@@ -178,11 +178,14 @@ def clear_override(conn: sa.Connection, source: str, key: str) -> None:
 def platform_requests(
     conn: sa.Connection, since: datetime | None = None, until: datetime | None = None
 ) -> list[dict[str, Any]]:
+    """The requests that did a golden path's job (day-2 actions left out), oldest first."""
     r = tables.requests
     query = sa.select(
         r.c.id, r.c.template_name, r.c.status, r.c.created_at, r.c.finished_at, r.c.decided_at,
         r.c.is_exception, r.c.verdict,
     ).order_by(r.c.created_at)  # fmt: skip
+    # A day-2 action on what a request made retires no ticket of the golden path's type.
+    query = query.where(~r.c.plan.has_key("day2"))
     if since is not None:
         query = query.where(r.c.created_at >= since)
     if until is not None:
