@@ -123,6 +123,11 @@ class RequestBusy(GoldenPathError):
     """Request {request_id} is locked by another session; its job is retried later."""
 
 
+class ResourceBusy(RequestBusy):
+    """Resource {resource_id} is busy with another operation; request {request_id} runs again
+    once it is free."""
+
+
 class LockLost(GoldenPathError):
     """The lock {key} went with its database connection; the job stops and is run again."""
 

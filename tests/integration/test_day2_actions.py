@@ -40,7 +40,7 @@ from goldenpath.service import DryRun
 from goldenpath.settings import BackendSettings
 from goldenpath.store import tickets
 from goldenpath.store.embedded import EmbeddedServer, start_embedded
-from goldenpath.store.records import ResourceRecord
+from goldenpath.store.records import RequestRecord, ResourceRecord
 from tests.conftest import (
     ADMIN,
     BackgroundWorker,
@@ -410,3 +410,22 @@ def test_a_rotation_retried_after_a_crash_sets_the_same_password(
     with pytest.raises(ActionError, match="not the one this resource created"):
         PostgresRotatePassword().operate(stranger, other, made_with)
     PostgresDatabase().destroy(context(made_with, MemoryJournal()), ref)
+
+
+def test_a_day2_run_waits_for_a_busy_resource_instead_of_failing(
+    pg_platform: Platform, unique_name: Callable[[str], str], database_url: str
+) -> None:
+    platform = pg_platform
+    with BackgroundWorker(platform):
+        resource = made(platform, "postgres-database", {"name": unique_name("busy")})
+        with psycopg.connect(database_url, autocommit=True) as holder:
+            # What a destroy (or another day-2 run) of the resource holds while it works.
+            key = f"goldenpath:resource:{resource.id}"
+            holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            submitted = platform.day2.run(resource.id, "rotate-password", {}, ALICE)
+            assert isinstance(submitted, RequestRecord)
+            waiting = wait_for_request(platform, submitted.id, until=lambda r: r.attempts >= 2)
+            assert waiting.status == "running" and waiting.steps[0].status == "pending"
+            holder.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        done = wait_for_request(platform, submitted.id)
+    assert done.status == "succeeded", done.error

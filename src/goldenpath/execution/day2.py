@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from goldenpath.actions.base import ActionInputs, ResourceOperation
-from goldenpath.errors import Conflict
+from goldenpath.errors import Conflict, ResourceBusy
 from goldenpath.execution.journal import masked
 from goldenpath.execution.planner import render_context, step_inputs
 from goldenpath.execution.steps import INPUT_CHECKPOINT, requester_of, revealed
@@ -79,6 +79,10 @@ def run_day2(runner: Runner, request: RequestRecord) -> None:
                 continue
             runner._raise_if_cancelled(request.id)
             outputs = _operate(runner, request, template, step, renderer, resource, secrets)
+        except ResourceBusy:
+            # Another operation (a destroy, a second day-2 run) holds the resource: the job
+            # runs again shortly, the step not started.
+            raise
         except Exception as exc:
             # Nothing to roll back: an operation changes in place, and what an earlier step
             # changed is recorded on its resource.
@@ -104,7 +108,9 @@ def _operate(
     [inputs] = step_inputs(operation, step, renderer).inputs
     with runner._exclusive(f"goldenpath:resource:{resource.id}") as acquired:
         if not acquired:
-            raise Conflict(problem=f"resource {resource.id} is busy with another operation")
+            raise ResourceBusy(resource_id=resource.id, request_id=request.id)
+        with runner.database.begin() as conn:
+            resource = queries.get_resource(conn, resource.id)  # as it is now, under the lock
         if resource.state not in LIVE:
             raise Conflict(problem=f"resource {resource.id} is {resource.state}")
         _, made, ref = runner._resource_handles(resource, None)
