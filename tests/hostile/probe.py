@@ -12,9 +12,10 @@ searched for traces, and the platform's own tables, canaries and credentials che
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
+import select
+import socket
 import sys
 import time
 from collections import Counter
@@ -41,6 +42,7 @@ from tests.hostile.effects import (
 from tests.hostile.stage import REDIS_URL, TEAM, Stage
 from tests.hostile.targets import FORM, VICTIM, Baselines, Call, Target
 
+PIECE = 4096  # bytes of a long request sent at a time
 SAMPLED = frozenset({"api path", "api query", "portal form"})
 
 
@@ -286,23 +288,34 @@ class Prober:
         raise AssertionError("unreachable")
 
     def _send_long_url(self, call: Call, client: httpx.Client, headers: dict[str, str]) -> Outcome:
-        """httpx refuses URLs past 64 KiB; http.client sends them as they are."""
+        """httpx refuses URLs past 64 KiB, so this one goes over a socket. The server refuses a
+        request head that long as soon as it has read past its limit and closes the connection;
+        the head is sent a piece at a time, waiting for that answer, so that the server has
+        read everything it was sent when it closes (else the close resets the connection and
+        the answer is lost)."""
         target = call.path + ("?" + urlencode(call.params) if call.params else "")
         url = urlsplit(self.stage.url)
-        connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=120)
-        try:
-            connection.request(
-                call.method,
-                target,
-                body=call.content,
-                headers=headers | {"Authorization": client.headers.get("Authorization", "")},
-            )
-            answer = connection.getresponse()
-            return Outcome(answer.status, answer.read().decode(errors="replace"))
-        except OSError as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}")
-        finally:
-            connection.close()
+        body = call.content or b""
+        lines = [f"{call.method} {target} HTTP/1.1", f"Host: {url.netloc}"]
+        sent = headers | {"Authorization": client.headers.get("Authorization", "")}
+        lines += [f"{k}: {v}" for k, v in sent.items()] + [f"Content-Length: {len(body)}", ""]
+        request = "\r\n".join(lines).encode() + b"\r\n" + body
+        with socket.create_connection((url.hostname or "", url.port or 80), timeout=120) as sock:
+            for start in range(0, len(request), PIECE):
+                try:
+                    sock.sendall(request[start : start + PIECE])
+                except OSError:
+                    break  # answered and closed already
+                if select.select([sock], [], [], 1 if start > PIECE * 4 else 0)[0]:
+                    break
+            try:
+                reply = sock.recv(65536)
+            except OSError as exc:
+                return Outcome(None, f"{type(exc).__name__}: {exc}")
+        status = reply.split(b" ", 2)[1:2]
+        if not status or not status[0].isdigit():
+            return Outcome(None, f"not an HTTP answer: {reply[:80]!r}")
+        return Outcome(int(status[0]), reply.partition(b"\r\n\r\n")[2].decode(errors="replace"))
 
 
 def _accepted(outcome: Outcome) -> bool:
