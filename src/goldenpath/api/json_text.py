@@ -1,10 +1,16 @@
-"""A JSON body whose strings hold a lone surrogate is refused with 422 before any route runs.
+"""JSON bodies that Python's parser reads but nothing after it can handle are refused with 422
+before any route runs:
 
-JSON can spell one (``"\\ud800"``), Python's parser reads it, and nothing after can encode it:
-not PostgreSQL, not the response that would echo it back. No UTF-8 text holds one, so no
-legitimate client sends it. Only JSON bodies are read here (``application/json`` and
-``+json``), whole, which `body_limit` keeps small; the check parses only a body holding an
-escape of the surrogate range at all.
+- nested deeper than `MAX_DEPTH` arrays and objects: validating a few hundred levels exhausts
+  the interpreter's recursion limit (a 500, or a dropped connection), and no body of ours
+  nests more than a handful;
+- holding a lone surrogate: JSON can spell one (``"\\ud800"``) and nothing downstream can
+  encode it (not PostgreSQL, not the response that would echo it). No UTF-8 text holds one.
+
+Only JSON bodies are read here (``application/json`` and ``+json``), whole, which `body_limit`
+keeps small. Both checks are cheap for an ordinary body: the depth is measured only when the
+body has more brackets than the limit, and the body parsed only when it holds an escape of the
+surrogate range at all.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from goldenpath.api.errors import problem_of
 from goldenpath.errors import BodyTooLarge, InvalidInput
 
+MAX_DEPTH = 64
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+BRACKET = re.compile(rb"[\[\]{}]")
 RULE = "must be valid Unicode text (a lone surrogate such as \\ud800 is not)"
+DEPTH_RULE = f"must not nest arrays and objects more than {MAX_DEPTH} levels deep"
 
 
 class JsonTextMiddleware:
@@ -37,8 +47,13 @@ class JsonTextMiddleware:
             await problem_of(too_large, Request(scope))(scope, receive, send)
             return
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        if SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(body):
-            error = InvalidInput(field="body", rule=RULE)
+        rule = None
+        if too_deep(body):
+            rule = DEPTH_RULE
+        elif SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(body):
+            rule = RULE
+        if rule is not None:
+            error = InvalidInput(field="body", rule=rule)
             await problem_of(error, Request(scope))(scope, receive, send)
             return
 
@@ -60,6 +75,19 @@ async def _whole_body(receive: Receive) -> list[Message]:
 def _is_json(headers: Headers) -> bool:
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     return kind == "application/json" or kind.endswith("+json")
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON text nests arrays and objects past ``limit`` (brackets inside strings
+    do not count)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in BRACKET.findall(JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def _holds_lone_surrogate(body: bytes) -> bool:
