@@ -247,6 +247,20 @@ def sandbox_server(
 
 
 @pytest.fixture(scope="session")
+def templates_server(
+    e2e_admin: psycopg.Connection[Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A second `goldenpath up`, on a fresh database, that loads the test golden paths too
+    (tests/fixtures/templates: a slow database, two databases, a restricted path)."""
+    from tests.e2e.browser.conftest import second_server
+
+    templates = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
+    root = tmp_path_factory.mktemp("templates-server")
+    with second_server(root, e2e_admin, template_dirs=str(templates)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def developer_token(server: Server) -> str:
     return make_user(server, "dev", "e2e")
 

@@ -7,7 +7,8 @@ The API is polled (about every 0.3 s); a status line per step is redrawn in plac
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console, Group
@@ -35,6 +36,11 @@ _STEP_ICONS = {
 
 def follow_request(client: ApiClient, request_id: str, console: Console) -> dict[str, Any]:
     """Show the request's progress until it finishes; returns its final view."""
+    with _carries_on(f"request {request_id} carries on: goldenpath requests show {request_id}"):
+        return _follow_request(client, request_id, console)
+
+
+def _follow_request(client: ApiClient, request_id: str, console: Console) -> dict[str, Any]:
     after = 0
     request = client.request(request_id)
     with Live(_progress(request), console=console, refresh_per_second=10, transient=False) as live:
@@ -56,11 +62,22 @@ def follow_request(client: ApiClient, request_id: str, console: Console) -> dict
 def follow_resource(client: ApiClient, resource_id: str, console: Console) -> dict[str, Any]:
     """Poll a resource until it is destroyed or its destruction failed; returns its last view."""
     resource = client.resource(resource_id)
-    with console.status(f"Destroying {resource['kind']} '{resource['name']}'…"):
+    note = f"its destruction carries on: goldenpath resources show {resource_id}"
+    with _carries_on(note), console.status(f"Destroying {resource['kind']} '{resource['name']}'…"):
         while resource["state"] not in RESOURCE_DONE:
             time.sleep(POLL_SECONDS)
             resource = client.resource(resource_id)
     return resource
+
+
+@contextmanager
+def _carries_on(note: str) -> Iterator[None]:
+    # Ctrl-C stops the watching, not the work: the server goes on with it (exit 130).
+    try:
+        yield
+    except KeyboardInterrupt:
+        output.err.print(f"Stopped watching; {note}", markup=False, soft_wrap=True)
+        raise
 
 
 def _progress(request: Mapping[str, Any]) -> Group:

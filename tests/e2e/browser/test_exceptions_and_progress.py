@@ -5,8 +5,7 @@ their own browser; and a slow request's steps change on the page while it runs."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,35 +16,23 @@ from tests.e2e.browser.conftest import (
     PortalUser,
     make_portal_user,
     screenshot,
-    second_server,
     sign_in,
 )
 from tests.e2e.conftest import Server, exists_in_postgres
 
-FIXTURE_TEMPLATES = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
+
+@pytest.fixture(scope="module")
+def requester(templates_server: Server) -> PortalUser:
+    return make_portal_user(templates_server, "robin", "shop")
 
 
 @pytest.fixture(scope="module")
-def strict_server(
-    tmp_path_factory: pytest.TempPathFactory, e2e_admin: psycopg.Connection[Any]
-) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("strict-server")
-    with second_server(root, e2e_admin, template_dirs=str(FIXTURE_TEMPLATES)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def requester(strict_server: Server) -> PortalUser:
-    return make_portal_user(strict_server, "robin", "shop")
-
-
-@pytest.fixture(scope="module")
-def approver(strict_server: Server, requester: PortalUser) -> PortalUser:
-    return make_portal_user(strict_server, "alex", requester.team, role="approver")
+def approver(templates_server: Server, requester: PortalUser) -> PortalUser:
+    return make_portal_user(templates_server, "alex", requester.team, role="approver")
 
 
 def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
-    strict_server: Server,
+    templates_server: Server,
     requester: PortalUser,
     approver: PortalUser,
     open_context: Callable[..., BrowserContext],
@@ -53,7 +40,7 @@ def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
     e2e_admin: psycopg.Connection[Any],
 ) -> None:
     name = new_name()
-    page = sign_in(open_context(strict_server), requester)
+    page = sign_in(open_context(templates_server), requester)
     page.goto("/paths/postgres-database")
     page.get_by_label("Database name").fill(name)
     page.get_by_label("medium").check()
@@ -74,7 +61,7 @@ def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)  # never one's own
     assert not exists_in_postgres(e2e_admin, name)["database"]
 
-    lead = sign_in(open_context(strict_server), approver)
+    lead = sign_in(open_context(templates_server), approver)
     lead.get_by_role("link", name="Approvals").click()
     waiting = lead.locator("article.approval", has_text="Black Friday load test")
     expect(waiting).to_contain_text("database_sizes.rego")
@@ -90,12 +77,12 @@ def test_a_denied_request_becomes_an_exception_that_an_approver_grants(
 
 
 def test_steps_change_on_the_page_while_the_request_runs(
-    strict_server: Server,
+    templates_server: Server,
     requester: PortalUser,
     open_context: Callable[..., BrowserContext],
     new_name: Callable[[], str],
 ) -> None:
-    page = sign_in(open_context(strict_server), requester)
+    page = sign_in(open_context(templates_server), requester)
     page.goto("/paths/slow-database")
     page.get_by_label("Name").fill(new_name())
     page.get_by_label("Pause").fill("3")
