@@ -129,3 +129,36 @@ def test_an_escaped_pair_and_an_escaped_backslash_are_ordinary_text(api: httpx.C
 
     assert answer.status_code == 422
     assert [f["field"] for f in answer.json()["fields"]] == ["template"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/teams",
+            {"name": "t-strict", "monthly_budget_usd": "31337"},
+            "monthly_budget_usd",
+        ),
+        ("/api/v1/teams", {"name": "t-strict", "monthly_budget_usd": True}, "monthly_budget_usd"),
+        ("/api/v1/users", {"name": "strict", "is_admin": "true"}, "is_admin"),
+        ("/api/v1/users", {"name": "strict", "is_admin": 1}, "is_admin"),
+        ("/api/v1/requests", {"template": "redis", "dry_run": "true"}, "dry_run"),
+        ("/api/v1/tokens", {"name": "strict", "expires_in_days": True}, "expires_in_days"),
+    ],
+)
+def test_a_wrong_type_in_a_body_is_refused_not_coerced(
+    api: httpx.Client, path: str, body: dict[str, object], field: str
+) -> None:
+    answer = api.post(path, json=body)
+
+    assert answer.status_code == 422, answer.text
+    assert field in [f["field"].split(".")[0] for f in answer.json()["fields"]]
+    listed = str(api.get("/api/v1/teams").json()) + str(api.get("/api/v1/users").json())
+    assert "strict" not in listed
+
+
+def test_an_integer_is_still_a_number(api: httpx.Client) -> None:
+    made = api.post("/api/v1/teams", json={"name": "t-budget", "monthly_budget_usd": 100})
+
+    assert made.status_code == 201, made.text
+    assert made.json()["monthly_budget_usd"] == 100

@@ -1,4 +1,5 @@
-"""API bodies for users, teams, tokens and the audit log."""
+"""API bodies for users, teams, tokens and the audit log (request bodies strict, as in
+`api.schemas`)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class UserView(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(max_length=63, pattern=USER_NAME, examples=["alice"])
     display_name: str | None = Field(default=None, max_length=200, pattern=ONE_LINE)
@@ -58,7 +59,7 @@ class UserCreate(BaseModel):
 
 
 class SlackLink(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     slack_user_id: str = Field(
         pattern=r"^[UW][A-Z0-9]{2,30}$", description="The Slack member id, e.g. U024BE7LH."
@@ -66,7 +67,7 @@ class SlackLink(BaseModel):
 
 
 class SlackLinkCode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     code: str = Field(
         pattern=r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$",
@@ -79,7 +80,7 @@ class SlackLinked(BaseModel):
 
 
 class PasswordSet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     password: str = Field(min_length=12, max_length=200, repr=False)
 
@@ -104,7 +105,7 @@ class TeamView(BaseModel):
 
 
 class TeamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(max_length=63, pattern=TEAM_NAME, examples=["payments"])
     # The column is NUMERIC(12, 2): below ten billion, in cents.
@@ -112,7 +113,7 @@ class TeamCreate(BaseModel):
 
 
 class MemberAdd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     user: str = Field(max_length=63, pattern=USER_NAME)
     role: Literal["developer", "approver"] = "developer"
@@ -143,7 +144,7 @@ class TokenView(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(max_length=100, pattern=TOKEN_NAME, examples=["ci"])
     user: str | None = Field(

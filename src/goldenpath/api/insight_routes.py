@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from goldenpath.api.auth import CurrentActor
 from goldenpath.api.schemas import Problem
@@ -33,6 +33,8 @@ def _text(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
 
 
 class ClassOverride(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     class_name: str | None = Field(
         default=None, max_length=200, description="A golden path or ticket type; null clears."
     )

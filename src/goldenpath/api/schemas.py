@@ -1,4 +1,8 @@
-"""Request and response bodies of the REST API (pydantic: this is an edge)."""
+"""Request and response bodies of the REST API (pydantic: this is an edge).
+
+Request bodies are strict: ``"31337"`` is not a number, ``"true"`` or ``1`` not a boolean (a
+wrong type is refused, not coerced); extra members are refused too.
+"""
 
 from __future__ import annotations
 
@@ -135,6 +139,7 @@ class TemplateDetail(TemplateSummary):
 class RequestCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"template": "postgres-database", "parameters": {"name": "orders"}}]
         },
@@ -186,7 +191,9 @@ def _has_nul(value: Any) -> bool:
 
 class TemplateDryRun(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"parameters": {"name": "orders"}}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"parameters": {"name": "orders"}}]},
     )
 
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -194,7 +201,7 @@ class TemplateDryRun(BaseModel):
 
 
 class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -383,7 +390,7 @@ class ResourceView(BaseModel):
 
 
 class UpgradeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     to: str | None = version_field("The version to upgrade to [default: the newest].")
     dry_run: bool = False
@@ -402,7 +409,9 @@ class Day2ActionView(BaseModel):
 
 
 class Day2Run(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"parameters": {}}]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"parameters": {}}]}
+    )
 
     parameters: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
@@ -414,7 +423,7 @@ class Day2Run(BaseModel):
 
 
 class RolloutBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     version: str | None = version_field("The version to roll out [default: the newest].")
     allow_replace: bool = Field(
@@ -423,7 +432,7 @@ class RolloutBody(BaseModel):
 
 
 class Extend(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     ttl: str = Field(
         pattern=r"^[1-9][0-9]{0,5}[hdw]$", description="From now: 12h, 30d, 2w.", examples=["7d"]
