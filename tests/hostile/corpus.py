@@ -124,6 +124,9 @@ def corpus(marker: str) -> list[Hostile]:
         _value("type", "string-bool", "true"),
         Hostile("nesting", "10k-lists", nested()),
         Hostile("nesting", "10k-objects", nested_objects()),
+        # Within what the parser reads, past what validating it can recurse through.
+        Hostile("nesting", "500-lists", nested(500)),
+        Hostile("nesting", "500-objects", nested_objects(500)),
     ]
 
 
@@ -140,6 +143,7 @@ SHORT = {
     "1mb",
     "list",
     "10k-lists",
+    "500-objects",
 }
 
 
