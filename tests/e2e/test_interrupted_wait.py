@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,18 +34,31 @@ def test_ctrl_c_during_wait_exits_130_and_the_request_carries_on(
 ) -> None:
     cli = Cli(url=templates_server.url, cwd=tmp_path, token=ADMIN_TOKEN)
     name = new_name()
-    watching = subprocess.Popen(
+    with subprocess.Popen(
         [*goldenpath_command(), "request", "slow-database", "-p", f"name={name}", *SLOW, "--wait"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
         env=clean_environment(GOLDENPATH_URL=templates_server.url, GOLDENPATH_TOKEN=ADMIN_TOKEN),
-    )
-    running = wait_for_status(cli, name, {"running"})
+    ) as watching:
+        assert watching.stdout is not None
+        # Ctrl-C once the CLI is watching: it has printed the first step's log line.
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(iter(watching.stdout.readline, "")))
+        reader.start()
+        deadline = time.monotonic() + 60
+        while not any("created database" in line for line in seen):
+            assert watching.poll() is None, f"exited {watching.returncode}: {seen}"
+            assert time.monotonic() < deadline, f"the CLI never showed the first step: {seen}"
+            time.sleep(0.1)
+        running = wait_for_status(cli, name, {"running"})
 
-    watching.send_signal(signal.SIGINT)
-    out, err = watching.communicate(timeout=30)
+        watching.send_signal(signal.SIGINT)
+        err = watching.stderr.read() if watching.stderr else ""
+        watching.wait(timeout=30)
+        reader.join(timeout=30)
+        out = "".join(seen)
 
     assert watching.returncode == 130, out + err
     assert f"Stopped watching; request {running['id']} carries on" in err
