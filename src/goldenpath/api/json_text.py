@@ -9,8 +9,8 @@ before any route runs:
 
 Only JSON bodies are read here (``application/json`` and ``+json``), whole, which `body_limit`
 keeps small. Both checks are cheap for an ordinary body: the depth is measured only when the
-body has more brackets than the limit, and the body parsed only when it holds an escape of the
-surrogate range at all.
+body has more brackets than the limit (and is at most `DEPTH_SCANNED`), and the body parsed
+only when it holds an escape of the surrogate range at all.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from goldenpath.api.errors import problem_of
 from goldenpath.errors import BodyTooLarge, InvalidInput
 
 MAX_DEPTH = 64
+# Larger bodies (ticket imports, up to 256 MiB) are not scanned for depth: their reader parses
+# them itself and refuses what nests too deep to read.
+DEPTH_SCANNED = 4 * 1024 * 1024
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 BRACKET = re.compile(rb"[\[\]{}]")
@@ -48,7 +51,7 @@ class JsonTextMiddleware:
             return
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         rule = None
-        if too_deep(body):
+        if len(body) <= DEPTH_SCANNED and too_deep(body):
             rule = DEPTH_RULE
         elif SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(body):
             rule = RULE
@@ -83,8 +86,8 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
     depth = 0
-    for bracket in BRACKET.findall(JSON_STRING.sub(b"", body)):
-        depth += 1 if bracket in (b"[", b"{") else -1
+    for bracket in BRACKET.finditer(JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
         if depth > limit:
             return True
     return False
