@@ -10,13 +10,12 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.settings import BackendSettings
-from tests.conftest import ADMIN, served, wait_for_request
+from tests.conftest import ADMIN, wait_for_request
 from tests.integration.actions.aws.moto_support import REGION
 from tests.integration.test_guardrails_aws import instances_named
-from tests.integration.test_rate_limits import sign_in
+from tests.integration.test_portal_papercuts import developer_in_portal
 
 PASSWORD = "day2-portal-password"
 
@@ -26,14 +25,7 @@ def portal(
     make_platform: Callable[..., Platform], aws_backend: BackendSettings
 ) -> Iterator[tuple[Platform, httpx.Client]]:
     platform = make_platform(backends={"aws": aws_backend}, allowed_regions=[REGION])
-    platform.directory.create_team(ADMIN, "payments")
-    platform.directory.create_user(ADMIN, "alice", password=PASSWORD)
-    platform.directory.add_member(ADMIN, "payments", "alice", "developer")
-    with (
-        served(create_api(platform, run_worker=True)) as url,
-        httpx.Client(base_url=url, timeout=60) as client,
-    ):
-        assert sign_in(client, "alice", PASSWORD).status_code == 303
+    with developer_in_portal(platform, PASSWORD, run_worker=True) as client:
         yield platform, client
 
 

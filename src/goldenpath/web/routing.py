@@ -35,8 +35,19 @@ class StaleForm(GoldenPathError):
     it again."""
 
 
+class PageNotFound(GoldenPathError):
+    """There is no page at this address: check the link, or start again from the catalog."""
+
+
 class PortalRoute(APIRoute):
-    """A route whose platform errors become pages instead of the API's JSON."""
+    """A route whose platform errors become pages instead of the API's JSON. A page that
+    answers GET answers HEAD too (link checkers and monitors ask with HEAD)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = kwargs.get("methods")
+        if methods and "GET" in methods:
+            kwargs["methods"] = {*methods, "HEAD"}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()

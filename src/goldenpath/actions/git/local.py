@@ -94,7 +94,8 @@ class LocalHost:
                 log(f"repository {spec.name} exists from an earlier attempt; carrying on")
             else:
                 self._create_bare(repo, spec)
-                log(f"created bare repository {repo}")
+                # The log is the developer's: the repository's name, not the server's folders.
+                log(f"created repository {spec.name}")
             _install_hook(repo)
             if _has_main(repo):
                 log("main already has the initial commit")
@@ -116,7 +117,7 @@ class LocalHost:
                     "not removing it"
                 )
             shutil.rmtree(repo)
-            log(f"removed repository {repo}")
+            log(f"removed repository {name}")
 
     def observe(self, name: str, marker: str, private: bool) -> Observation:
         repo = self.path(name)

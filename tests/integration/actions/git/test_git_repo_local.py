@@ -149,15 +149,21 @@ def test_another_resource_with_the_same_name_is_refused(make_context: Any) -> No
 
 
 def test_destroy_removes_our_repository_and_is_idempotent(
-    make_context: Any, data_dir: Path
+    make_context: Any, data_dir: Path, tmp_path: Path
 ) -> None:
-    GitRepo().apply(make_context())
+    journal = MemoryJournal()
+    GitRepo().apply(make_context(journal=journal))
     ref = repo_ref("orders-service")
 
-    GitRepo().destroy(make_context(), ref)
-    GitRepo().destroy(make_context(), ref)
+    GitRepo().destroy(make_context(journal=journal), ref)
+    GitRepo().destroy(make_context(journal=journal), ref)
 
     assert not (data_dir / "git" / "orders-service.git").exists()
+    # The log is the developer's: it names the repository, never the server's folders.
+    log = "\n".join(journal.lines)
+    assert "created repository orders-service" in log
+    assert "removed repository orders-service" in log
+    assert str(data_dir.resolve()) not in log and str(tmp_path) not in log
     assert not GitRepo().observe(make_context(), ref).exists
 
 

@@ -1,0 +1,71 @@
+"""Portal papercuts, over real HTTP without a browser: an unknown address is the portal's 404
+page for a browser (the API keeps its problem document), and pages answer HEAD."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from goldenpath.api.app import create_api
+from goldenpath.app import Platform
+from tests.conftest import ADMIN, served
+from tests.integration.test_rate_limits import sign_in
+
+PASSWORD = "papercut-password"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@contextmanager
+def developer_in_portal(
+    platform: Platform, password: str, *, run_worker: bool = False
+) -> Iterator[httpx.Client]:
+    """The portal served for real, with alice (a developer of payments) signed in."""
+    platform.directory.create_team(ADMIN, "payments")
+    platform.directory.create_user(ADMIN, "alice", password=password)
+    platform.directory.add_member(ADMIN, "payments", "alice", "developer")
+    with (
+        served(create_api(platform, run_worker=run_worker)) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert sign_in(client, "alice", password).status_code == 303
+        yield client
+
+
+@pytest.fixture
+def portal(make_platform: Callable[..., Platform]) -> Iterator[tuple[Platform, httpx.Client]]:
+    platform = make_platform()
+    with developer_in_portal(platform, PASSWORD) as client:
+        yield platform, client
+
+
+def test_an_unknown_address_is_the_portals_404_page_for_a_browser_and_json_elsewhere(
+    portal: tuple[Platform, httpx.Client],
+) -> None:
+    _, client = portal
+    page = client.get("/no-such-page", headers=BROWSER)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+    assert 'href="/"' in page.text
+
+    for path in ("/api/v1/no-such-thing", "/api/nothing"):
+        api = client.get(path, headers=BROWSER)
+        assert api.status_code == 404
+        assert api.headers["content-type"] == "application/problem+json"
+        assert api.json()["code"] == "not_found"
+    script = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert script.status_code == 404
+    assert script.json()["code"] == "not_found"
+
+
+def test_pages_answer_head_like_get_without_a_body(portal: tuple[Platform, httpx.Client]) -> None:
+    _, client = portal
+    for path in ("/", "/login", "/requests"):
+        head = client.head(path)
+        assert head.status_code == 200, path
+        assert head.headers["content-type"].startswith("text/html")
+        assert head.content == b""
+    assert client.head("/api/v1/no-such-thing").status_code == 404
