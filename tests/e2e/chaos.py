@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,7 @@ def run_chaos(
                         worker.popen.send_signal(signal.SIGUSR1)
             time.sleep(2)
             log(f"stuck: worker logs (with stacks) are in {root}")
+        log(f"counted: {json.dumps(asdict(figures))}")
     finally:
         stop.set()
         with lock:

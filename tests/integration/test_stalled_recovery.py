@@ -4,6 +4,7 @@ job another worker already moved is no error, and the rest of the round still ha
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -136,3 +137,19 @@ def test_a_job_superseded_by_a_newer_one_waiting_does_not_stop_the_round(
     assert run_async(scenario()) == 2
     assert statuses(database_url, ids) == ["todo", "todo"]
     assert statuses(database_url, [stalled[0], waiting[0]]) == ["aborted", "todo"]
+
+
+def test_a_job_put_back_wakes_idle_workers(platform: Platform, database_url: str) -> None:
+    """Procrastinate announces a job on INSERT only: recovery announces what it puts back, or
+    idle workers would find it at their next poll."""
+    ids = stalled_jobs(database_url, 2)
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f'LISTEN "procrastinate_queue_v1#{QUEUE}"')
+        assert run_async(_recover(platform)) == 2
+        heard = [n.payload for n in listener.notifies(timeout=5, stop_after=2)]
+    assert sorted(json.loads(p)["job_id"] for p in heard) == ids
+
+
+async def _recover(platform: Platform) -> int:
+    async with platform.queue.app.open_async():
+        return await platform.queue.recover_stalled_jobs(1)

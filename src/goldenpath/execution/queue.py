@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -263,7 +264,19 @@ class Queue:
             logger.info("job %s was already recovered by another worker", job.id)
             return 0
         logger.warning("recovered job %s (%s) of a dead worker", job.id, job.task_name)
+        await self._announce(job)
         return 1
+
+    async def _announce(self, job: Job) -> None:
+        """Wake idle workers for a job put back in the queue, as Procrastinate's trigger does
+        for a new job (it fires on INSERT only: a job put back would wait for their polling)."""
+        payload = json.dumps({"type": "job_inserted", "job_id": job.id})
+        await self.app.connector.execute_query_async(
+            "SELECT pg_notify(%(channel)s, %(payload)s),"
+            " pg_notify('procrastinate_any_queue_v1', %(payload)s)",
+            channel=f"procrastinate_queue_v1#{job.queue}",
+            payload=payload,
+        )
 
     async def recover_stalled_forever(self, stalled_after_seconds: float) -> None:
         """Recover stalled jobs on a short period of its own, beside the worker's job slots, so

@@ -43,13 +43,18 @@ class WorkerOptions:
     # How long running jobs may take to finish once the worker is asked to stop.
     grace_seconds: float = 30.0
     name: str = "goldenpath-worker"
+    # How often an idle worker looks for jobs that no notification announces: retries due
+    # (a busy request's, 2 s later) and jobs put back from dead workers (`Queue.requeue` does
+    # notify, but a worker that was busy then finds them this way).
+    poll_seconds: float = 1.0
 
 
 class Backoff:
     """Waits of 0.5, 1, 2, 4... seconds up to ``longest``, each with up to 25 % jitter so that
-    workers restarted together do not knock on the database together."""
+    workers restarted together do not knock on the database together. A probe is one connection
+    attempt: cheap enough every 5 s, and a longer wait is time the database is back unused."""
 
-    def __init__(self, first: float = 0.5, longest: float = 10.0) -> None:
+    def __init__(self, first: float = 0.5, longest: float = 5.0) -> None:
         self._first, self._longest = first, longest
         self._next = first
 
@@ -147,6 +152,7 @@ async def _run_once(queue: Queue, options: WorkerOptions, stop: asyncio.Event) -
         stalled_worker_timeout=options.stalled_after_seconds,
         install_signal_handlers=False,
         delete_jobs="successful",
+        fetch_job_polling_interval=options.poll_seconds,
     )
     running = asyncio.create_task(
         worker.run(),  # type: ignore[no-untyped-call]
