@@ -244,7 +244,7 @@ class Prober:
         if outcome.status >= 500:
             tally.server_errors += 1
             tally.errors.append(f"{label}: {outcome.status} {outcome.text[:300]}")
-        elif outcome.status >= 400:
+        elif outcome.status >= 400 or _slack_refused(outcome):
             tally.refused += 1
         else:
             tally.accepted += 1
@@ -316,6 +316,17 @@ class Prober:
         if not status or not status[0].isdigit():
             return Outcome(None, f"not an HTTP answer: {reply[:80]!r}")
         return Outcome(int(status[0]), reply.partition(b"\r\n\r\n")[2].decode(errors="replace"))
+
+
+def _slack_refused(outcome: Outcome) -> bool:
+    """Slack's way to refuse a modal's input: 200 with ``response_action: errors``."""
+    if '"response_action"' not in outcome.text[:40]:
+        return False
+    try:
+        answer = json.loads(outcome.text)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("response_action") == "errors"
 
 
 def _accepted(outcome: Outcome) -> bool:

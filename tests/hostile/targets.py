@@ -334,7 +334,9 @@ def slack_targets(stage: Stage) -> Iterator[Target]:
         opened = len(stage.slack.of("views.open"))
         sent = _slack(_command(SLACK_USER, "redis"))
         stage.admin.post("/slack/events", content=sent.content, headers=sent.headers)
-        views = stage.slack.of("views.open")[opened:]
+        deadline = time.monotonic() + 30  # the app may open the modal just after its ack
+        while not (views := stage.slack.of("views.open")[opened:]) and time.monotonic() < deadline:
+            time.sleep(0.05)
         shown = views[-1].args["view"] if views else {}
         view = json.loads(shown) if isinstance(shown, str) else dict(shown)
         state = {"name": {"v": {"type": "plain_text_input", "value": hostile.text}}}
