@@ -2,7 +2,7 @@
 
 The scenario is `tests.e2e.chaos` (the test suite runs a short one); this prints its figures.
 
-Run: .venv/bin/python bench/chaos.py [--requests 300] [--outage 30] [--workers 3] [--json]
+Run: .venv/bin/python bench/chaos.py [--requests 300] [--outage 30] [--workers 6] [--json]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--outage", type=float, default=30.0, help="PostgreSQL down, seconds")
     parser.add_argument("--rate", type=float, default=8.0, help="submissions per second")
-    parser.add_argument("--workers", type=int, default=3, help="worker processes kept running")
+    parser.add_argument("--workers", type=int, default=6, help="worker processes kept running")
     parser.add_argument("--concurrency", type=int, default=4, help="jobs each worker runs at once")
     parser.add_argument(
         "--kill-every", default="2,3", help="seconds between worker SIGKILLs: MIN,MAX, or 'off'"
