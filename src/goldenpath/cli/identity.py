@@ -20,11 +20,19 @@ from goldenpath.cli.client import (
 from goldenpath.cli.exit_codes import AUDIT_TAMPERED
 from goldenpath.cli.options import AsJson, Url
 
-users_app = typer.Typer(help="Manage users (platform admins).", no_args_is_help=True)
-teams_app = typer.Typer(help="Manage teams and their members.", no_args_is_help=True)
-tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+users_app = typer.Typer(
+    rich_markup_mode="markdown", help="Manage users (platform admins).", no_args_is_help=True
+)
+teams_app = typer.Typer(
+    rich_markup_mode="markdown", help="Manage teams and their members.", no_args_is_help=True
+)
+tokens_app = typer.Typer(
+    rich_markup_mode="markdown", help="Manage API tokens.", no_args_is_help=True
+)
 audit_app = typer.Typer(
-    help="The tamper-evident audit log (platform admins).", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="The tamper-evident audit log (platform admins).",
+    no_args_is_help=True,
 )
 
 
@@ -59,7 +67,12 @@ def _cell(value: Any) -> str:
 
 
 def login(
-    token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="An API token.")],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            prompt=True, hide_input=True, help="An API token [default: asked for, not echoed]."
+        ),
+    ] = None,
     url: Url = None,
     profile: Annotated[
         str,
@@ -71,6 +84,8 @@ def login(
 ) -> None:
     """Check a token against the API, then save the URL and the token together (as a named
     profile, which becomes the current one: GOLDENPATH_PROFILE picks another)."""
+    if not token:  # the prompt asks again for an empty answer; this is for the type checker
+        raise typer.BadParameter("an API token is needed", param_hint="--token")
     with ApiClient(url, token=token) as client:
         me = client.call("GET", "/api/v1/me")
         target = client.url
@@ -95,6 +110,7 @@ def whoami(url: Url = None, as_json: AsJson = False) -> None:
 
 @users_app.command("list")
 def list_users(url: Url = None, as_json: AsJson = False) -> None:
+    """List users: admin or not, active or disabled, their teams and roles (admins)."""
     with _client(url) as client:
         _show(
             client.every("/api/v1/users"),
@@ -114,6 +130,7 @@ def create_user(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
+    """Create a user (admins); --password asks for their portal password."""
     body: dict[str, Any] = {"name": name, "display_name": display_name, "is_admin": admin}
     if password:
         body["password"] = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -148,6 +165,7 @@ def confirm_slack(code: str, url: Url = None) -> None:
 
 @users_app.command("disable")
 def disable_user(name: str, url: Url = None) -> None:
+    """Disable a user (admins): their tokens no longer work."""
     with _client(url) as client:
         client.call("POST", f"/api/v1/users/{segment(name)}/disable")
     output.out.print(f"User {name} disabled; their tokens no longer work.")
@@ -158,6 +176,7 @@ def disable_user(name: str, url: Url = None) -> None:
 
 @teams_app.command("list")
 def list_teams(url: Url = None, as_json: AsJson = False) -> None:
+    """List teams, their monthly budgets and members."""
     with _client(url) as client:
         _show(client.every("/api/v1/teams"), as_json, ("name", "monthly_budget_usd", "members"))
 
@@ -169,6 +188,7 @@ def create_team(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
+    """Create a team (admins), optionally with a monthly budget."""
     body = {"name": name, "monthly_budget_usd": budget}
     with _client(url) as client:
         _show(
@@ -184,6 +204,7 @@ def add_member(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
+    """Add a user to a team as a developer or an approver."""
     with _client(url) as client:
         team_view = client.call(
             "POST", f"/api/v1/teams/{segment(team)}/members", json={"user": user, "role": role}
@@ -198,6 +219,7 @@ def remove_member(
     role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
     url: Url = None,
 ) -> None:
+    """Remove a user from a team (from every role there, or only --role)."""
     with _client(url) as client:
         params = {"role": role} if role else {}
         client.call(
@@ -215,6 +237,7 @@ def list_tokens(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
+    """List your API tokens (admins: anyone's, with --user): scopes, expiry, last use."""
     with _client(url) as client:
         found = client.every("/api/v1/tokens", {"user": user} if user else {})
     _show(
@@ -254,6 +277,7 @@ def create_token(
 
 @tokens_app.command("revoke")
 def revoke_token(token_id: str, url: Url = None) -> None:
+    """Revoke an API token by its id (see `goldenpath tokens list`); it stops working at once."""
     with _client(url) as client:
         client.call("DELETE", f"/api/v1/tokens/{segment(token_id)}")
     output.out.print(f"Token {token_id} revoked.")
@@ -310,6 +334,7 @@ def list_events(
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
+    """List audit events, newest first: who did what to which target."""
     params = {k: v for k, v in {"who": who, "action": action, "target": target}.items() if v}
     with _client(url) as client:
         events = client.call("GET", "/api/v1/audit/events", params={**params, "limit": limit})[

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from goldenpath.identity.actor import Actor
     from goldenpath.insights.service import Report
 
-app = typer.Typer(help="Insights: ticket history, time and money saved, what to build next.")
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Insights: ticket history, time and money saved, what to build next.",
+)
 ACTOR = "insights-cli"
 
 

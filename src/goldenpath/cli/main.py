@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from goldenpath import __version__
 from goldenpath.cli import (
@@ -27,7 +28,24 @@ from goldenpath.cli.output import err, print_error
 from goldenpath.errors import GoldenPathError
 from goldenpath.logs import with_logging
 
+
+def _flags_without_a_type() -> None:
+    """Typer's help shows a `<bool>` type beside every flag (--json, --wait, --help, ...), as if
+    it took a value: flags show none."""
+    option = typer.core.TyperOption
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None:  # a Typer that shows no types at all
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    option.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="goldenpath",
     help="Golden Path: self-service golden paths. Request, watch, and manage what you own.",
     epilog=EPILOG,
@@ -54,7 +72,9 @@ app.add_typer(identity.users_app, name="users")
 app.add_typer(identity.teams_app, name="teams")
 app.add_typer(identity.tokens_app, name="tokens")
 app.add_typer(identity.audit_app, name="audit")
-secrets_app = typer.Typer(help="Secret outputs of your requests.", no_args_is_help=True)
+secrets_app = typer.Typer(
+    rich_markup_mode="markdown", help="Secret outputs of your requests.", no_args_is_help=True
+)
 secrets_app.command("reveal")(requests.reveal_secrets)
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(insights.app, name="insights")

@@ -20,7 +20,11 @@ from goldenpath.cli.exit_codes import BAD_INPUT, POLICY_DENIED, POLICY_MISCONFIG
 from goldenpath.cli.options import AsJson
 from goldenpath.errors import InvalidInput
 
-app = typer.Typer(help="Test and apply guardrails (Rego policies).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Test and apply guardrails (Rego policies).",
+    no_args_is_help=True,
+)
 
 PolicyDirs = Annotated[
     list[Path] | None,

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from goldenpath.policy.prices import PriceBook
 
 app = typer.Typer(
-    help="The price table behind cost estimates and the budget guardrail.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="The price table behind cost estimates and the budget guardrail.",
+    no_args_is_help=True,
 )
 
 

@@ -14,7 +14,11 @@ from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.parameters import parse_parameters
 from goldenpath.cli.watch import follow_request
 
-app = typer.Typer(help="Look at requests (runs of golden paths).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Look at requests (runs of golden paths).",
+    no_args_is_help=True,
+)
 
 Params = Annotated[
     list[str] | None,

@@ -12,7 +12,9 @@ from goldenpath.cli.exit_codes import ABORTED, DRIFT_FOUND, OK, exit_code_for
 from goldenpath.cli.options import AsJson, TeamFilter, Url
 from goldenpath.cli.watch import follow_resource
 
-app = typer.Typer(help="Manage what your requests created.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Manage what your requests created.", no_args_is_help=True
+)
 
 ResourceId = Annotated[str, typer.Argument(metavar="ID", help="The resource's id.")]
 

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from goldenpath.settings import Settings
     from goldenpath.store.database import Database
 
-db_app = typer.Typer(help="The platform's own database.", no_args_is_help=True)
+db_app = typer.Typer(
+    rich_markup_mode="markdown", help="The platform's own database.", no_args_is_help=True
+)
 
 ConfigFile = Annotated[
     Path | None,

@@ -17,7 +17,9 @@ from goldenpath.cli.policies import verify_templates
 from goldenpath.errors import GoldenPathError
 from goldenpath.templates.loader import load_template
 
-app = typer.Typer(help="Browse the golden paths (templates).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Browse the golden paths (templates).", no_args_is_help=True
+)
 app.command("verify")(verify_templates)
 
 
@@ -77,6 +79,7 @@ def show_template(
 
 
 backends_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="The backends golden paths run on: configured, or missing (admins).",
     no_args_is_help=True,
 )
