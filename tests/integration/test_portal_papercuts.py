@@ -3,6 +3,7 @@ page for a browser (the API keeps its problem document), and pages answer HEAD."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -69,3 +70,22 @@ def test_pages_answer_head_like_get_without_a_body(portal: tuple[Platform, httpx
         assert head.headers["content-type"].startswith("text/html")
         assert head.content == b""
     assert client.head("/api/v1/no-such-thing").status_code == 404
+
+
+def test_the_api_docs_load_swagger_ui_from_this_server_not_a_cdn(
+    portal: tuple[Platform, httpx.Client],
+) -> None:
+    _, client = portal
+    page = client.get("/api/docs", headers=BROWSER)
+    assert page.status_code == 200
+    assert "https://" not in page.text and "//cdn" not in page.text
+    assets = re.findall(r'(?:src|href)="(/[^"]+)"', page.text)
+    assert {a.rsplit("/", 1)[-1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
+    for asset in assets:
+        served_asset = client.get(asset)
+        assert served_asset.status_code == 200, asset
+        assert served_asset.content, asset
+        if asset.endswith("swagger-ui-bundle.js"):
+            assert b"SwaggerUIBundle" in served_asset.content
+    assert "'/api/openapi.json'" in page.text or '"/api/openapi.json"' in page.text
+    assert client.get("/api/openapi.json").json()["info"]["title"] == "Golden Path"

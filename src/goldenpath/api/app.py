@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from goldenpath import __version__
+from goldenpath.api import docs as api_docs
 from goldenpath.api import errors as api_errors
 from goldenpath.api import outage as api_outage
 from goldenpath.api.body_limit import BodyLimitMiddleware
@@ -76,13 +77,14 @@ def create_api(
         version=__version__,
         description="Self-service golden paths: request, watch, and manage what you own.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # `api_docs` serves Swagger UI from local files
         redoc_url=None,
         lifespan=lifespan,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id_of,
     )
     api_errors.install(api)
+    api_docs.install(api)
     api_outage.install(api, platform.database)
     api.add_middleware(JsonTextMiddleware)
     api.add_middleware(
