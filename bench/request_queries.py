@@ -104,14 +104,19 @@ def counted_platform(work: Path) -> Iterator[Platform]:
         platform.close()
 
 
+def _autocommit(platform: Platform) -> sa.Connection:
+    """A connection whose statements add no BEGIN/COMMIT of the bench's own to the counts."""
+    return platform.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def reset(platform: Platform) -> None:
-    with platform.database.begin() as conn:
+    with _autocommit(platform) as conn:
         conn.execute(sa.text("SELECT pg_stat_statements_reset()"))
 
 
 def statements(platform: Platform) -> list[tuple[str, int]]:
     """(query, calls) since the last reset, without this bench's own."""
-    with platform.database.begin() as conn:
+    with _autocommit(platform) as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT query, calls FROM pg_stat_statements "
@@ -132,7 +137,7 @@ def wait_until_succeeded(platform: Platform, ids: list[str], timeout: float = 30
 
 
 def succeeded(platform: Platform, ids: list[str]) -> int:
-    with platform.database.autocommit() as conn:  # no BEGIN/COMMIT to tell from the platform's
+    with _autocommit(platform) as conn:
         return int(
             conn.execute(
                 sa.text(
