@@ -80,7 +80,8 @@ def counted_platform(work: Path) -> Iterator[Platform]:
     with (server.pgdata / "postgresql.conf").open("a") as conf:
         conf.write("shared_preload_libraries = 'pg_stat_statements'\n")
     server.stop()
-    start_embedded(data, port)
+    # Started here, so stopped here: the platform reuses it and leaves it running.
+    server = start_embedded(data, port)
     templates = work / "templates"
     templates.mkdir()
     (templates / "log-only.yaml").write_text(TEMPLATE)
@@ -102,6 +103,7 @@ def counted_platform(work: Path) -> Iterator[Platform]:
         yield platform
     finally:
         platform.close()
+        server.stop()
 
 
 def _autocommit(platform: Platform) -> sa.Connection:
