@@ -1,5 +1,6 @@
 """Portal papercuts, over real HTTP without a browser: an unknown address is the portal's 404
-page for a browser (the API keeps its problem document), and pages answer HEAD."""
+page for a browser (the API keeps its problem document), pages answer HEAD, the API docs need
+no CDN, and the catalog's cost is the preview's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 
 from goldenpath.api.app import create_api
 from goldenpath.app import Platform
+from goldenpath.settings import BackendSettings
 from tests.conftest import ADMIN, served
+from tests.integration.actions.aws.moto_support import REGION
 from tests.integration.test_rate_limits import sign_in
 
 PASSWORD = "papercut-password"
@@ -89,3 +92,24 @@ def test_the_api_docs_load_swagger_ui_from_this_server_not_a_cdn(
             assert b"SwaggerUIBundle" in served_asset.content
     assert "'/api/openapi.json'" in page.text or '"/api/openapi.json"' in page.text
     assert client.get("/api/openapi.json").json()["info"]["title"] == "Golden Path"
+
+
+def test_the_catalog_and_the_preview_give_one_cost_for_a_default_ec2_instance(
+    make_platform: Callable[..., Platform], aws_backend: BackendSettings
+) -> None:
+    platform = make_platform(backends={"aws": aws_backend}, allowed_regions=[REGION])
+    with developer_in_portal(platform, PASSWORD) as client:
+        catalog = client.get("/", params={"q": "ec2"})
+        [card] = re.findall(r'<li class="card path">.*?</li>', catalog.text, flags=re.S)
+        [cost] = re.findall(r"<dt>Cost</dt><dd>([^<]+)/month</dd>", card)
+
+        form = client.get("/paths/ec2-instance")
+        token = re.search(r'name="_csrf" value="([^"]+)"', form.text)
+        assert token, form.text
+        preview = client.post(
+            "/paths/ec2-instance/preview",
+            data={"name": "web", "cost_center": "cc-1", "_csrf": token.group(1)},
+        )
+        assert preview.status_code == 200, preview.text
+        [total] = re.findall(r"Estimated total: ([^/]+)/month", preview.text)
+    assert cost == total == "$8.32"  # t3.micro in eu-west-1: one figure, to the cent

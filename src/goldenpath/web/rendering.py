@@ -106,9 +106,10 @@ def ago(value: datetime | None) -> str:
 
 
 def usd(value: float | None) -> str:
+    """Always to the cent, like the CLI and Slack: $8.00 and $7.59, never $8 beside $7.59."""
     if value is None:
         return "—"
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
+    return f"${value:,.2f}"
 
 
 def pretty(value: Any) -> str:

@@ -28,7 +28,7 @@ def test_request_a_database_watch_it_reveal_the_dsn_and_destroy_it(
 
     # The catalog: cards with cost and the ticket each path replaces; search is server-side.
     card = page.locator("li.card", has_text="PostgreSQL database")
-    expect(card).to_contain_text("$15/month")
+    expect(card).to_contain_text("$15.00/month")
     expect(card).to_contain_text("Provision a database")
     # A path whose backend is not configured says so in the catalog, instead of failing later.
     ec2 = page.locator("li.card", has_text="EC2")
