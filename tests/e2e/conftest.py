@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -26,7 +27,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import SERVER_LOGS
+from tests.conftest import SERVER_LOGS, remember_secrets
 
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # New for each test run: the sweep at the end never drops another run's objects.
@@ -290,6 +291,40 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         tail = "\n".join(server.log.read_text(errors="replace").splitlines()[-200:])
         report.sections.append(("goldenpath up log (last 200 lines)", tail))
     return report
+
+
+DSN_LINE = re.compile(r"^dsn: (postgresql://\S+)$", re.MULTILINE)
+REQUEST_LINE = re.compile(r"^Request ([0-9a-f-]{36})", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    name: str
+    result: Result
+    dsn: str
+
+    @property
+    def request_id(self) -> str:
+        found = REQUEST_LINE.search(self.result.stdout)
+        assert found, self.result.stdout
+        return found.group(1)
+
+    @property
+    def password(self) -> str:
+        return self.dsn.split(":")[2].split("@")[0]
+
+
+@pytest.fixture(scope="module")
+def provisioned(cli: Cli) -> Provisioned:
+    """One database requested with --wait, shared by a module's tests."""
+    name = f"{NAME_PREFIX}{secrets.token_hex(5)}"
+    result = cli("request", "postgres-database", "-p", f"name={name}", "--wait")
+    assert result.code == 0, f"{result.stdout}\n{result.stderr}"
+    found = DSN_LINE.search(result.stdout)
+    assert found, f"no DSN printed:\n{result.stdout}"
+    made = Provisioned(name=name, result=result, dsn=found.group(1))
+    remember_secrets({"dsn": made.dsn, "password": made.password})
+    return made
 
 
 def exists_in_postgres(admin: psycopg.Connection[Any], name: str) -> dict[str, bool]:

@@ -89,9 +89,9 @@ def statuses(
 READS = [
     ("GET", "/api/v1/requests/{w.done}", (200, 404, 200, 200)),
     ("GET", "/api/v1/requests/{w.done}/logs", (200, 404, 200, 200)),
-    ("POST", "/api/v1/requests/{w.done}/secrets/reveal", (200, 404, 200, 404)),
+    ("POST", "/api/v1/requests/{w.done}/secrets/reveal", (200, 404, 200, 403)),
     ("GET", "/api/v1/resources/{w.resource}", (200, 404, 200, 200)),
-    ("POST", "/api/v1/resources/{w.resource}/secrets/reveal", (200, 404, 200, 404)),
+    ("POST", "/api/v1/resources/{w.resource}/secrets/reveal", (200, 404, 200, 403)),
     ("GET", "/api/v1/users", (403, 403, 403, 200)),
     ("GET", "/api/v1/audit/events", (403, 403, 403, 200)),
     ("GET", "/api/v1/audit/verify", (403, 403, 403, 200)),

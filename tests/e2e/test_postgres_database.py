@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg import sql
 
-from tests.conftest import remember_secrets
-from tests.e2e.conftest import NAME_PREFIX, Cli, Result, exists_in_postgres
-
-DSN_LINE = re.compile(r"^dsn: (postgresql://\S+)$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    name: str
-    result: Result
-    dsn: str
-
-
-@pytest.fixture(scope="module")
-def provisioned(cli: Cli) -> Provisioned:
-    """One database requested with --wait, shared by the read-only tests below."""
-    name = f"{NAME_PREFIX}{secrets.token_hex(5)}"
-    result = cli("request", "postgres-database", "-p", f"name={name}", "--wait")
-    assert result.code == 0, f"{result.stdout}\n{result.stderr}"
-    found = DSN_LINE.search(result.stdout)
-    assert found, f"no DSN printed:\n{result.stdout}"
-    remember_secrets(
-        {"dsn": found.group(1), "password": found.group(1).split(":")[2].split("@")[0]}
-    )
-    return Provisioned(name=name, result=result, dsn=found.group(1))
+from tests.e2e.conftest import Cli, Provisioned, exists_in_postgres
 
 
 def _request_id(cli: Cli, name: str) -> str:
@@ -149,7 +121,7 @@ def _wait_and_reveal(cli: Cli, request_id: str) -> dict[str, Any]:
     while cli("requests", "show", request_id, "--json").json()["status"] != "succeeded":
         assert time.monotonic() < deadline, "request did not succeed in 60 s"
         time.sleep(0.3)
-    revealed: dict[str, Any] = cli("requests", "reveal", request_id, "--json").json()
+    revealed: dict[str, Any] = cli("secrets", "reveal", request_id, "--json").json()
     return revealed
 
 

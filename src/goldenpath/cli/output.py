@@ -339,13 +339,14 @@ def outputs(values: Mapping[str, Any], request_id: str, *, secrets_shown: bool =
         out.print(Text(str(values["text"])), soft_wrap=True)
     if values.get("secrets") and not secrets_shown:
         names = ", ".join(values["secrets"])
-        hint = f"secrets: {names} (goldenpath requests reveal {request_id})"
+        hint = f"secrets: {names} (goldenpath secrets reveal {request_id})"
         out.print(Text(hint, style="dim"), soft_wrap=True)
 
 
-def secrets(values: Mapping[str, Any]) -> None:
+def secrets(values: Mapping[str, Any], request_id: str) -> None:
     """Secrets on one line each, unwrapped, so they can be copied as they are."""
-    out.print(Text("Secrets (shown once, keep them safe):", style="bold yellow"))
+    again = f"`goldenpath secrets reveal {request_id}` shows them again, audited"
+    out.print(Text(f"Secrets (keep them safe; {again}):", style="bold yellow"), soft_wrap=True)
     for name, value in values.items():
         out.print(Text(f"{name}: ", style="bold") + Text(_compact(value)), soft_wrap=True)
 

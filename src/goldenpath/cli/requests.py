@@ -140,7 +140,7 @@ def report_final(final: dict[str, Any], secrets: dict[str, Any] | None, as_json:
         output.out.print(f"Request {final['id']} succeeded.", style="bold green")
         output.outputs(final.get("outputs") or {}, final["id"], secrets_shown=bool(secrets))
         if secrets:
-            output.secrets(secrets)
+            output.secrets(secrets, final["id"])
     else:
         _report_failure(final)
     if code != OK:
@@ -198,7 +198,6 @@ def show_request(
         output.request_detail(found)
 
 
-@app.command("reveal")
 def reveal_secrets(
     request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
     url: Url = None,
@@ -210,7 +209,7 @@ def reveal_secrets(
     if as_json:
         output.print_json(found)
     else:
-        output.secrets(found)
+        output.secrets(found, request_id)
 
 
 @app.command("cancel")

@@ -409,6 +409,13 @@ def _print_banner(
         )
         for note in sandbox_notes:
             out.print(Text(f"  sandbox {note}"), soft_wrap=True)
+    out.print(
+        Text(
+            f"  portal:    http://{settings.host}:{settings.port}/ (sign in with a user's name "
+            "and password; give one with `goldenpath users passwd NAME`)"
+        ),
+        soft_wrap=True,
+    )
     out.print(Text("  database:  ") + Text(_describe(platform.database)), soft_wrap=True)
     out.print(Text(f"  templates: {len(names)} loaded ({', '.join(names) or 'none'})"))
     for problem in platform.catalog.problems:

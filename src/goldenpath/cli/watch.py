@@ -87,7 +87,8 @@ def _progress(request: Mapping[str, Any]) -> Group:
     for step in request.get("steps", []):
         steps.add_row(_step_icon(step["status"]), *_step_cells(step))
     if status in REQUEST_DONE:
-        return Group(header, steps)
+        # The steps only: the command says how the request ended once, after them.
+        return Group(steps)
     return Group(Spinner("dots", text=header), steps)
 
 

@@ -71,9 +71,15 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
         # token.manage is one's own tokens; someone else's also need identity.manage.
         return
     if action == "secret.reveal":
-        if target.team is None or not actor.member_of(target.team):
-            raise Hidden()
-        return
+        if target.team is not None and actor.member_of(target.team):
+            return
+        if actor.is_admin and target.team is not None:
+            # An admin sees the request (request.read), so "not found" would be a lie.
+            raise AccessDenied(
+                problem=f"secrets are revealed only to members of the owning team "
+                f"'{target.team}'; a {ADMIN_ROLE} sees the request, not its secrets"
+            )
+        raise Hidden()
     if action == "request.decide":
         _may_decide(actor, target)
         return
