@@ -13,7 +13,7 @@ from goldenpath.web.routing import PortalRoute, Posted, SignedIn, one
 
 def mount_link_pages(api: FastAPI, platform: Platform, people: SlackPeople) -> None:
     pages: Pages = api.state.portal_pages
-    router = APIRouter(route_class=PortalRoute)
+    router = APIRouter(route_class=PortalRoute, include_in_schema=False)  # a page, not the API
 
     @router.get("/slack/link")
     def link_form(request: Request, actor: SignedIn) -> Response:
