@@ -82,7 +82,7 @@ MATRIX: list[tuple[str, Callable[[World, Actor], Any], tuple[str, str, str, str,
     (
         "reveal its secrets",
         lambda w, a: w.platform.service.reveal_secrets(w.done, a),
-        (OK, HIDDEN, OK, HIDDEN, DENIED),
+        (OK, HIDDEN, OK, DENIED, DENIED),
     ),
     (
         "read a resource",
