@@ -1,12 +1,15 @@
 """Portal papercuts, over real HTTP without a browser: an unknown address is the portal's 404
 page for a browser (the API keeps its problem document), pages answer HEAD, the API docs need
-no CDN, and the catalog's cost is the preview's."""
+no CDN, the catalog's cost is the preview's, and a request's page is headed with its path's
+title, shows its parameters (a secret one masked), links the URLs in its outputs, and the audit
+log links the requests its events are about."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +17,7 @@ import pytest
 from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.settings import BackendSettings
-from tests.conftest import ADMIN, served
+from tests.conftest import ADMIN, served, wait_for_request
 from tests.integration.actions.aws.moto_support import REGION
 from tests.integration.test_rate_limits import sign_in
 
@@ -36,6 +39,16 @@ def developer_in_portal(
     ):
         assert sign_in(client, "alice", password).status_code == 303
         yield client
+
+
+def send_form(
+    client: httpx.Client, page: str, fields: dict[str, str], action: str = ""
+) -> httpx.Response:
+    """Post ``fields`` from the form on ``page`` (to ``page + action``), with its CSRF token."""
+    form = client.get(page)
+    token = re.search(r'name="_csrf" value="([^"]+)"', form.text)
+    assert token, form.text
+    return client.post(page + action, data={**fields, "_csrf": token.group(1)})
 
 
 @pytest.fixture
@@ -103,13 +116,69 @@ def test_the_catalog_and_the_preview_give_one_cost_for_a_default_ec2_instance(
         [card] = re.findall(r'<li class="card path">.*?</li>', catalog.text, flags=re.S)
         [cost] = re.findall(r"<dt>Cost</dt><dd>([^<]+)/month</dd>", card)
 
-        form = client.get("/paths/ec2-instance")
-        token = re.search(r'name="_csrf" value="([^"]+)"', form.text)
-        assert token, form.text
-        preview = client.post(
-            "/paths/ec2-instance/preview",
-            data={"name": "web", "cost_center": "cc-1", "_csrf": token.group(1)},
+        preview = send_form(
+            client, "/paths/ec2-instance", {"name": "web", "cost_center": "cc-1"}, "/preview"
         )
         assert preview.status_code == 200, preview.text
         [total] = re.findall(r"Estimated total: ([^/]+)/month", preview.text)
     assert cost == total == "$8.32"  # t3.micro in eu-west-1: one figure, to the cent
+
+
+DASHBOARD = """\
+apiVersion: goldenpath.dev/v1
+kind: GoldenPath
+metadata:
+  name: team-dashboard
+  title: Team dashboard
+  description: A dashboard for a service, with an API key for its agent.
+  owner: platform-team
+  version: "1.0.0"
+spec:
+  access: {teams: ["*"]}
+  parameters:
+    - title: Dashboard
+      required: [name, agent_key]
+      properties:
+        name: {type: string, title: Service, pattern: "^[a-z][a-z0-9-]{1,30}$"}
+        agent_key: {type: string, title: Agent key, format: password, writeOnly: true}
+  steps:
+    - id: token
+      action: secret:generate
+      input: {length: 20, alphabet: urlsafe}
+  output:
+    values:
+      url: "https://grafana.example.test/d/${{ parameters.name }}"
+      note: "https is not a link on its own"
+"""
+
+
+def test_a_request_page_shows_its_title_parameters_and_linked_outputs_and_audit_links_it(
+    make_platform: Callable[..., Platform], tmp_path: Path
+) -> None:
+    folder = tmp_path / "paths"
+    folder.mkdir()
+    (folder / "team-dashboard.yaml").write_text(DASHBOARD)
+    platform = make_platform(template_dirs=[folder])
+    platform.directory.create_user(ADMIN, "root", password=PASSWORD, is_admin=True)
+    with developer_in_portal(platform, PASSWORD, run_worker=True) as client:
+        posted = send_form(
+            client, "/paths/team-dashboard", {"name": "checkout", "agent_key": "key-that-is-secret"}
+        )
+        assert posted.status_code == 303, posted.text
+        request_id = posted.headers["location"].rsplit("/", 1)[-1]
+        assert wait_for_request(platform, request_id, timeout=120).status == "succeeded"
+
+        page = client.get(f"/requests/{request_id}").text
+        with httpx.Client(base_url=str(client.base_url), timeout=60) as admin:
+            assert sign_in(admin, "root", PASSWORD).status_code == 303
+            audit = admin.get("/admin/audit", params={"action": "request."}).text
+    assert re.search(r"<h1><a [^>]*>Team dashboard</a>", page)
+    assert "<title>Request · Team dashboard" in page
+    parameters = page.split('id="parameters"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>name</dt><dd><code>checkout</code></dd>" in parameters
+    assert "<dt>agent_key</dt><dd><code>********</code></dd>" in parameters
+    assert "key-that-is-secret" not in page
+    url = "https://grafana.example.test/d/checkout"
+    assert f'<a href="{url}" rel="noopener">{url}</a>' in page
+    assert "<code>https is not a link on its own</code>" in page
+    assert f'<a href="/requests/{request_id}">{request_id}</a>' in audit

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -43,6 +44,8 @@ def environment() -> Environment:
         usd=usd,
         pretty=pretty,
         safe_url=safe_url,
+        web_url=web_url,
+        audit_link=audit_link,
         field_text=field_text,
     )
     env.globals.update(version=__version__, FINISHED=FINISHED)
@@ -125,3 +128,24 @@ def safe_url(value: Any) -> str | None:
     if scheme in ("http", "https") or (text.startswith("/") and not text.startswith("//")):
         return text
     return None
+
+
+def web_url(value: Any) -> str | None:
+    """``value`` if it is an http(s) address with a host (an output's clone or web URL)."""
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value)
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+# What an audit event's target names, by the start of its action.
+AUDIT_TARGETS = {"request.": "/requests/", "resource.": "/resources/"}
+
+
+def audit_link(event: Mapping[str, Any]) -> str | None:
+    """The page of the request or resource an audit event is about, if it names one."""
+    for prefix, page in AUDIT_TARGETS.items():
+        if str(event.get("action", "")).startswith(prefix) and event.get("target"):
+            return page + quote(str(event["target"]), safe="")
+    request_id = (event.get("details") or {}).get("request")
+    return f"/requests/{quote(str(request_id), safe='')}" if request_id else None

@@ -39,6 +39,7 @@ def request_router(platform: Platform, pages: Pages) -> APIRouter:
         record = service.request(request_id, actor)
         context = {
             "r": record,
+            "title": pinned_title(record),
             "logs": service.logs(request_id, actor),
             "may_decide": may_decide(actor, record),
             "resources": [
@@ -87,6 +88,14 @@ def request_router(platform: Platform, pages: Pages) -> APIRouter:
         return redirect("/approvals")
 
     return router
+
+
+def pinned_title(record: RequestRecord) -> str:
+    """The title of the golden path as the request pinned it (its slug if it has none)."""
+    raw = record.template_snapshot.get("raw") or {}
+    metadata = raw.get("metadata") if isinstance(raw, dict) else None
+    title = metadata.get("title") if isinstance(metadata, dict) else None
+    return str(title) if title else record.template_name
 
 
 def may_decide(actor: Actor, record: RequestRecord) -> bool:
