@@ -17,7 +17,7 @@ import pytest
 from goldenpath.api.app import create_api
 from goldenpath.app import Platform
 from goldenpath.settings import BackendSettings
-from tests.conftest import ADMIN, served, wait_for_request
+from tests.conftest import ADMIN, member, served, wait_for_request
 from tests.integration.actions.aws.moto_support import REGION
 from tests.integration.test_rate_limits import sign_in
 
@@ -182,3 +182,27 @@ def test_a_request_page_shows_its_title_parameters_and_linked_outputs_and_audit_
     assert f'<a href="{url}" rel="noopener">{url}</a>' in page
     assert "<code>https is not a link on its own</code>" in page
     assert f'<a href="/requests/{request_id}">{request_id}</a>' in audit
+
+
+def test_the_approvals_page_shows_what_a_request_would_create_and_the_teams_budget(
+    make_platform: Callable[..., Platform], unique_name: Callable[[str], str]
+) -> None:
+    platform = make_platform(teams={"payments": {"monthly_budget_usd": 1}})
+    with developer_in_portal(platform, PASSWORD) as client:
+        platform.directory.create_user(ADMIN, "lead", password=PASSWORD)
+        platform.directory.add_member(ADMIN, "payments", "lead", "approver")
+        name = unique_name("appr")
+        waiting = platform.service.submit("postgres-database", {"name": name}, member("alice"))
+        assert waiting.status == "pending_approval"
+        with httpx.Client(base_url=str(client.base_url), timeout=60) as lead:
+            assert sign_in(lead, "lead", PASSWORD).status_code == 303
+            page = lead.get("/approvals").text
+    card = page.split(f'data-request="{waiting.id}"', 1)[1].split("</article>", 1)[0]
+    [planned] = waiting.plan["resources"]
+    assert f'data-planned="{planned["name"]}"' in card
+    assert "$15.00/month" in card
+    budget = re.sub(r"<[^>]+>", "", card.split('data-budget="payments">', 1)[1].split("</p>")[0])
+    assert budget == (
+        "Team payments spends $0.00/month of its $1.00 budget; this adds $15.00, to "
+        "$15.00/month, over budget by $14.00."
+    )

@@ -75,7 +75,12 @@ def request_router(platform: Platform, pages: Pages) -> APIRouter:
     def approvals(request: Request, actor: SignedIn) -> Response:
         waiting = service.requests(actor, status="pending_approval", limit=200)
         mine = [r for r in waiting if may_decide(actor, r)]
-        return pages.render(request, "approvals.html", {"requests": mine})
+        # What each team spends now and may spend, beside what the request would add.
+        budgets = {
+            team: platform.guardrails.team_facts(platform.database, team)
+            for team in sorted({r.owner_team for r in mine})
+        }
+        return pages.render(request, "approvals.html", {"requests": mine, "budgets": budgets})
 
     @router.post("/requests/{request_id}/approve")
     def approve(request_id: str, actor: SignedIn, form: Posted) -> Response:
