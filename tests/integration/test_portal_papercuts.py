@@ -206,3 +206,29 @@ def test_the_approvals_page_shows_what_a_request_would_create_and_the_teams_budg
         "Team payments spends $0.00/month of its $1.00 budget; this adds $15.00, to "
         "$15.00/month, over budget by $14.00."
     )
+
+
+def test_the_request_form_asks_for_a_lifetime_and_the_request_keeps_it(
+    portal: tuple[Platform, httpx.Client], unique_name: Callable[[str], str]
+) -> None:
+    platform, client = portal
+    form = client.get("/paths/postgres-database").text
+    assert 'name="_ttl"' in form and "at most 90d" in form
+
+    too_long = send_form(client, "/paths/postgres-database", {"name": "x_db", "_ttl": "91d"})
+    assert too_long.status_code == 422
+    assert 'href="#f-_ttl">Lifetime</a>: must be at most 90d' in too_long.text
+    assert platform.service.requests(ADMIN) == []
+
+    name = unique_name("life")
+    fields = {"name": name, "_ttl": "3d"}
+    preview = send_form(client, "/paths/postgres-database", fields, "/preview")
+    assert preview.status_code == 200, preview.text
+    assert "Lifetime: destroyed automatically after 3d." in preview.text
+    assert '<input type="hidden" name="_ttl" value="3d">' in preview.text
+    assert "_ttl=3d" in preview.text  # "Change the values" keeps it too
+
+    posted = send_form(client, "/paths/postgres-database", fields)
+    assert posted.status_code == 303, posted.text
+    [record] = platform.service.requests(ADMIN)
+    assert record.plan["ttl_seconds"] == 3 * 86400

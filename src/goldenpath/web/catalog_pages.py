@@ -15,6 +15,7 @@ from goldenpath.templates.loader import Template
 from goldenpath.web.forms import Page, as_text, fields_of, form_pages, parse, query_values
 from goldenpath.web.rendering import Pages
 from goldenpath.web.routing import (
+    Form,
     PortalRoute,
     Posted,
     SignedIn,
@@ -53,40 +54,44 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
         form = form_pages(template.document.spec.parameters, service.team_names())
         query = {k: request.query_params.getlist(k) for k in request.query_params}
         values = query_values(form, query)
-        team = request.query_params.get("_team")
-        return _form(request, template, form, actor, values, team=team)
+        team, ttl = request.query_params.get("_team"), request.query_params.get("_ttl")
+        return _form(request, template, form, actor, values, team=team, ttl=ttl)
 
     @router.post("/paths/{name}/preview")
     def preview(request: Request, name: str, actor: SignedIn, posted: Posted) -> Response:
         template = service.template(name, actor)
         form = form_pages(template.document.spec.parameters, service.team_names())
-        values, team = parse(form, posted), one(posted, "_team") or None
+        values, team, ttl = parse(form, posted), one(posted, "_team") or None, _ttl(posted)
         try:
-            dry = service.dry_run(name, values, actor, team=team)
+            dry = service.dry_run(name, values, actor, team=team, ttl=ttl)
         except FORM_ERRORS as error:
-            return _form(request, template, form, actor, values, team=team, error=error)
-        return _preview(request, dry, form, team)
+            return _form(request, template, form, actor, values, team=team, ttl=ttl, error=error)
+        return _preview(request, dry, form, team, ttl)
 
     @router.post("/paths/{name}")
     def submit(request: Request, name: str, actor: SignedIn, posted: Posted) -> Response:
         template = service.template(name, actor)
         form = form_pages(template.document.spec.parameters, service.team_names())
-        values, team = parse(form, posted), one(posted, "_team") or None
+        values, team, ttl = parse(form, posted), one(posted, "_team") or None, _ttl(posted)
         justification = posted.get("_justification", [None])[-1]
         try:
-            record = service.submit(name, values, actor, team=team, justification=justification)
+            record = service.submit(
+                name, values, actor, team=team, justification=justification, ttl=ttl
+            )
         except InvalidInput as error:
             if error.field != "justification":
-                return _form(request, template, form, actor, values, team=team, error=error)
-            dry = service.dry_run(name, values, actor, team=team, exception=True)
+                return _form(
+                    request, template, form, actor, values, team=team, ttl=ttl, error=error
+                )
+            dry = service.dry_run(name, values, actor, team=team, exception=True, ttl=ttl)
             extra = {"justification": justification, "justification_error": error.details["rule"]}
-            return _preview(request, dry, form, team, status=422, **extra)
+            return _preview(request, dry, form, team, ttl, status=422, **extra)
         except FORM_ERRORS as error:
-            return _form(request, template, form, actor, values, team=team, error=error)
+            return _form(request, template, form, actor, values, team=team, ttl=ttl, error=error)
         except PolicyDenied as denied:
-            dry = service.dry_run(name, values, actor, team=team)
+            dry = service.dry_run(name, values, actor, team=team, ttl=ttl)
             rejected = denied.details.get("request_id")
-            return _preview(request, dry, form, team, status=403, rejected_id=rejected)
+            return _preview(request, dry, form, team, ttl, status=403, rejected_id=rejected)
         return redirect(f"/requests/{record.id}")
 
     def _form(
@@ -97,11 +102,14 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
         values: dict[str, Any],
         *,
         team: str | None = None,
+        ttl: str | None = None,
         error: GoldenPathError | None = None,
     ) -> Response:
         names = {f.name for f in fields_of(form)}
-        aliases = {} if "team" in names else {"team": "_team"}
-        errors, general = field_errors(error, names | {"_team"}, aliases) if error else ({}, [])
+        # The platform's own fields (owner team, lifetime) are _-named beside the parameters.
+        aliases = {own: f"_{own}" for own in ("team", "ttl") if own not in names}
+        own = {"_team", "_ttl"}
+        errors, general = field_errors(error, names | own, aliases) if error else ({}, [])
         secret = {f.name for f in fields_of(form) if f.secret}
         context = {
             "template": template,
@@ -109,9 +117,11 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
             "values": {k: v for k, v in values.items() if k not in secret},
             "errors": errors,
             "general": general,
-            "labels": {f.name: f.label for f in fields_of(form)} | {"_team": "Owner team"},
+            "labels": {f.name: f.label for f in fields_of(form)}
+            | {"_team": "Owner team", "_ttl": "Lifetime"},
             "teams": actor.teams if len(actor.teams) > 1 else (),
             "team": team,
+            "ttl": ttl,
         }
         return pages.render(request, "form.html", context, status=422 if error else 200)
 
@@ -120,26 +130,32 @@ def catalog_router(platform: Platform, pages: Pages) -> APIRouter:
         dry: DryRun,
         form: list[Page],
         team: str | None,
+        ttl: str | None,
         *,
         status: int = 200,
         **extra: Any,
     ) -> Response:
         kept = _kept(form, dry.parameters)
-        change = f"/paths/{dry.template.name}?" + urlencode(
-            [*kept, *([("_team", team)] if team else [])]
-        )
+        own = [(k, v) for k, v in (("_team", team), ("_ttl", ttl)) if v]
+        change = f"/paths/{dry.template.name}?" + urlencode([*kept, *own])
         context = {
             "dry": dry,
             "template": dry.template,
             "kept": kept,
             "secrets": [f for f in fields_of(form) if f.secret and f.name in dry.parameters],
             "team": team,
+            "ttl": ttl,
             "change_url": change,
             **extra,
         }
         return pages.render(request, "preview.html", context, status=status)
 
     return router
+
+
+def _ttl(posted: Form) -> str | None:
+    """The lifetime asked for; empty means the golden path's default."""
+    return one(posted, "_ttl").strip() or None
 
 
 def _kept(form: list[Page], parameters: dict[str, Any]) -> list[tuple[str, str]]:

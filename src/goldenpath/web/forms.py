@@ -19,7 +19,7 @@ from goldenpath.web.patterns import html_pattern
 
 RADIO_LIMIT = 5
 TEXTAREA_FROM = 1000  # a string allowed to be this long gets a text area
-RESERVED = frozenset({"_csrf", "_team", "_justification"})
+RESERVED = frozenset({"_csrf", "_team", "_ttl", "_justification"})
 
 
 @dataclass(frozen=True)
