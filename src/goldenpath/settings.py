@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         description="Jobs a worker runs at once (steps mostly wait on I/O); each holds up to "
         "two of the platform database's pooled connections.",
     )
+    worker_processes: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Worker processes `goldenpath up` runs beside its API (each with "
+        "worker_concurrency jobs at once); 0 runs the worker in the API's process, on a thread "
+        "of its own: less memory, and the API and the jobs then share one core.",
+    )
     worker_heartbeat_seconds: float = Field(default=2.0, gt=0)
     stalled_after_seconds: float = Field(
         default=10.0, gt=0, description="A worker silent this long is presumed dead."

@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     clean_environment,
     start_up,
 )
+from tests.e2e.test_worker_processes import alive, worker_processes_of
 
 
 def postgres_running_in(data_dir: Path) -> bool:
@@ -46,6 +47,8 @@ def test_embedded_platform_from_request_to_destroy(tmp_path: Path, embedded_dir:
         cli = Cli(url=server.url, cwd=tmp_path, token=token)
         assert cli("whoami", "--json").json()["user"] == "admin"
 
+        # The worker runs in a process of its own, on the embedded server this one started.
+        [worker] = worker_processes_of(process.pid)
         result = cli("request", "postgres-database", "-p", "name=orders", "--wait")
         assert result.code == 0, result.stdout + result.stderr
         [dsn] = re.findall(r"dsn: (postgresql://\S+)", result.stdout)
@@ -67,3 +70,4 @@ def test_embedded_platform_from_request_to_destroy(tmp_path: Path, embedded_dir:
         code = process.wait(timeout=60)
     assert code == 0, server.log.read_text()
     assert not postgres_running_in(data_dir)
+    assert not alive(worker)

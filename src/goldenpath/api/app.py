@@ -32,8 +32,7 @@ from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
 from goldenpath.api.upgrade_routes import upgrade_router
 from goldenpath.app import Platform
-from goldenpath.execution.worker import run_worker as run_worker_until
-from goldenpath.execution.worker import worker_options
+from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.gitserver.routes import MAX_PUSH_BYTES
 from goldenpath.logs import adopt_uvicorn_loggers
 
@@ -54,21 +53,18 @@ def create_api(
 ) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # With `goldenpath up` only: `goldenpath api` processes run no jobs.
         adopt_uvicorn_loggers()  # uvicorn gave its loggers handlers of their own just before
-        worker: asyncio.Task[int] | None = None
-        stop = asyncio.Event()
+        # Not on this event loop: each of a job's awaits would wait behind the HTTP traffic.
+        worker = None
         if run_worker:
-            options = worker_options(platform.settings)
-            worker = asyncio.create_task(run_worker_until(platform.queue, options, stop=stop))
+            concurrency = platform.settings.worker_concurrency
+            worker = WorkerThread(platform, concurrency=concurrency).start()
         try:
             yield
         finally:
             if worker is not None:
                 # uvicorn has drained the HTTP requests: now let running jobs finish.
-                stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                await asyncio.to_thread(worker.stop, platform.settings.shutdown_grace_seconds + 5)
             if close_on_shutdown:
                 platform.close()
 

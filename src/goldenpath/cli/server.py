@@ -1,4 +1,4 @@
-"""Running the platform: ``goldenpath up`` (API + worker in one process), ``goldenpath api``
+"""Running the platform: ``goldenpath up`` (the API, and its worker processes), ``goldenpath api``
 (API processes only), ``goldenpath worker`` (a worker only), ``goldenpath db``.
 
 The platform's modules are imported inside the commands, so the client commands start fast.
@@ -61,7 +61,8 @@ def up(
     config: ConfigFile = None,
     sandbox: SandboxOption = False,
 ) -> None:
-    """Run the platform: the REST API and a worker in one process (Ctrl-C stops it)."""
+    """Run the platform: the REST API, and a worker in a process of its own (settings.
+    worker_processes of them; Ctrl-C stops it all)."""
     from goldenpath.settings import load_settings, use_config_file
 
     use_config_file(config)
@@ -76,24 +77,31 @@ def up(
         stand_ins = start_sandbox(settings)
         settings = stand_ins.apply(settings)
     try:
-        _run_up(settings, stand_ins.notes if stand_ins else None)
+        _run_up(settings, config, stand_ins.notes if stand_ins else None)
     finally:
         if stand_ins is not None:
             stand_ins.stop()
 
 
-def _run_up(settings: Settings, sandbox_notes: list[str] | None) -> None:
+def _run_up(settings: Settings, config: Path | None, sandbox_notes: list[str] | None) -> None:
     import uvicorn
 
     from goldenpath.api.app import create_api
     from goldenpath.app import build_platform
+    from goldenpath.execution.worker_processes import WorkerProcesses
 
     platform = build_platform(settings)
+    # The sandbox's stand-ins are settings of this process only: its worker runs here.
+    processes = 0 if settings.sandbox else settings.worker_processes
+    workers = WorkerProcesses(
+        processes, config=config, grace_seconds=settings.shutdown_grace_seconds
+    )
     try:
         refuse_broken_policies(platform)
         _print_banner(platform, sandbox_notes=sandbox_notes)
         _bootstrap(platform)
-        api = create_api(platform, run_worker=True)
+        api = create_api(platform, run_worker=processes == 0)
+        workers.start()
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
         # interrupt, so the embedded PostgreSQL is stopped below instead of being orphaned.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -106,6 +114,7 @@ def _run_up(settings: Settings, sandbox_notes: list[str] | None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        workers.stop()  # before the embedded PostgreSQL they use is stopped
         platform.close()
         output.out.print("Golden Path stopped.")
 
@@ -167,6 +176,9 @@ def worker(
         ),
     ] = None,
     config: ConfigFile = None,
+    exit_with: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop when the process with this id ends.")
+    ] = None,
 ) -> None:
     """Run a worker only, against the same database as the API (add as many as needed).
 
@@ -180,11 +192,14 @@ def worker(
 
     from goldenpath.app import build_platform
     from goldenpath.execution.worker import run_worker, wait_for_database, worker_options
+    from goldenpath.execution.worker_processes import watch_parent
     from goldenpath.settings import load_settings, use_config_file
     from goldenpath.store.database import libpq_conninfo, sqlalchemy_url
 
     use_config_file(config)
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    if exit_with is not None:
+        watch_parent(exit_with)
     settings = load_settings()
     refuse_sandbox(settings, "goldenpath worker")
     if settings.database_url:

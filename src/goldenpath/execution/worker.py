@@ -19,6 +19,7 @@ import logging
 import random
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -78,8 +79,13 @@ async def run_worker(
     were handed back to the queue: while any is, its thread still runs in this process, and
     the caller should end the process soon."""
     stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Procrastinate runs each (synchronous) job on the loop's default executor, whose threads
+    # number min(32, cores + 4): 6 on two cores, whatever the concurrency asked for.
+    loop.set_default_executor(
+        ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="goldenpath-job")
+    )
     if install_signal_handlers:
-        loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
     outage = Outage(logger, "the worker claims no jobs and reconnects with backoff")
