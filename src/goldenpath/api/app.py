@@ -32,6 +32,7 @@ from goldenpath.api.request_routes import request_router
 from goldenpath.api.resource_routes import resource_router
 from goldenpath.api.upgrade_routes import upgrade_router
 from goldenpath.app import Platform
+from goldenpath.execution.worker_processes import WorkerProcesses
 from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.gitserver.routes import MAX_PUSH_BYTES
 from goldenpath.logs import adopt_uvicorn_loggers
@@ -49,8 +50,16 @@ TAGS: list[dict[str, Any]] = [
 
 
 def create_api(
-    platform: Platform, *, run_worker: bool = False, close_on_shutdown: bool = False
+    platform: Platform,
+    *,
+    run_worker: bool = False,
+    worker_processes: WorkerProcesses | None = None,
+    close_on_shutdown: bool = False,
 ) -> FastAPI:
+    """``run_worker``: run the worker in this process (on a thread of its own); else
+    ``worker_processes`` are started once the API is about to serve (so their start does not
+    slow the API's on a small machine) and stopped after it has drained its requests."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         adopt_uvicorn_loggers()  # uvicorn gave its loggers handlers of their own just before
@@ -59,9 +68,13 @@ def create_api(
         if run_worker:
             concurrency = platform.settings.worker_concurrency
             worker = WorkerThread(platform, concurrency=concurrency).start()
+        if worker_processes is not None:
+            worker_processes.start()
         try:
             yield
         finally:
+            if worker_processes is not None:
+                await asyncio.to_thread(worker_processes.stop)
             if worker is not None:
                 # uvicorn has drained the HTTP requests: now let running jobs finish.
                 await asyncio.to_thread(worker.stop, platform.settings.shutdown_grace_seconds + 5)

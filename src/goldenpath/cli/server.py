@@ -100,8 +100,7 @@ def _run_up(settings: Settings, config: Path | None, sandbox_notes: list[str] | 
         refuse_broken_policies(platform)
         _print_banner(platform, sandbox_notes=sandbox_notes)
         _bootstrap(platform)
-        api = create_api(platform, run_worker=processes == 0)
-        workers.start()
+        api = create_api(platform, run_worker=processes == 0, worker_processes=workers)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that an
         # interrupt, so the embedded PostgreSQL is stopped below instead of being orphaned.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -114,7 +113,7 @@ def _run_up(settings: Settings, config: Path | None, sandbox_notes: list[str] | 
     except KeyboardInterrupt:
         pass
     finally:
-        workers.stop()  # before the embedded PostgreSQL they use is stopped
+        workers.stop()  # (if the API did not): before the embedded PostgreSQL they use
         platform.close()
         output.out.print("Golden Path stopped.")
 

@@ -57,9 +57,10 @@ class WorkerProcesses:
         return command
 
     def start(self) -> WorkerProcesses:
-        with self._lock:
-            self._processes = [self._spawn() for _ in range(self._count)]
-        self._watcher.start()
+        if self._count and not self._watcher.is_alive():
+            with self._lock:
+                self._processes = [self._spawn() for _ in range(self._count)]
+            self._watcher.start()
         return self
 
     @property

@@ -72,8 +72,8 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     # to fit the worker's concurrency beside the API's requests.
     engine = sa.create_engine(
         url,
-        pool_size=10 + 2 * settings.worker_concurrency,
-        max_overflow=10,
+        pool_size=10,
+        max_overflow=max(20, 2 * settings.worker_concurrency),
         pool_recycle=300,
     )
     database = Database(engine=engine, embedded=embedded)
