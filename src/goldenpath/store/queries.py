@@ -4,10 +4,11 @@ so the caller decides what commits together."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,12 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+# The database's time, one object: `update_request` and `update_step` tell it from values.
+NOW: sa.sql.functions.Function[Any] = sa.func.now()
+
+
 def now() -> sa.sql.functions.Function[Any]:
-    return sa.func.now()
+    return NOW
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -68,12 +73,8 @@ def insert_steps(
 
 def get_request(conn: sa.Connection, request_id: str, *, for_update: bool = False) -> RequestRecord:
     """The request with its steps, in one query (a status poll is one round trip)."""
-    query = sa.select(tables.requests, _STEPS_JSON.label("steps_json")).where(
-        tables.requests.c.id == request_id
-    )
-    if for_update:
-        query = query.with_for_update(of=tables.requests)
-    row = conn.execute(query).mappings().first()
+    query = _GET_REQUEST_FOR_UPDATE if for_update else _GET_REQUEST
+    row = conn.execute(query, {"wanted_id": request_id}).mappings().first()
     if row is None:
         raise RequestNotFound(request_id=request_id)
     return _request(row, tuple(_step_of_json(s) for s in row["steps_json"]))
@@ -114,12 +115,19 @@ def _steps_json() -> sa.ScalarSelect[Any]:
 
 
 _STEPS_JSON = _steps_json()
+# The hot statements are built once: SQLAlchemy memoizes a statement's cache key on the object,
+# so one built per call had its key computed again each time (most of a status poll's CPU).
+_GET_REQUEST = sa.select(tables.requests, _STEPS_JSON.label("steps_json")).where(
+    tables.requests.c.id == sa.bindparam("wanted_id")
+)
+_GET_REQUEST_FOR_UPDATE = _GET_REQUEST.with_for_update(of=tables.requests)
+_REQUEST_STATUS = sa.select(tables.requests.c.status).where(
+    tables.requests.c.id == sa.bindparam("wanted_id")
+)
 
 
 def request_status(conn: sa.Connection, request_id: str) -> str:
-    status = conn.execute(
-        sa.select(tables.requests.c.status).where(tables.requests.c.id == request_id)
-    ).scalar()
+    status = conn.execute(_REQUEST_STATUS, {"wanted_id": request_id}).scalar()
     if status is None:
         raise RequestNotFound(request_id=request_id)
     return str(status)
@@ -208,16 +216,43 @@ def waiting_since(conn: sa.Connection, cutoff: datetime) -> list[RequestRecord]:
 
 
 def update_request(conn: sa.Connection, request_id: str, **values: Any) -> None:
-    conn.execute(
-        tables.requests.update().where(tables.requests.c.id == request_id).values(**values)
-    )
+    statement, plain = _update(_update_request, values)
+    conn.execute(statement, {**plain, "wanted_id": request_id})
 
 
 def update_step(conn: sa.Connection, request_id: str, step_id: str, **values: Any) -> None:
-    conn.execute(
-        tables.steps.update()
-        .where(tables.steps.c.request_id == request_id, tables.steps.c.step_id == step_id)
-        .values(**values)
+    statement, plain = _update(_update_step, values)
+    conn.execute(statement, {**plain, "wanted_request": request_id, "wanted_step": step_id})
+
+
+def _update(
+    build: Callable[[frozenset[str]], sa.Update], values: Mapping[str, Any]
+) -> tuple[sa.Update, dict[str, Any]]:
+    """The UPDATE for these values, built once per set of columns given the database's time
+    (``now()``); the other values are bound at execution, setting their columns."""
+    server_time = frozenset(k for k, v in values.items() if v is NOW)
+    return build(server_time), {k: v for k, v in values.items() if k not in server_time}
+
+
+@functools.cache
+def _update_request(server_time: frozenset[str]) -> sa.Update:
+    return (
+        tables.requests.update()
+        .where(tables.requests.c.id == sa.bindparam("wanted_id"))
+        .values({column: NOW for column in server_time})
+    )
+
+
+@functools.cache
+def _update_step(server_time: frozenset[str]) -> sa.Update:
+    s = tables.steps
+    return (
+        s.update()
+        .where(
+            s.c.request_id == sa.bindparam("wanted_request"),
+            s.c.step_id == sa.bindparam("wanted_step"),
+        )
+        .values({column: NOW for column in server_time})
     )
 
 
@@ -500,7 +535,13 @@ def _resource_filters(
 def team_spend_and_budget(conn: sa.Connection, team: str) -> tuple[float, float | None]:
     """In one query: the monthly cost of everything the team owns that is not destroyed, and
     the team's stored budget (None when it has none)."""
+    total, stored = conn.execute(_TEAM_SPEND_AND_BUDGET, {"wanted_team": team}).one()
+    return float(total or 0), None if stored is None else float(stored)
+
+
+def _team_spend_and_budget() -> sa.Select[Any]:
     r = tables.resources
+    team: sa.BindParameter[str] = sa.bindparam("wanted_team", type_=sa.String())
     spend = (
         sa.select(sa.func.coalesce(sa.func.sum(r.c.monthly_cost_usd), 0))
         .where(r.c.owner_team == team, r.c.state != "destroyed")
@@ -511,8 +552,10 @@ def team_spend_and_budget(conn: sa.Connection, team: str) -> tuple[float, float 
         .where(tables.teams.c.name == team)
         .scalar_subquery()
     )
-    total, stored = conn.execute(sa.select(spend, budget)).one()
-    return float(total or 0), None if stored is None else float(stored)
+    return sa.select(spend, budget)
+
+
+_TEAM_SPEND_AND_BUDGET = _team_spend_and_budget()
 
 
 # --- events -------------------------------------------------------------------------------
