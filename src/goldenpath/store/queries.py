@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -26,6 +26,8 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+Statement = TypeVar("Statement", sa.Insert, sa.Update)
+
 # The database's time, one object: `update_request` and `update_step` tell it from values.
 NOW: sa.sql.functions.Function[Any] = sa.func.now()
 
@@ -39,10 +41,20 @@ def now() -> sa.sql.functions.Function[Any]:
 
 def insert_request(conn: sa.Connection, values: Mapping[str, Any]) -> RequestRecord:
     """Insert the request row; the record as stored (without its steps)."""
-    row = conn.execute(
-        tables.requests.insert().values(**values).returning(*tables.requests.c)
-    ).mappings()
-    return _request(row.one(), ())
+    statement, plain = _server_time_apart(_insert_request, values)
+    return _request(conn.execute(statement, plain).mappings().one(), ())
+
+
+@functools.cache
+def _insert_request(server_time: frozenset[str]) -> sa.Insert:
+    return (
+        tables.requests.insert()
+        .values({column: NOW for column in server_time})
+        .returning(*tables.requests.c)
+    )
+
+
+_INSERT_STEPS = tables.steps.insert()
 
 
 def insert_steps(
@@ -51,7 +63,7 @@ def insert_steps(
     """Insert a new request's steps (``pending``); their records, without a read back."""
     if steps:
         conn.execute(
-            tables.steps.insert(),
+            _INSERT_STEPS,
             [{"request_id": request_id, "status": "pending", **step} for step in steps],
         )
     return tuple(
@@ -216,20 +228,21 @@ def waiting_since(conn: sa.Connection, cutoff: datetime) -> list[RequestRecord]:
 
 
 def update_request(conn: sa.Connection, request_id: str, **values: Any) -> None:
-    statement, plain = _update(_update_request, values)
+    statement, plain = _server_time_apart(_update_request, values)
     conn.execute(statement, {**plain, "wanted_id": request_id})
 
 
 def update_step(conn: sa.Connection, request_id: str, step_id: str, **values: Any) -> None:
-    statement, plain = _update(_update_step, values)
+    statement, plain = _server_time_apart(_update_step, values)
     conn.execute(statement, {**plain, "wanted_request": request_id, "wanted_step": step_id})
 
 
-def _update(
-    build: Callable[[frozenset[str]], sa.Update], values: Mapping[str, Any]
-) -> tuple[sa.Update, dict[str, Any]]:
-    """The UPDATE for these values, built once per set of columns given the database's time
-    (``now()``); the other values are bound at execution, setting their columns."""
+def _server_time_apart(
+    build: Callable[[frozenset[str]], Statement], values: Mapping[str, Any]
+) -> tuple[Statement, dict[str, Any]]:
+    """The INSERT or UPDATE for these values, built once per set of columns given the
+    database's time (``now()``); the other values are bound at execution, naming their
+    columns."""
     server_time = frozenset(k for k, v in values.items() if v is NOW)
     return build(server_time), {k: v for k, v in values.items() if k not in server_time}
 
