@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -216,7 +217,8 @@ def worker(
     )
     released = 0
     try:
-        released = asyncio.run(run_worker(platform.queue, options, install_signal_handlers=True))
+        with asyncio.Runner(loop_factory=_fastest_loop()) as runner:
+            released = runner.run(run_worker(platform.queue, options, install_signal_handlers=True))
     except KeyboardInterrupt:
         pass
     finally:
@@ -226,6 +228,16 @@ def worker(
         # Their threads still run: end now, which drops their locks for the next worker.
         output.out.file.flush()
         os._exit(0)
+
+
+def _fastest_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (as uvicorn picks it for the API), else
+    asyncio's own. A worker's fetching and finishing of jobs is mostly event-loop work."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _bootstrap(platform: Platform) -> None:
