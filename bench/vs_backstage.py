@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +81,14 @@ class Server:
     process: subprocess.Popen[bytes]
     base_url: str
     started_in: float
-    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def stop(self) -> None:
-        for proc in [*self.extra, self.process]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [*self.extra, self.process]:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def start_backstage(peer: Path, log: Path) -> Server:
@@ -111,7 +108,7 @@ class GoldenPathSetup:
     port: int
     embedded_port: int
 
-    def env(self, concurrency: int | None = None) -> dict[str, str]:
+    def env(self, concurrency: int | None = None, processes: int | None = None) -> dict[str, str]:
         env = {
             **os.environ,
             "GOLDENPATH_TEMPLATE_DIRS": str(self.templates),
@@ -125,33 +122,27 @@ class GoldenPathSetup:
             env["GOLDENPATH_DATABASE_URL"] = self.database_url
         if concurrency is not None:
             env["GOLDENPATH_WORKER_CONCURRENCY"] = str(concurrency)
+        if processes is not None:
+            env["GOLDENPATH_WORKER_PROCESSES"] = str(processes)
         return env
 
 
 def start_goldenpath(
-    setup: GoldenPathSetup, log: Path, *, concurrency: int | None = None, workers: int = 0
+    setup: GoldenPathSetup,
+    log: Path,
+    *,
+    concurrency: int | None = None,
+    processes: int | None = None,
 ) -> Server:
-    """``goldenpath up`` (API and one worker), plus ``workers`` extra ``goldenpath worker``."""
-    env = setup.env(concurrency)
+    """``goldenpath up``: the API and its ``processes`` worker processes (default 1)."""
+    env = setup.env(concurrency, processes)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(GOLDENPATH), "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{setup.port}"
     _wait_ready(base + GP_READY, {"Authorization": f"Bearer {TOKEN}"}, proc)
-    server = Server("goldenpath", proc, base, time.perf_counter() - started)
-    for _ in range(workers):
-        server.extra.append(
-            subprocess.Popen(
-                [str(GOLDENPATH), "worker"],
-                env=env,
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-    if workers:
-        time.sleep(3)  # let the extra workers connect before anything is measured
-    return server
+    return Server("goldenpath", proc, base, time.perf_counter() - started)
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -163,6 +154,17 @@ def _rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     except FileNotFoundError:
+        pass
+    return 0
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages (PostgreSQL's shared buffers) counted once overall."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, PermissionError):
         pass
     return 0
 
@@ -185,17 +187,20 @@ def _postmaster(pgdata: Path) -> int | None:
     return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
 
 
-def memory_of(server: Server, pgdata: Path | None) -> dict[str, float]:
-    """Resident MiB of each process of a side (the embedded PostgreSQL's summed)."""
-    mib: dict[str, float] = {}
-    mib[f"{server.name} ({server.process.pid})"] = _rss_kib(server.process.pid) / 1024
-    for proc in server.extra:
-        mib[f"worker ({proc.pid})"] = _rss_kib(proc.pid) / 1024
+def memory_of(server: Server, pgdata: Path | None) -> dict[str, tuple[float, float]]:
+    """Resident and proportional MiB of each process of a side (the embedded PostgreSQL's
+    processes summed): ``goldenpath up`` and its worker processes."""
+    groups: dict[str, list[int]] = {f"{server.name} ({server.process.pid})": [server.process.pid]}
+    for child in _children(server.process.pid):
+        groups[f"worker process ({child})"] = [child]
     master = _postmaster(pgdata) if pgdata else None
     if master is not None:
         pids = [master, *_children(master)]
-        mib[f"embedded PostgreSQL ({len(pids)} processes)"] = sum(map(_rss_kib, pids)) / 1024
-    return mib
+        groups[f"embedded PostgreSQL ({len(pids)} processes)"] = pids
+    return {
+        name: (sum(map(_rss_kib, pids)) / 1024, sum(map(_pss_kib, pids)) / 1024)
+        for name, pids in groups.items()
+    }
 
 
 # --- the harness ------------------------------------------------------------------------------
@@ -344,8 +349,10 @@ def main() -> None:
             print(f"\nresident memory after {sent + 3 * args.rounds * args.n}+ requests each:")
             for side, data in ((backstage, None), (ours, pgdata)):
                 mib = memory_of(side, data)
-                parts = ", ".join(f"{k} {v:.0f} MiB" for k, v in mib.items())
-                print(f"  {side.name}: {sum(mib.values()):.0f} MiB ({parts})")
+                parts = ", ".join(f"{k} {rss:.0f}/{pss:.0f}" for k, (rss, pss) in mib.items())
+                rss_sum = sum(rss for rss, _ in mib.values())
+                pss_sum = sum(pss for _, pss in mib.values())
+                print(f"  {side.name}: RSS {rss_sum:.0f} MiB, PSS {pss_sum:.0f} MiB ({parts})")
         finally:
             ours.stop()
             backstage.stop()
@@ -355,19 +362,19 @@ def main() -> None:
 
 def sweep(peer: Path, setup: GoldenPathSetup, log: Path, work: Path, args: Any) -> None:
     """Throughput of ``--sweep-n`` requests by 50 clients against the worker's settings."""
-    points: list[tuple[str, int | None, int]] = []
+    points: list[tuple[str, int | None, int | None]] = []
     points += [
-        (f"concurrency {c}", int(c), 0) for c in filter(None, args.sweep_concurrency.split(","))
+        (f"concurrency {c}", int(c), None) for c in filter(None, args.sweep_concurrency.split(","))
     ]
     points += [
-        (f"{w} worker process(es)", None, int(w) - 1)
+        (f"{w} worker process(es)", None, int(w))
         for w in filter(None, args.sweep_workers.split(","))
     ]
     if not points:
         return
     print("\n| worker setting | throughput /s | e2e median ms | p95 ms |\n|---|---|---|---|")
-    for label, concurrency, extra in points:
-        server = start_goldenpath(setup, log, concurrency=concurrency, workers=extra)
+    for label, concurrency, processes in points:
+        server = start_goldenpath(setup, log, concurrency=concurrency, processes=processes)
         try:
             found = harness(
                 peer,
