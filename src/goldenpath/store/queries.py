@@ -28,7 +28,8 @@ def new_id() -> str:
 
 Statement = TypeVar("Statement", sa.Insert, sa.Update)
 
-# The database's time, one object: `update_request` and `update_step` tell it from values.
+# The database's time, one object: `insert_request`, `update_request` and `update_step` tell
+# it from the plain values they bind.
 NOW: sa.sql.functions.Function[Any] = sa.func.now()
 
 
