@@ -39,6 +39,10 @@ ConfigFile = Annotated[
 ]
 
 
+# Not httptools, even when installed: it reads a request head of any length, where h11 refuses
+# one past 16 KiB with 400 before any of it is kept.
+HTTP_PARSER = "h11"
+
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on [default: settings.host].")
 ]
@@ -110,6 +114,7 @@ def _run_up(settings: Settings, config: Path | None, sandbox_notes: list[str] | 
             host=settings.host,
             port=settings.port,
             timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
+            http=HTTP_PARSER,
         )
     except KeyboardInterrupt:
         pass
@@ -160,6 +165,7 @@ def api(
             # then it is killed and restarted forever.
             timeout_worker_healthcheck=60,
             timeout_graceful_shutdown=_drain_seconds(settings.shutdown_grace_seconds),
+            http=HTTP_PARSER,
         )
     except KeyboardInterrupt:
         pass
