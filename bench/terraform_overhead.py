@@ -78,6 +78,8 @@ def main() -> None:
             data_dir=scratch / "data",
         )
     )
+    # The owner team the requests name (a team must exist before it owns anything).
+    platform.directory.create_team(ACTOR, "bench")
     worker = WorkerThread(platform).start()
     golden: list[float] = []
     bare: list[float] = []
