@@ -4,7 +4,6 @@ dies is replaced, and none outlives the platform (stopped, or killed with SIGKIL
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -15,17 +14,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
-from tests.e2e.conftest import (
-    ADMIN_TOKEN,
-    ADMIN_URL,
-    Server,
-    _free_port,
-    _wait_until_healthy,
-    clean_environment,
-    start_up,
-)
+from tests.e2e.browser.conftest import up_and_process
+from tests.e2e.conftest import ADMIN_TOKEN, Server
 
 LOG_ONLY = """\
 apiVersion: goldenpath.dev/v1
@@ -80,47 +71,15 @@ def wait_for(check: Any, timeout: float, what: str) -> Any:
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    name = f"gp_e2e_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        finally:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            admin.execute(drop)
-
-
-@pytest.fixture
 def up(
-    database: str, tmp_path: Path, request: pytest.FixtureRequest
+    e2e_admin: psycopg.Connection[Any], tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "log-only.yaml").write_text(LOG_ONLY)
-    port = _free_port()
-    server = Server(
-        url=f"http://127.0.0.1:{port}",
-        database_url=database,
-        data_dir=tmp_path / "data",
-        log=tmp_path / "up.log",
-    )
-    env = clean_environment(
-        GOLDENPATH_DATABASE_URL=database,
-        GOLDENPATH_DATA_DIR=str(server.data_dir),
-        GOLDENPATH_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
-        GOLDENPATH_TEMPLATE_DIRS=str(templates),
-        GOLDENPATH_LOAD_STARTER="false",
-        **getattr(request, "param", {}),
-    )
-    process = start_up(server, tmp_path, env, "--port", str(port))
-    try:
-        _wait_until_healthy(server, process)
-        yield server, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
+    settings = {"template_dirs": str(templates), "load_starter": "false"}
+    with up_and_process(tmp_path, e2e_admin, **settings, **getattr(request, "param", {})) as up:
+        yield up
 
 
 def run_one(server: Server, name: str) -> dict[str, Any]:
@@ -179,7 +138,7 @@ def test_no_worker_outlives_a_killed_platform(up: tuple[Server, subprocess.Popen
     assert "the platform process" in server.log.read_text()
 
 
-@pytest.mark.parametrize("up", [{"GOLDENPATH_WORKER_PROCESSES": "0"}], indirect=True)
+@pytest.mark.parametrize("up", [{"worker_processes": "0"}], indirect=True)
 def test_with_no_worker_processes_the_api_process_runs_the_jobs(
     up: tuple[Server, subprocess.Popen[bytes]],
 ) -> None:

@@ -146,6 +146,19 @@ def second_server(
 ) -> Iterator[Server]:
     """Another `goldenpath up [up_options]`, on its own fresh database, with extra
     GOLDENPATH_ settings."""
+    with up_and_process(root, e2e_admin, up_options=up_options, **settings) as (running, _):
+        yield running
+
+
+@contextlib.contextmanager
+def up_and_process(
+    root: Path,
+    e2e_admin: psycopg.Connection[Any],
+    *,
+    up_options: tuple[str, ...] = (),
+    **settings: str,
+) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """`second_server`, with its process (stopped at the end unless it has ended)."""
     name = f"gp_e2e_{secrets.token_hex(4)}"
     e2e_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     database_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
@@ -165,7 +178,7 @@ def second_server(
     process = start_up(running, root, env, "--port", str(port), *up_options)
     try:
         _wait_until_healthy(running, process)
-        yield running
+        yield running, process
     finally:
         process.send_signal(signal.SIGINT)
         try:
