@@ -221,6 +221,18 @@ def member(user: str, team: str = "payments", role: str = "developer") -> Actor:
     return Actor(user=user, memberships=frozenset({(team, role)}))
 
 
+def eventually(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy, and return that; fail the test when it
+    has not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(every)
+    pytest.fail(f"not within {timeout} s: {what}")
+
+
 def wait_for_request(
     platform: Platform,
     request_id: str,

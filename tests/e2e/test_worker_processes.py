@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.conftest import eventually
 from tests.e2e.browser.conftest import up_and_process
 from tests.e2e.conftest import ADMIN_TOKEN, Server
 
@@ -60,16 +60,6 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"not within {timeout} s: {what}")
-
-
 @pytest.fixture
 def up(
     e2e_admin: psycopg.Connection[Any], tmp_path: Path, request: pytest.FixtureRequest
@@ -95,7 +85,7 @@ def run_one(server: Server, name: str) -> dict[str, Any]:
             body: dict[str, Any] = client.get(f"/api/v1/requests/{submitted.json()['id']}").json()
             return body if body["status"] in ("succeeded", "failed") else None
 
-        done: dict[str, Any] = wait_for(finished, 60, f"the request of {name} ends")
+        done: dict[str, Any] = eventually(finished, 60, f"the request of {name} ends")
         return done
 
 
@@ -103,7 +93,7 @@ def test_requests_run_in_the_worker_process_and_it_stops_with_the_platform(
     up: tuple[Server, subprocess.Popen[bytes]],
 ) -> None:
     server, process = up
-    [worker] = wait_for(lambda: worker_processes_of(process.pid), 30, "a worker process")
+    [worker] = eventually(lambda: worker_processes_of(process.pid), 30, "a worker process")
     assert run_one(server, "first")["status"] == "succeeded"
     # The job ran in the worker process, not in the API's: its log lines say so.
     journal = server.log.read_text()
@@ -117,9 +107,9 @@ def test_requests_run_in_the_worker_process_and_it_stops_with_the_platform(
 
 def test_a_worker_that_dies_is_replaced(up: tuple[Server, subprocess.Popen[bytes]]) -> None:
     server, process = up
-    [first] = wait_for(lambda: worker_processes_of(process.pid), 30, "a worker process")
+    [first] = eventually(lambda: worker_processes_of(process.pid), 30, "a worker process")
     os.kill(first, signal.SIGKILL)
-    [second] = wait_for(
+    [second] = eventually(
         lambda: [pid for pid in worker_processes_of(process.pid) if pid != first],
         30,
         "a new worker process",
@@ -131,10 +121,10 @@ def test_a_worker_that_dies_is_replaced(up: tuple[Server, subprocess.Popen[bytes
 
 def test_no_worker_outlives_a_killed_platform(up: tuple[Server, subprocess.Popen[bytes]]) -> None:
     server, process = up
-    [worker] = wait_for(lambda: worker_processes_of(process.pid), 30, "a worker process")
+    [worker] = eventually(lambda: worker_processes_of(process.pid), 30, "a worker process")
     process.kill()  # SIGKILL: the platform cannot stop its worker itself
     process.wait()
-    wait_for(lambda: not alive(worker), 30, "the orphaned worker ends")
+    eventually(lambda: not alive(worker), 30, "the orphaned worker ends")
     assert "the platform process" in server.log.read_text()
 
 

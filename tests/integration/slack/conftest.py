@@ -27,7 +27,7 @@ from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.slack.face import SlackFace
 from goldenpath.slack.people import SlackPeople
 from goldenpath.store import tables
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, eventually
 from tests.integration.slack.slack_fake import SlackFake
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -182,13 +182,7 @@ class SlackWorld:
         return self.interaction(payload)
 
     def wait(self, check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what or check}")
+        return eventually(check, timeout, what or str(check))
 
     def footprint(self) -> dict[str, int]:
         """Everything a delivery could change, counted: rows of the platform's tables that a
