@@ -63,11 +63,6 @@ class WorkerProcesses:
             self._watcher.start()
         return self
 
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [process.pid for process in self._processes]
-
     def _spawn(self) -> subprocess.Popen[bytes]:
         # Its own process group: a Ctrl-C in the terminal reaches this process only, which
         # then stops the workers in order (after the API has drained its requests).
@@ -75,7 +70,7 @@ class WorkerProcesses:
 
     def _watch(self) -> None:
         failures = [0] * self._count
-        started = [_now()] * self._count
+        started = [time.monotonic()] * self._count
         while not self._stopping.wait(0.5):
             for slot in range(self._count):
                 with self._lock:
@@ -83,7 +78,7 @@ class WorkerProcesses:
                 code = process.poll()
                 if code is None or self._stopping.is_set():
                     continue
-                early = _now() - started[slot] < EARLY_DEATH_SECONDS
+                early = time.monotonic() - started[slot] < EARLY_DEATH_SECONDS
                 failures[slot] = failures[slot] + 1 if early else 1
                 wait = RESTART_WAITS[min(failures[slot], len(RESTART_WAITS)) - 1]
                 logger.error(
@@ -95,14 +90,16 @@ class WorkerProcesses:
                 if self._stopping.wait(wait):
                     return
                 with self._lock:
+                    if self._stopping.is_set():  # `stop` has its list: start none it misses
+                        return
                     self._processes[slot] = self._spawn()
-                started[slot] = _now()
+                started[slot] = time.monotonic()
 
     def stop(self) -> None:
         """SIGTERM to each: it claims nothing new and lets running jobs finish for the grace
         period, then hands the rest back to the queue. Killed if it takes longer still."""
-        self._stopping.set()
         with self._lock:
+            self._stopping.set()
             processes = list(self._processes)
         for process in processes:
             if process.poll() is None:
@@ -116,10 +113,6 @@ class WorkerProcesses:
                 process.wait()
         if self._watcher.is_alive():
             self._watcher.join(timeout=5)
-
-
-def _now() -> float:
-    return time.monotonic()
 
 
 def watch_parent(parent: int) -> None:
