@@ -22,6 +22,12 @@ from goldenpath.policy.verdict import Verdict
 from goldenpath.settings import BackendSettings
 
 
+def not_ours(thing: str, left_alone: str) -> ActionError:
+    """The refusal to touch ``thing`` (``"role 'app'"``) when its ownership marker is not this
+    resource's: ``left_alone`` says what is not done (``"not dropping it"``)."""
+    return ActionError(problem=f"{thing} is not the one this resource created; {left_alone}")
+
+
 class ActionInputs(BaseModel):
     """Base for every action's inputs: unknown inputs are an error, values are immutable."""
 

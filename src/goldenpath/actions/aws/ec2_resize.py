@@ -19,7 +19,7 @@ from goldenpath.actions.aws.ec2_instance import (
     wait_running,
 )
 from goldenpath.actions.aws.session import MARKER_TAG, AwsBackend, aws_errors
-from goldenpath.actions.base import ActionInputs, Context, ResourceOperation, ResourceRef
+from goldenpath.actions.base import ActionInputs, Context, ResourceOperation, ResourceRef, not_ours
 from goldenpath.errors import ActionError
 
 _RUNNING = frozenset({"pending", "running"})
@@ -55,9 +55,8 @@ class Ec2Resize(ResourceOperation[Ec2ResizeInputs]):
             instance = find_instance(ec2, instance_id) if instance_id else None
             tags = {t["Key"]: t["Value"] for t in (instance or {}).get("Tags", [])}
             if instance is None or tags.get(MARKER_TAG) != ctx.marker:
-                raise ActionError(
-                    problem=f"instance {instance_id or resource.name} is not the one this "
-                    "resource created (or is gone); not resizing it"
+                raise not_ours(
+                    f"instance {instance_id or resource.name}", "not resizing it (it may be gone)"
                 )
             state = instance["State"]["Name"]
             if state not in ("stopped", "stopping", *_RUNNING):

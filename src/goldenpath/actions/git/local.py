@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from goldenpath.actions.base import Drift, Observation
+from goldenpath.actions.base import Drift, Observation, not_ours
 from goldenpath.actions.git.spec import (
     COMMIT_AUTHOR,
     COMMIT_MESSAGE,
@@ -112,10 +112,7 @@ class LocalHost:
                 log(f"repository {name} is already gone")
                 return
             if repo.is_symlink() or repository_marker(repo) != marker:
-                raise ActionError(
-                    problem=f"repository '{name}' is not the one this resource created; "
-                    "not removing it"
-                )
+                raise not_ours(f"repository '{name}'", "not removing it")
             shutil.rmtree(repo)
             log(f"removed repository {name}")
 

@@ -22,6 +22,7 @@ from goldenpath.actions.base import (
     PlanContext,
     PlannedResource,
     ResourceRef,
+    not_ours,
 )
 from goldenpath.actions.mysql.server import (
     Ledger,
@@ -138,10 +139,7 @@ class MysqlDatabase(Action[MysqlDatabaseInputs]):
             database_exists = _database_exists(db, name)
             for kind, exists in ((USER, user_exists), (DATABASE, database_exists)):
                 if exists and ledger.marker(kind, name) != ctx.marker:
-                    raise ActionError(
-                        problem=f"{kind} '{name}' is not the one this resource created; "
-                        "not dropping it"
-                    )
+                    raise not_ours(f"{kind} '{name}'", "not dropping it")
             if database_exists:
                 db.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)}")
                 ctx.log(f"dropped database {name}")

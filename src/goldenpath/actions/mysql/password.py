@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef
+from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef, not_ours
 from goldenpath.actions.mysql.database import (
     USER,
     MysqlDatabase,
@@ -17,7 +17,6 @@ from goldenpath.actions.mysql.database import (
 )
 from goldenpath.actions.mysql.server import Ledger, admin_session
 from goldenpath.actions.secret.rotation import PasswordRotation
-from goldenpath.errors import ActionError
 
 
 class MysqlRotatePassword(PasswordRotation):
@@ -36,9 +35,6 @@ class MysqlRotatePassword(PasswordRotation):
         with admin_session(backend, made_with.backend) as db, db.lock(lock_key(name)):
             ledger = Ledger(db)
             if ledger.marker(USER, name) != ctx.marker:
-                raise ActionError(
-                    problem=f"user '{name}' is not the one this resource created; its password "
-                    "is left alone"
-                )
+                raise not_ours(f"user '{name}'", "its password is left alone")
             set_password(db, ledger, name, password)
         return connection_outputs(backend, name, password)

@@ -24,6 +24,7 @@ from goldenpath.actions.base import (
     PlanContext,
     PlannedResource,
     ResourceRef,
+    not_ours,
 )
 from goldenpath.actions.secret.generate import generate_secret
 from goldenpath.errors import ActionError, BackendUnavailable, ResourceTaken
@@ -144,9 +145,7 @@ class PostgresDatabase(Action[PostgresDatabaseInputs]):
         with admin_connection(backend, resource.backend) as conn, name_lock(conn, name):
             role = role_marker(conn, name)
             if role not in (_ABSENT, ctx.marker):
-                raise ActionError(
-                    problem=f"role '{name}' is not the one this resource created; not dropping it"
-                )
+                raise not_ours(f"role '{name}'", "not dropping it")
             owner = _database_owner(conn, name)
             if owner is not None:
                 if owner != name or role is _ABSENT:

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import sql
 
-from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef
+from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef, not_ours
 from goldenpath.actions.postgres.database import (
     PostgresDatabase,
     PostgresDatabaseInputs,
@@ -17,7 +17,6 @@ from goldenpath.actions.postgres.database import (
     role_marker,
 )
 from goldenpath.actions.secret.rotation import PasswordRotation
-from goldenpath.errors import ActionError
 
 
 class PostgresRotatePassword(PasswordRotation):
@@ -34,10 +33,7 @@ class PostgresRotatePassword(PasswordRotation):
         backend = ctx.backend("postgres", made_with.backend)
         with admin_connection(backend, made_with.backend) as conn, name_lock(conn, resource.name):
             if role_marker(conn, resource.name) != ctx.marker:
-                raise ActionError(
-                    problem=f"role '{resource.name}' is not the one this resource created; "
-                    "its password is left alone"
-                )
+                raise not_ours(f"role '{resource.name}'", "its password is left alone")
             conn.execute(
                 sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                     sql.Identifier(resource.name), sql.Literal(password)

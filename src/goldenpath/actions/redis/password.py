@@ -7,11 +7,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef
+from goldenpath.actions.base import ActionInputs, Context, NoInputs, ResourceRef, not_ours
 from goldenpath.actions.redis.server import admin_session
 from goldenpath.actions.redis.user import RedisUser, RedisUserInputs, connection_outputs, is_ours
 from goldenpath.actions.secret.rotation import PasswordRotation
-from goldenpath.errors import ActionError
 
 
 class RedisRotatePassword(PasswordRotation):
@@ -30,10 +29,7 @@ class RedisRotatePassword(PasswordRotation):
         password_sha256 = hashlib.sha256(password.encode()).hexdigest()
         with admin_session(backend, made_with.backend) as admin, admin.lock(name):
             if admin.acl_user(name) is None or not is_ours(admin, name, ctx.marker):
-                raise ActionError(
-                    problem=f"Redis user '{name}' is not the one this resource created; its "
-                    "password is left alone"
-                )
+                raise not_ours(f"Redis user '{name}'", "its password is left alone")
             document = dict(admin.marker(name) or {})
             admin.call("ACL", "SETUSER", name, "resetpass", f"#{password_sha256}")
             # Observe compares the user's password hash with the marker's.

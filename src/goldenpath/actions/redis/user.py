@@ -28,6 +28,7 @@ from goldenpath.actions.base import (
     PlanContext,
     PlannedResource,
     ResourceRef,
+    not_ours,
 )
 from goldenpath.actions.redis.server import Admin, admin_session, public_address
 from goldenpath.actions.secret.generate import generate_secret
@@ -166,10 +167,7 @@ class RedisUser(Action[RedisUserInputs]):
             ours = is_ours(admin, name, ctx.marker)
             if admin.acl_user(name) is not None:
                 if not ours:
-                    raise ActionError(
-                        problem=f"Redis user '{name}' is not the one this resource created; "
-                        "not deleting it"
-                    )
+                    raise not_ours(f"Redis user '{name}'", "not deleting it")
                 admin.call("ACL", "DELUSER", name)
                 ctx.log(f"deleted ACL user {name}; keys under {name}: are kept")
                 admin.persist_acl()
