@@ -44,6 +44,9 @@ USERNAME = "goldenpath"
 OPERATION = "operation"
 STATE = "state"
 _MAX_STATE_BYTES = 256 * 1024 * 1024
+# How often the serving loop looks whether it was asked to stop: the operation waits that
+# long at its end (socketserver's default, 0.5 s, was a third of a Terraform request's time).
+_SHUTDOWN_POLL_SECONDS = 0.01
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,12 @@ class StateServer:
         server.daemon_threads = True
         self._server = server
         self._threads = [
-            threading.Thread(target=server.serve_forever, name="tfstate-http", daemon=True),
+            threading.Thread(
+                target=server.serve_forever,
+                args=(_SHUTDOWN_POLL_SECONDS,),
+                name="tfstate-http",
+                daemon=True,
+            ),
             threading.Thread(target=self._renew_leases, name="tfstate-lease", daemon=True),
         ]
         for thread in self._threads:
