@@ -239,6 +239,7 @@ class StateAccess:
     env: Mapping[str, str] = field(default_factory=dict)
     backend_config: Mapping[str, str] = field(default_factory=dict)
     after_command: Callable[[], None] | None = None
+    outputs: Callable[[], dict[str, Any]] | None = None
 
 
 _EMPTY_LOCAL = StateAccess(kind="local")
@@ -308,7 +309,10 @@ def _state_for_change(
                 return
             _imported(ctx, backend)
             yield StateAccess(
-                kind="http", env=server.environment(), after_command=server.after_command
+                kind="http",
+                env=server.environment(),
+                after_command=server.after_command,
+                outputs=server.outputs,
             )
         return
     if backend.state == "platform":
@@ -355,6 +359,7 @@ def _cli(
         cancel=cancel,
         backend_config=state.backend_config,
         after_command=state.after_command,
+        state_outputs=state.outputs,
     )
 
 

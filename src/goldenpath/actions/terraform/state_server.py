@@ -110,6 +110,22 @@ class StateServer:
             "TF_HTTP_PASSWORD": self._password,
         }
 
+    def outputs(self) -> dict[str, Any]:
+        """The root module's outputs in the state this server keeps, shaped as ``terraform
+        output -json`` prints them (which reads the same state), without starting Terraform."""
+        stored = self.store.read(self.workspace)
+        document = json.loads(stored) if stored else {}
+        found = document.get("outputs") if isinstance(document, dict) else None
+        return {
+            name: {
+                "sensitive": bool(output.get("sensitive", False)),
+                "type": output.get("type"),
+                "value": output.get("value"),
+            }
+            for name, output in (found or {}).items()
+            if isinstance(output, dict)
+        }
+
     def after_command(self) -> None:
         """A Terraform that was killed could not unlock: its command is over, so its lock is."""
         try:

@@ -15,7 +15,9 @@ import psycopg
 import pytest
 
 from goldenpath.actions.state_store import StateStore
+from goldenpath.actions.terraform import cli as terraform_cli
 from goldenpath.actions.terraform.action import TerraformApply
+from goldenpath.actions.terraform.process import run
 from goldenpath.errors import BackendUnavailable, InvalidInput, PolicyDenied
 from goldenpath.settings import BackendSettings
 from tests.integration.actions.terraform.terraform_support import (
@@ -82,6 +84,26 @@ def test_apply_creates_the_resources_and_returns_outputs(
     workdir = tmp_path / "data" / "terraform" / "orders"
     assert not list(workdir.glob("*.tfstate"))
     assert "127.0.0.1" not in "".join(p.read_text() for p in workdir.glob("*.tf*") if p.is_file())
+
+
+def test_outputs_are_read_from_the_sealed_state_as_terraform_output_prints_them(
+    context: Any, hand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[str] = []
+
+    def recorded(argv: list[str], **options: Any) -> Any:
+        commands.append(argv[1])
+        return run(argv, **options)
+
+    monkeypatch.setattr(terraform_cli, "run", recorded)
+    ctx = context()
+    outputs = TerraformApply().apply(ctx)
+
+    printed = json.loads(hand().run("output", "-json", "-no-color").stdout)
+    assert outputs == {name: output["value"] for name, output in printed.items()}
+    assert ctx.declared_secrets == {n for n, output in printed.items() if output["sensitive"]}
+    # Read from the state the apply's own state server kept: no Terraform run for them.
+    assert commands == ["init", "plan", "show", "apply"]
 
 
 def test_apply_again_changes_nothing_and_returns_the_same_outputs(context: Any) -> None:
