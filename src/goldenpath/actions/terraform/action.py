@@ -37,6 +37,7 @@ from goldenpath.actions.base import (
 from goldenpath.actions.terraform import changes, diagnostics
 from goldenpath.actions.terraform.backend import DEFAULT_BACKEND, TerraformBackend, resolve_backend
 from goldenpath.actions.terraform.cli import TerraformCli
+from goldenpath.actions.terraform.init_cache import INIT_CACHE, InitCache
 from goldenpath.actions.terraform.process import Deadline
 from goldenpath.actions.terraform.state import (
     import_pg_state,
@@ -108,7 +109,9 @@ class TerraformApply(Action[TerraformApplyInputs]):
         deadline = Deadline.after(inputs.timeout_seconds)
         with _scratch(ctx.data_dir) as scratch, _state_for_plan(ctx, backend) as state:
             workdir = prepare(source, scratch, inputs.variables, state_backend=state.kind)
-            cli = _cli(backend, workdir, inputs.workspace, deadline, _quiet, state, var_files)
+            cli = _cli(
+                backend, workdir, inputs.workspace, deadline, _quiet, state, var_files, ctx.data_dir
+            )
             cli.init()
             cli.plan("-lock=false", out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
@@ -346,8 +349,13 @@ def _cli(
     log: Log,
     state: StateAccess,
     var_files: list[Path],
+    data_dir: Path | None,
     cancel: threading.Event | None = None,
 ) -> TerraformCli:
+    # .terraform/ holds nothing of one workspace only with the platform's or an empty state.
+    init_cache = None
+    if data_dir is not None and state.kind in ("http", "local"):
+        init_cache = InitCache(data_dir / "terraform" / INIT_CACHE)
     return TerraformCli(
         binary=backend.binary,
         cwd=workdir,
@@ -360,6 +368,7 @@ def _cli(
         backend_config=state.backend_config,
         after_command=state.after_command,
         state_outputs=state.outputs,
+        init_cache=init_cache,
     )
 
 
@@ -388,6 +397,7 @@ def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
             ctx.log,
             state,
             var_files,
+            ctx.data_dir,
             cancel=ctx.cancelled,
         )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath.actions.terraform import diagnostics
+from goldenpath.actions.terraform.init_cache import InitCache
 from goldenpath.actions.terraform.process import Completed, Deadline, run
 from goldenpath.actions.terraform.workspace import VARIABLES_FILE
 from goldenpath.errors import ActionError
@@ -52,13 +53,21 @@ class TerraformCli:
     after_command: Callable[[], None] | None = None
     # Where the outputs can be read without a Terraform run (the platform's state server).
     state_outputs: Callable[[], dict[str, Any]] | None = None
+    # Where init's result is kept for the next run of the same module (None: always init).
+    init_cache: InitCache | None = None
 
     # --- commands ---------------------------------------------------------------------------
 
     def init(self) -> None:
+        cache = self.init_cache
+        key = cache.key(self.cwd, self.binary, self.backend_config) if cache else ""
+        if cache is not None and cache.restore(key, self.cwd):
+            return
         args = ["init", "-input=false", "-no-color"]
         args += [f"-backend-config={key}={value}" for key, value in self.backend_config.items()]
         self._run(args)
+        if cache is not None:
+            cache.keep(key, self.cwd)
 
     def plan(self, *extra: str, out: str | None = None, ok: tuple[int, ...] = (0,)) -> Completed:
         """``plan -json``: machine-readable diagnostics, logged message by message."""

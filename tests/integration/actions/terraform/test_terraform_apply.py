@@ -86,16 +86,22 @@ def test_apply_creates_the_resources_and_returns_outputs(
     assert "127.0.0.1" not in "".join(p.read_text() for p in workdir.glob("*.tf*") if p.is_file())
 
 
-def test_outputs_are_read_from_the_sealed_state_as_terraform_output_prints_them(
-    context: Any, hand: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    commands: list[str] = []
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Terraform commands the action runs, in order (each still runs)."""
+    started: list[str] = []
 
     def recorded(argv: list[str], **options: Any) -> Any:
-        commands.append(argv[1])
+        started.append(argv[1])
         return run(argv, **options)
 
     monkeypatch.setattr(terraform_cli, "run", recorded)
+    return started
+
+
+def test_outputs_are_read_from_the_sealed_state_as_terraform_output_prints_them(
+    context: Any, hand: Any, commands: list[str]
+) -> None:
     ctx = context()
     outputs = TerraformApply().apply(ctx)
 
@@ -104,6 +110,43 @@ def test_outputs_are_read_from_the_sealed_state_as_terraform_output_prints_them(
     assert ctx.declared_secrets == {n for n, output in printed.items() if output["sensitive"]}
     # Read from the state the apply's own state server kept: no Terraform run for them.
     assert commands == ["init", "plan", "show", "apply"]
+
+
+def test_a_module_is_initialized_once_and_again_only_when_its_files_change(
+    context: Any, commands: list[str], tmp_path: Path
+) -> None:
+    template = tmp_path / "template"
+    shutil.copytree(MODULES / "basic", template / "basic")
+
+    def apply(workspace: str) -> dict[str, Any]:
+        commands.clear()
+        ctx = context(workspace=workspace, variables={"name": workspace}, template_dir=template)
+        return dict(TerraformApply().apply(ctx))
+
+    assert apply("orders")["greeting"] == "hello orders"
+    assert commands[0] == "init"
+    # Another workspace of the same module, planned and applied on a kept init.
+    TerraformApply().plan(context(workspace="carts", template_dir=template))
+    assert apply("carts")["greeting"] == "hello carts"
+    assert "init" not in commands
+    # A changed file is a new module: initialized before it runs.
+    main = template / "basic" / "main.tf"
+    main.write_text(main.read_text().replace('"hello ${var.name}"', '"hi ${var.name}"'))
+    assert apply("carts")["greeting"] == "hi carts"
+    assert commands[0] == "init"
+
+
+def test_the_pg_backend_is_initialized_at_every_run(
+    context: Any, commands: list[str], database_url: str
+) -> None:
+    backends = {
+        "postgres": BackendSettings(kind="postgres", dsn=database_url),
+        "terraform": BackendSettings(kind="terraform", state="pg", conn_str=database_url),
+    }
+    for _ in range(2):
+        commands.clear()
+        TerraformApply().apply(context(backends=backends))
+        assert commands[0] == "init"
 
 
 def test_apply_again_changes_nothing_and_returns_the_same_outputs(context: Any) -> None:
