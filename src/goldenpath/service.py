@@ -161,9 +161,11 @@ class Service(ResourceUseCases):
         ttl: str | None = None,
         version: str | None = None,
         keeping: frozenset[tuple[str, str, str]] = frozenset(),
+        submitting: bool = False,
     ) -> DryRun:
         """What a request would make and the verdict on it. ``keeping``: (type, backend, name)
-        of resources an upgrade changes in place, whose names are then not "taken"."""
+        of resources an upgrade changes in place, whose names are then not "taken".
+        ``submitting``: the plans made are kept for the run to apply (see ``submit``)."""
         template = self.catalog.get(template_name, version)
         if template.document.metadata.status == "retired":
             newest = self.catalog.newest(template.name)
@@ -204,6 +206,7 @@ class Service(ResourceUseCases):
                 data_dir=self.data_dir,
                 state_store=self.state_store,
                 prices=self.prices.current() if self.prices is not None else None,
+                keep_plans=submitting,
             ),
             secrets,
         )
@@ -270,6 +273,7 @@ class Service(ResourceUseCases):
             ttl=ttl,
             version=version,
             keeping=frozenset(tuple(k) for k in (upgrade or {}).get("keeping", ())),
+            submitting=True,
         )
         if upgrade is not None:
             # What the worker changes in place instead of making anew (execution.upgrade).

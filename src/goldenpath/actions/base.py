@@ -143,6 +143,9 @@ class PlanContext(Generic[InputsT]):
     # State the action keeps between runs (Terraform's), sealed by the platform; None where
     # nothing is stored (`templates verify`).
     state_store: StateStore | None = None
+    # A submission, not a preview: the action may keep what it planned in `state_store` for
+    # the run to apply (Terraform's saved plan), so that what was judged is what is applied.
+    keep_plan: bool = False
 
     def backend(self, kind: str, name: str) -> BackendSettings:
         settings = self.backends.get(name)

@@ -24,6 +24,9 @@ class StateStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def delete_older_than(self, prefix: str, seconds: float) -> None:
+        """Delete every value under a key starting with ``prefix`` written ``seconds`` ago."""
+
     def acquire(
         self, key: str, kind: str, holder: str, info: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:

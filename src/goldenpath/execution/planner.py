@@ -176,6 +176,7 @@ def resolve_plan(
     data_dir: Path | None = None,
     state_store: StateStore | None = None,
     prices: PriceTable | None = None,
+    keep_plans: bool = False,
 ) -> dict[str, Any]:
     """Render every step against pending outputs, validate its inputs, and ask its action."""
     context = render_context(template, parameters, requester)
@@ -217,6 +218,7 @@ def resolve_plan(
                         data_dir=data_dir,
                         plan_guard=judged if plan_guard is not None else None,
                         state_store=state_store,
+                        keep_plan=keep_plans,
                     )
                 )
             ]

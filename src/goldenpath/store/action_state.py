@@ -70,6 +70,16 @@ class SealedStateStore:
         with self._database.begin() as conn:
             conn.execute(_states.delete().where(_states.c.workspace == key))
 
+    def delete_older_than(self, prefix: str, seconds: float) -> None:
+        written_before = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+        with self._database.begin() as conn:
+            conn.execute(
+                _states.delete().where(
+                    sa.func.starts_with(_states.c.workspace, prefix),
+                    _states.c.updated_at < written_before,
+                )
+            )
+
     def acquire(
         self, key: str, kind: str, holder: str, info: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:

@@ -34,7 +34,8 @@ from goldenpath.actions.base import (
     ResourceRef,
     UpgradeChange,
 )
-from goldenpath.actions.terraform import changes, diagnostics
+from goldenpath.actions.state_store import StateStore
+from goldenpath.actions.terraform import changes, diagnostics, saved_plan
 from goldenpath.actions.terraform.backend import DEFAULT_BACKEND, TerraformBackend, resolve_backend
 from goldenpath.actions.terraform.cli import TerraformCli
 from goldenpath.actions.terraform.init_cache import INIT_CACHE, InitCache
@@ -112,10 +113,14 @@ class TerraformApply(Action[TerraformApplyInputs]):
             cli = _cli(
                 backend, workdir, inputs.workspace, deadline, _quiet, state, var_files, ctx.data_dir
             )
+            made_from = saved_plan.digest(cli, state.state_before) if state.saved_plans else ""
             cli.init()
             cli.plan("-lock=false", out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
+            planned = (workdir / PLAN_FILE).read_bytes() if made_from else b""
         _judge(ctx, document, _quiet)
+        if state.saved_plans is not None:
+            saved_plan.keep(state.saved_plans, inputs.workspace, made_from, planned, document)
         return changes.planned_resources(
             document, workspace=inputs.workspace, backend=backend.name, module=inputs.module
         )
@@ -159,10 +164,23 @@ class TerraformApply(Action[TerraformApplyInputs]):
         return self._apply(new, destroying=True)
 
     def _apply(self, ctx: Context[TerraformApplyInputs], *, destroying: bool) -> dict[str, Any]:
-        with _workspace(ctx) as cli:
+        with _workspace(ctx) as (cli, state):
+            # The digest is of the fresh copy, before init and the plan add to it.
+            made_from = saved_plan.digest(cli, state.state_before) if state.saved_plans else ""
             cli.init()
-            cli.plan(out=PLAN_FILE)
-            document = cli.show_json(PLAN_FILE)
+            document = None
+            if state.saved_plans is not None:
+                document = saved_plan.take(
+                    state.saved_plans, ctx.inputs.workspace, made_from, cli.cwd / PLAN_FILE
+                )
+            if document is None:
+                cli.plan(out=PLAN_FILE)
+                document = cli.show_json(PLAN_FILE)
+            else:
+                ctx.log(
+                    "applying the plan made at submission: the module, its inputs and the "
+                    "workspace's state are as they were then"
+                )
             _judge(ctx, document, ctx.log)
             plan = changes.summary(document)
             lost = sorted(a for a, kind in plan["changes"].items() if kind in changes.DESTROYING)
@@ -188,7 +206,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
 
     def destroy(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> None:
         """``terraform destroy``; the workspace's state is kept, empty, with its history."""
-        with _workspace(ctx) as cli:
+        with _workspace(ctx) as (cli, _):
             cli.init()
             cli.destroy()
             left = cli.state_list()
@@ -202,7 +220,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
     def observe(self, ctx: Context[TerraformApplyInputs], resource: ResourceRef) -> Observation:
         """Drift: changes made outside Terraform (a refresh-only plan), then differences
         between the state and the module with its inputs (an ordinary plan)."""
-        with _workspace(ctx) as cli:
+        with _workspace(ctx) as (cli, _):
             cli.init()
             if not cli.state_list():
                 return Observation(exists=False)
@@ -243,6 +261,10 @@ class StateAccess:
     backend_config: Mapping[str, str] = field(default_factory=dict)
     after_command: Callable[[], None] | None = None
     outputs: Callable[[], dict[str, Any]] | None = None
+    # The platform's state only: the workspace's state as read before the operation, and
+    # where a saved plan is kept (see saved_plan).
+    state_before: bytes | None = None
+    saved_plans: StateStore | None = None
 
 
 _EMPTY_LOCAL = StateAccess(kind="local")
@@ -270,8 +292,8 @@ def _imported(ctx: PlanContext[TerraformApplyInputs], backend: TerraformBackend)
 def _state_for_plan(
     ctx: PlanContext[TerraformApplyInputs], backend: TerraformBackend
 ) -> Iterator[StateAccess]:
-    """The state a plan reads. A workspace without state yet is planned against an empty
-    local state, so that a preview stores nothing; a plan never writes state."""
+    """The state a plan reads; a plan never writes state. Without a store (``templates
+    verify``), or with the ``pg`` backend and no state yet, an empty local state."""
     workspace = ctx.inputs.workspace
     if backend.state == "remote":
         yield StateAccess(kind=None, backend_config=dict(backend.backend_config))
@@ -288,11 +310,15 @@ def _state_for_plan(
         yield _EMPTY_LOCAL
     else:
         _imported(ctx, backend)
-        if ctx.state_store.read(workspace) is None:
-            yield _EMPTY_LOCAL
-            return
+        # Read before the plan: a kept plan's digest names the state it may have read.
+        before = ctx.state_store.read(workspace)
         with StateServer(ctx.state_store, workspace, who=_who(ctx)) as server:
-            yield StateAccess(kind="http", env=server.environment())
+            yield StateAccess(
+                kind="http",
+                env=server.environment(),
+                state_before=before,
+                saved_plans=ctx.state_store if ctx.keep_plan else None,
+            )
 
 
 @contextmanager
@@ -316,6 +342,8 @@ def _state_for_change(
                 env=server.environment(),
                 after_command=server.after_command,
                 outputs=server.outputs,
+                state_before=ctx.state_store.read(workspace),
+                saved_plans=ctx.state_store,
             )
         return
     if backend.state == "platform":
@@ -373,7 +401,7 @@ def _cli(
 
 
 @contextmanager
-def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
+def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[tuple[TerraformCli, StateAccess]]:
     """The workspace locked, its module copied afresh, and a CLI to run Terraform in it."""
     inputs = ctx.inputs
     if ctx.data_dir is None:
@@ -389,7 +417,7 @@ def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
             inputs.variables,
             state_backend=state.kind,
         )
-        yield _cli(
+        cli = _cli(
             backend,
             workdir,
             inputs.workspace,
@@ -400,6 +428,7 @@ def _workspace(ctx: Context[TerraformApplyInputs]) -> Iterator[TerraformCli]:
             ctx.data_dir,
             cancel=ctx.cancelled,
         )
+        yield cli, state
 
 
 def _platform_dsn(ctx: PlanContext[Any]) -> str | None:

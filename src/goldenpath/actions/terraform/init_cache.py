@@ -15,19 +15,19 @@ changed after; provider binaries are hard-linked into the run's copy, not copied
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from goldenpath.actions.terraform.workspace import VARIABLES_FILE
+from goldenpath.actions.terraform.workspace import VARIABLES_FILE, fingerprint
 
 INIT_CACHE = ".init"  # under <data_dir>/terraform
 KEPT = (".terraform", ".terraform.lock.hcl")
-# The variables do not change what init installs; every run writes its own.
-_NOT_HASHED = frozenset({VARIABLES_FILE, *KEPT})
+# The variables do not change what init installs; every run writes its own. (The key is made
+# before init, so a lock file in it is the module's own.)
+_NOT_HASHED = frozenset({VARIABLES_FILE})
 
 
 class InitCache:
@@ -36,16 +36,8 @@ class InitCache:
 
     def key(self, workdir: Path, binary: Path, backend_config: Mapping[str, str]) -> str:
         """What init's result depends on: the copy's files, the backend config, the binary."""
-        digest = hashlib.sha256()
-        stat = binary.stat()
-        digest.update(f"{binary.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-        for name, value in sorted(backend_config.items()):
-            digest.update(f"{name}={value}\0".encode())
-        for path in sorted(_files(workdir)):
-            relative = path.relative_to(workdir).as_posix()
-            digest.update(f"{relative}\0{path.stat().st_size}\0".encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
+        config = (f"{name}={value}" for name, value in sorted(backend_config.items()))
+        return fingerprint(workdir, binary, config, leave_out=_NOT_HASHED)
 
     def restore(self, key: str, workdir: Path) -> bool:
         """Put the kept result of init into ``workdir``; False when there is none yet."""
@@ -79,14 +71,6 @@ class InitCache:
             pass  # another run kept the same key first; this copy is not needed
         finally:
             shutil.rmtree(building, ignore_errors=True)
-
-
-def _files(workdir: Path) -> list[Path]:
-    return [
-        path
-        for path in workdir.rglob("*")
-        if path.is_file() and path.relative_to(workdir).parts[0] not in _NOT_HASHED
-    ]
 
 
 def _link_or_copy(source: str, destination: str) -> object:

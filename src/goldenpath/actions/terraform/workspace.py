@@ -10,10 +10,11 @@ credential is ever written to disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,27 @@ def prepare(
     if state_backend is not None:
         block = f'terraform {{\n  backend "{state_backend}" {{}}\n}}\n'
         (destination / BACKEND_OVERRIDE).write_text(block, encoding="utf-8")
-    (destination / VARIABLES_FILE).write_text(json.dumps(dict(variables)), encoding="utf-8")
+    # Keys sorted: the same variables make the same file (a saved plan's digest reads it).
+    document = json.dumps(dict(variables), sort_keys=True)
+    (destination / VARIABLES_FILE).write_text(document, encoding="utf-8")
     return destination
+
+
+def fingerprint(
+    workdir: Path, binary: Path, parts: Iterable[str], *, leave_out: frozenset[str] = frozenset()
+) -> str:
+    """A digest of a prepared copy's files (but the top-level names in ``leave_out``), the
+    Terraform binary (path, size, time) and ``parts``: what a run's result depends on."""
+    digest = hashlib.sha256()
+    stat = binary.stat()
+    digest.update(f"{binary.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    for part in parts:
+        digest.update(f"{part}\0".encode())
+    files = (p for p in workdir.rglob("*") if p.relative_to(workdir).parts[0] not in leave_out)
+    for path in sorted(p for p in files if p.is_file()):
+        digest.update(f"{path.relative_to(workdir).as_posix()}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _check_links(folder: Path, root: Path) -> None:

@@ -74,6 +74,7 @@ def make_context(
     state_store: StateStore | None,
     template_dir: Path = MODULES,
     backends: Mapping[str, BackendSettings] | None = None,
+    keep_plan: bool = False,
     **inputs: Any,
 ) -> Context[TerraformApplyInputs]:
     return Context(
@@ -89,6 +90,7 @@ def make_context(
         request_id="req",
         step_id="step",
         journal=ListJournal(),
+        keep_plan=keep_plan,
     )
 
 

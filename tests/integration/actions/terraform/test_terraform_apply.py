@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,66 @@ def test_a_module_is_initialized_once_and_again_only_when_its_files_change(
     main.write_text(main.read_text().replace('"hello ${var.name}"', '"hi ${var.name}"'))
     assert apply("carts")["greeting"] == "hi carts"
     assert commands[0] == "init"
+
+
+def saved_plans(database_url: str) -> list[bytes]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT state FROM gp_terraform_states WHERE workspace LIKE 'saved-plan:%'"
+        ).fetchall()
+    return [bytes(row[0]) for row in rows]
+
+
+def test_the_plan_judged_at_submission_is_the_plan_applied(
+    context: Any, commands: list[str], database_url: str
+) -> None:
+    TerraformApply().plan(context(keep_plan=True))
+    [kept] = saved_plans(database_url)
+    assert b"orders" not in kept and b"terraform_data" not in kept  # sealed
+
+    commands.clear()
+    ctx = context()
+    outputs = TerraformApply().apply(ctx)
+    assert commands == ["apply"]  # init kept by the submission's plan, no second plan
+    assert outputs["greeting"] == "hello orders"
+    assert "applying the plan made at submission" in journal_of(ctx).text
+    assert "plan approved by the guardrails: 1 to add" in journal_of(ctx).text
+    assert saved_plans(database_url) == []  # taken once
+
+
+def test_a_preview_keeps_no_plan(context: Any, database_url: str) -> None:
+    TerraformApply().plan(context())
+    assert saved_plans(database_url) == []
+
+
+def test_a_state_changed_since_the_submission_is_planned_again(
+    context: Any, commands: list[str], hand: Any
+) -> None:
+    TerraformApply().plan(context(keep_plan=True, variables={"name": "orders"}))
+    operator = hand()
+    operator.run("apply", "-auto-approve", "-input=false", "-var=name=orders", "-var=tier=gold")
+
+    commands.clear()
+    ctx = context(variables={"name": "orders"})
+    TerraformApply().apply(ctx)
+    assert "plan" in commands
+    assert "applying the plan made at submission" not in journal_of(ctx).text
+    shown = json.loads(operator.run("show", "-json").stdout)
+    [record] = shown["values"]["root_module"]["resources"]
+    assert record["values"]["input"]["tier"] == "bronze"  # the module's, not the operator's
+
+
+def test_a_kept_plan_is_judged_again_by_the_guardrails_of_the_run(
+    context: Any, database_url: str, tmp_path: Path, hand: Any
+) -> None:
+    variables = {"name": "orders", "tier": "forbidden"}
+    unguarded = context(keep_plan=True, variables=variables)
+    TerraformApply().plan(replace(unguarded, plan_guard=None))
+    assert len(saved_plans(database_url)) == 1
+
+    with pytest.raises(PolicyDenied, match="must not use the forbidden tier"):
+        TerraformApply().apply(context(variables=variables))
+    assert hand().state_list() == []
 
 
 def test_the_pg_backend_is_initialized_at_every_run(
