@@ -6,7 +6,10 @@ background thread; state in the platform's PostgreSQL) and one bare
 ``terraform init && terraform apply -auto-approve`` of the same module in a fresh folder with
 local state; which one goes first alternates from round to round.
 
-Run: .venv/bin/python bench/terraform_overhead.py [--rounds 10]
+With ``--breakdown``, also where the golden path's time goes: each Terraform command the
+platform starts, timed where it is started (medians over the rounds, per request).
+
+Run: .venv/bin/python bench/terraform_overhead.py [--rounds 10] [--breakdown]
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from goldenpath.actions.terraform import cli as terraform_cli
 from goldenpath.app import Platform, build_platform
 from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.identity.actor import system_actor
@@ -64,7 +69,9 @@ def main() -> None:
     parser.add_argument(
         "--admin-url", default=os.environ.get("GOLDENPATH_TEST_PG", DEFAULT_ADMIN_URL)
     )
+    parser.add_argument("--breakdown", action="store_true", help="time each Terraform command")
     options = parser.parse_args()
+    commands = time_terraform_commands() if options.breakdown else None
     if shutil.which("terraform") is None:
         raise SystemExit("terraform is not on PATH")
 
@@ -92,6 +99,8 @@ def main() -> None:
             first_golden = index % 2 == 0
             for golden_turn in (first_golden, not first_golden):
                 if golden_turn:
+                    if commands is not None:
+                        commands.append({})
                     golden.append(timed_request(platform, name))
                 else:
                     bare.append(bare_terraform(scratch / f"bare-{index}", name))
@@ -113,6 +122,33 @@ def main() -> None:
         )
     ratio = statistics.median(golden) / statistics.median(bare)
     print(f"ratio of medians: {ratio:.2f}x")
+    if commands:
+        measured = commands[1:]  # not the warm-up request
+        print("Terraform commands per golden-path request (median ms, count):")
+        for command in sorted({c for request in measured for c in request}):
+            spent = statistics.median(r.get(command, (0.0, 0))[0] * 1000 for r in measured)
+            print(f"  terraform {command:20}{spent:>8.0f}ms{measured[-1][command][1]:>4}")
+        spent = statistics.median(sum(t for t, _ in r.values()) * 1000 for r in measured)
+        rest = statistics.median(golden) * 1000 - spent
+        print(f"  {'all of them':30}{spent:>8.0f}ms; the rest of the request: {rest:.0f}ms")
+
+
+def time_terraform_commands() -> list[dict[str, tuple[float, int]]]:
+    """Time every Terraform command the platform starts: one dict per golden-path request
+    (command -> seconds, count), appended by the caller before each request."""
+    rounds: list[dict[str, tuple[float, int]]] = [{}]
+    started = terraform_cli.run
+
+    def timed(argv: list[str], **options: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return started(argv, **options)
+        finally:
+            seconds, count = rounds[-1].get(argv[1], (0.0, 0))
+            rounds[-1][argv[1]] = (seconds + time.perf_counter() - began, count + 1)
+
+    terraform_cli.run = timed
+    return rounds
 
 
 def timed_request(platform: Platform, name: str) -> float:
