@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
 
 from goldenpath.app import build_platform
 from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.identity.actor import Actor, system_actor
 from goldenpath.settings import Settings
+from scratch import run_on_scratch
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPLATE = """\
 apiVersion: goldenpath.dev/v1
 kind: GoldenPath
@@ -60,16 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workspaces", type=int, default=10)
     count = parser.parse_args().workspaces
-    name = f"gp_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            run(Path(scratch), ADMIN_URL.rsplit("/", 1)[0] + "/" + name, count)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            admin.execute(drop.format(sql.Identifier(name)))
+    run_on_scratch(lambda scratch, database_url: run(scratch, database_url, count))
 
 
 def run(scratch: Path, database_url: str, count: int) -> None:

@@ -12,21 +12,16 @@ operation it repeats), in the same run.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
 
 from goldenpath.app import build_platform
 from goldenpath.identity.actor import Actor, system_actor
 from goldenpath.settings import Settings
 from goldenpath.store import queries
+from scratch import run_on_scratch
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPLATE = """\
 apiVersion: goldenpath.dev/v1
 kind: GoldenPath
@@ -49,16 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--resources", type=int, default=1000)
     count = parser.parse_args().resources
-    name = f"gp_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            run(Path(scratch), ADMIN_URL.rsplit("/", 1)[0] + "/" + name, count)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            admin.execute(drop.format(sql.Identifier(name)))
+    run_on_scratch(lambda scratch, database_url: run(scratch, database_url, count))
 
 
 def run(scratch: Path, database_url: str, count: int) -> None:
@@ -111,7 +97,7 @@ def run(scratch: Path, database_url: str, count: int) -> None:
             )
             queries.update_resource(conn, resource_id, state="active")
     v1.close()
-    (folder / "v2.yaml").write_text(TEMPLATE.format(version="2.0.0", limit=25))
+    (folder / "v2.yaml").write_text(TEMPLATE.format(version="2.0.0", limit=15))
     v2 = build_platform(settings)
     admin = system_actor("bench-admin")
     try:
@@ -120,7 +106,7 @@ def run(scratch: Path, database_url: str, count: int) -> None:
             started = time.perf_counter()
             impact = v2.upgrades.impact("bench-db", None, admin)
             times.append(time.perf_counter() - started)
-        assert impact.counts["update"] == count, impact.counts
+        assert impact.counts["update"] == count, (impact.counts, impact.resources[:1])
         developer = Actor(user="bench", memberships=frozenset({("team0", "developer")}))
         started = time.perf_counter()
         for i in range(count):
