@@ -4,12 +4,15 @@ on it, and a worker running in a background thread."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +34,11 @@ from tests.integration.actions.aws.moto_support import (
     REGION,
     SECRET_ACCESS_KEY,
 )
+
+# pytest-xdist's workers set COLUMNS=80 (and LINES); the CLI run by a test must see a pipe as
+# a user's script does (wide tables), not a narrow terminal.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 ADMIN_URL = os.environ.get("GOLDENPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -339,22 +347,42 @@ def _capture_every_log_line() -> Iterator[None]:
     root.setLevel(previous)
 
 
+# The suite runs on pytest-xdist's workers: each scans its own lines and dumps and leaves its
+# finding here, and the run (the controller, after every worker) fails on any leak.
+_SCANS = "GP_TEST_LEAK_SCANS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers)
+        os.environ[_SCANS] = tempfile.mkdtemp(prefix="gp-leak-scans-")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a secret a test revealed appears in any log line, server log or dump of
     a platform database."""
     texts = list(_LOG_LINES) + [p.read_text(errors="replace") for p in SERVER_LOGS if p.exists()]
     texts += _DUMPS
     leaks = sorted({s[:4] + "…" for s in _REVEALED for text in texts if s in text})
+    scans = Path(os.environ[_SCANS])
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "controller")
+    finding = {"leaks": leaks, "revealed": len(_REVEALED), "sources": len(texts)}
+    (scans / f"{worker}.json").write_text(json.dumps({**finding, "dumps": len(_DUMPS)}))
+    if hasattr(session.config, "workerinput"):
+        return
+    found = [json.loads(path.read_text()) for path in sorted(scans.glob("*.json"))]
+    shutil.rmtree(scans, ignore_errors=True)
+    leaks = sorted({leak for scan in found for leak in scan["leaks"]})
+    revealed, sources, dumps = (sum(s[k] for s in found) for k in ("revealed", "sources", "dumps"))
     if leaks:
         session.exitstatus = 1
         print(
             f"\nSECRET LEAK: {len(leaks)} revealed secret(s) found in log output or database "
             f"dumps: {leaks}"
         )
-    elif _REVEALED:
+    elif revealed:
         print(
-            f"\nlog scan: {len(_REVEALED)} revealed secrets, none in {len(texts)} log sources "
-            f"({len(_DUMPS)} database dumps)"
+            f"\nlog scan: {revealed} revealed secrets, none in {sources} log sources "
+            f"({dumps} database dumps)"
         )
 
 
