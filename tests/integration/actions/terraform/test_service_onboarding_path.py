@@ -54,6 +54,12 @@ def test_onboarding_a_service_end_to_end(
         )
         done = wait_for_request(platform, request.id, timeout=120)
         assert done.status == "succeeded", done.error
+        # The plan the submission judged is the one applied, and it is not kept after.
+        logged = [line.message for line in platform.service.logs(done.id, ADMIN)]
+        assert any(m.startswith("applying the plan made at submission") for m in logged)
+        assert not any(m.startswith("Plan:") for m in logged), logged  # no second plan
+        assert platform.service.state_store is not None
+        assert platform.service.state_store.read_prefix("saved-plan:") == []
         values = done.outputs["values"]
         assert values["endpoint"] == "https://checkout.services.internal"
         assert values["runbook_url"] == "https://runbooks.services.internal/checkout"
