@@ -171,7 +171,7 @@ class TerraformApply(Action[TerraformApplyInputs]):
             document = None
             if state.saved_plans is not None:
                 document = saved_plan.take(
-                    state.saved_plans, ctx.inputs.workspace, made_from, cli.cwd / PLAN_FILE
+                    state.saved_plans, ctx.inputs.workspace, made_from, cli.cwd / PLAN_FILE, ctx.log
                 )
             if document is None:
                 cli.plan(out=PLAN_FILE)

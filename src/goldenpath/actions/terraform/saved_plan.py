@@ -22,7 +22,7 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +61,25 @@ def keep(
 
 
 def take(
-    store: StateStore, workspace: str, made_from: str, plan_file: Path
+    store: StateStore, workspace: str, made_from: str, plan_file: Path, log: Callable[[str], None]
 ) -> dict[str, Any] | None:
     """The kept plan's ``show -json`` document, its plan written to ``plan_file``, when it was
-    made from exactly ``made_from`` recently; else None. Either way it is no longer kept."""
+    made from exactly ``made_from`` recently; else None (and ``log`` says why, when a plan was
+    kept). Either way it is no longer kept."""
     key = _key(workspace)
     stored = store.read(key)
     if stored is None:
         return None
     store.delete(key)
     entry = json.loads(stored)
-    fresh = time.time() - float(entry.get("planned_at", 0)) <= MAX_AGE_SECONDS
-    if entry.get("digest") != made_from or not fresh:
+    if entry.get("digest") != made_from:
+        log(
+            "planning again: the plan kept at submission was made from another state of the "
+            "workspace or other inputs"
+        )
+        return None
+    if time.time() - float(entry.get("planned_at", 0)) > MAX_AGE_SECONDS:
+        log(f"planning again: the plan kept at submission is over {MAX_AGE_SECONDS:.0f} s old")
         return None
     plan_file.write_bytes(base64.b64decode(entry["plan"]))
     document = entry["document"]

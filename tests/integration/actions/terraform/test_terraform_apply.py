@@ -179,6 +179,9 @@ def test_a_state_changed_since_the_submission_is_planned_again(
     TerraformApply().apply(ctx)
     assert "plan" in commands
     assert "applying the plan made at submission" not in journal_of(ctx).text
+    assert "planning again: the plan kept at submission was made from another state" in (
+        journal_of(ctx).text
+    )
     shown = json.loads(operator.run("show", "-json").stdout)
     [record] = shown["values"]["root_module"]["resources"]
     assert record["values"]["input"]["tier"] == "bronze"  # the module's, not the operator's
