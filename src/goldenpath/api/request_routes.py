@@ -187,9 +187,17 @@ def request_router(platform: Platform) -> APIRouter:
         )
         return view(found, request_view)
 
-    @router.get("/requests/{request_id}", operation_id="getRequest", tags=["requests"])
-    def show_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
-        return request_view(service.request(request_id, actor), with_plan=True)
+    @router.get(
+        "/requests/{request_id}",
+        operation_id="getRequest",
+        tags=["requests"],
+        response_model=RequestView,
+    )
+    def show_request(request_id: RequestId, actor: CurrentActor) -> Response:
+        # The status poll, called many times a request: the view is built as the schema says,
+        # so it is serialized once here instead of dumped, validated again and encoded.
+        shown = request_view(service.request(request_id, actor), with_plan=True)
+        return Response(shown.model_dump_json(), media_type="application/json")
 
     @router.post("/requests/{request_id}/cancel", operation_id="cancelRequest", tags=["requests"])
     def cancel_request(request_id: RequestId, actor: CurrentActor) -> RequestView:
