@@ -68,7 +68,7 @@ class InitCache:
                     shutil.copy2(made, building / name)
             os.rename(building, entry)
         except OSError:
-            pass  # another run kept the same key first; this copy is not needed
+            pass  # another run kept this key first, or the copy failed: a later run inits again
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
