@@ -25,7 +25,8 @@ class StateStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def delete_older_than(self, prefix: str, seconds: float) -> None:
-        """Delete every value under a key starting with ``prefix`` written ``seconds`` ago."""
+        """Delete every value whose key starts with ``prefix``, written more than ``seconds``
+        ago."""
 
     def acquire(
         self, key: str, kind: str, holder: str, info: Mapping[str, Any]

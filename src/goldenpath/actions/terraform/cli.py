@@ -60,14 +60,14 @@ class TerraformCli:
 
     def init(self) -> None:
         cache = self.init_cache
-        key = cache.key(self.cwd, self.binary, self.backend_config) if cache else ""
-        if cache is not None and cache.restore(key, self.cwd):
+        kept_as = cache.key(self.cwd, self.binary, self.backend_config) if cache else ""
+        if cache is not None and cache.restore(kept_as, self.cwd):
             return
         args = ["init", "-input=false", "-no-color"]
         args += [f"-backend-config={key}={value}" for key, value in self.backend_config.items()]
         self._run(args)
         if cache is not None:
-            cache.keep(key, self.cwd)
+            cache.keep(kept_as, self.cwd)
 
     def plan(self, *extra: str, out: str | None = None, ok: tuple[int, ...] = (0,)) -> Completed:
         """``plan -json``: machine-readable diagnostics, logged message by message."""
