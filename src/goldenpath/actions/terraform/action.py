@@ -113,7 +113,9 @@ class TerraformApply(Action[TerraformApplyInputs]):
             cli = _cli(
                 backend, workdir, inputs.workspace, deadline, _quiet, state, var_files, ctx.data_dir
             )
-            made_from = saved_plan.digest(cli, state.state_before) if state.saved_plans else ""
+            made_from = ""
+            if state.saved_plans is not None:  # the state as it is before the plan reads it
+                made_from = saved_plan.digest(cli, state.saved_plans, inputs.workspace)
             cli.init()
             cli.plan("-lock=false", out=PLAN_FILE)
             document = cli.show_json(PLAN_FILE)
@@ -166,7 +168,9 @@ class TerraformApply(Action[TerraformApplyInputs]):
     def _apply(self, ctx: Context[TerraformApplyInputs], *, destroying: bool) -> dict[str, Any]:
         with _workspace(ctx) as (cli, state):
             # The digest is of the fresh copy, before init and the plan add to it.
-            made_from = saved_plan.digest(cli, state.state_before) if state.saved_plans else ""
+            made_from = ""
+            if state.saved_plans is not None:
+                made_from = saved_plan.digest(cli, state.saved_plans, ctx.inputs.workspace)
             cli.init()
             document = None
             if state.saved_plans is not None:
@@ -261,9 +265,7 @@ class StateAccess:
     backend_config: Mapping[str, str] = field(default_factory=dict)
     after_command: Callable[[], None] | None = None
     outputs: Callable[[], dict[str, Any]] | None = None
-    # The platform's state only: the workspace's state as read before the operation, and
-    # where a saved plan is kept (see saved_plan).
-    state_before: bytes | None = None
+    # The platform's state only: where a saved plan is kept (see saved_plan).
     saved_plans: StateStore | None = None
 
 
@@ -310,13 +312,10 @@ def _state_for_plan(
         yield _EMPTY_LOCAL
     else:
         _imported(ctx, backend)
-        # Read before the plan: a kept plan's digest names the state it may have read.
-        before = ctx.state_store.read(workspace)
         with StateServer(ctx.state_store, workspace, who=_who(ctx)) as server:
             yield StateAccess(
                 kind="http",
                 env=server.environment(),
-                state_before=before,
                 saved_plans=ctx.state_store if ctx.keep_plan else None,
             )
 
@@ -342,7 +341,6 @@ def _state_for_change(
                 env=server.environment(),
                 after_command=server.after_command,
                 outputs=server.outputs,
-                state_before=ctx.state_store.read(workspace),
                 saved_plans=ctx.state_store,
             )
         return

@@ -35,9 +35,10 @@ KEY_PREFIX = "saved-plan:"
 MAX_AGE_SECONDS = 600.0
 
 
-def digest(cli: TerraformCli, state: bytes | None) -> str:
-    """What a plan in ``cli``'s working copy is made from, with the state it reads (taken
-    before init and the plan put anything in the copy)."""
+def digest(cli: TerraformCli, store: StateStore, workspace: str) -> str:
+    """What a plan in ``cli``'s working copy is made from, with the workspace's state as it is
+    now: taken before init and the plan add to the copy, and before the plan reads the state."""
+    state = store.read(workspace)
     parts = [
         *(f"{name}={value}" for name, value in sorted(cli.backend_config.items())),
         *(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}" for path in cli.var_files),
