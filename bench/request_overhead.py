@@ -15,7 +15,6 @@ import os
 import platform as host
 import secrets
 import shutil
-import socket
 import statistics
 import tempfile
 import time
@@ -36,6 +35,7 @@ from goldenpath.settings import Settings
 from goldenpath.store.database import libpq_conninfo
 from goldenpath.store.embedded import SUPERUSER
 from goldenpath.store.records import TERMINAL_STATUSES
+from scratch import free_port
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPLATE = "postgres-database"
@@ -54,12 +54,6 @@ class Target:
     platform: Platform
     admin: dict[str, Any]
     where: str
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -89,7 +83,7 @@ def server_target(admin_url: str, data_dir: Path) -> Iterator[Target]:
 @contextmanager
 def embedded_target(data_dir: Path) -> Iterator[Target]:
     """The embedded PostgreSQL under ``data_dir``, on a free port (no clash with other runs)."""
-    settings = Settings(database_url=None, data_dir=data_dir, embedded_port=_free_port())
+    settings = Settings(database_url=None, data_dir=data_dir, embedded_port=free_port())
     platform = build_platform(settings)
     try:
         server = platform.database.embedded

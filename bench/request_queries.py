@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from goldenpath.app import Platform, build_platform
 from goldenpath.execution.worker_thread import WorkerThread
 from goldenpath.settings import Settings
 from goldenpath.store.embedded import start_embedded
+from scratch import free_port
 
 TOKEN = "gp_benchqueries_" + "Q" * 43
 TEMPLATE = """\
@@ -66,16 +66,10 @@ spec:
 POLL = "/* bench-poll */"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def counted_platform(work: Path) -> Iterator[Platform]:
     """A platform on its own embedded server with ``pg_stat_statements`` loaded."""
-    data, port = work / "data", _free_port()
+    data, port = work / "data", free_port()
     server = start_embedded(data, port)
     with (server.pgdata / "postgresql.conf").open("a") as conf:
         conf.write("shared_preload_libraries = 'pg_stat_statements'\n")

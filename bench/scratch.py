@@ -1,9 +1,10 @@
-"""A scratch platform: a fresh database on the local PostgreSQL server and a temporary folder,
-both gone afterwards, for the benches that build their own platform."""
+"""What the benches that build their own platform share: a fresh database on the local
+PostgreSQL server and a temporary folder, both gone afterwards, and a free local port."""
 
 from __future__ import annotations
 
 import secrets
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,3 +27,10 @@ def run_on_scratch(run: Callable[[Path, str], None], admin_url: str = ADMIN_URL)
         with psycopg.connect(admin_url, autocommit=True) as admin:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             admin.execute(drop.format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,15 +23,11 @@ from pathlib import Path
 
 import httpx
 
+from scratch import free_port
+
 GOLDENPATH = Path(sys.executable).with_name("goldenpath")
 TOKEN = "gp_benchstatus1_" + "C" * 43  # the token format: 12 characters, then 43
 TEAM = "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

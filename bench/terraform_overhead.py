@@ -127,7 +127,8 @@ def main() -> None:
         print("Terraform commands per golden-path request (median ms, count):")
         for command in sorted({c for request in measured for c in request}):
             spent = statistics.median(r.get(command, (0.0, 0))[0] * 1000 for r in measured)
-            print(f"  terraform {command:20}{spent:>8.0f}ms{measured[-1][command][1]:>4}")
+            count = measured[-1].get(command, (0.0, 0))[1]
+            print(f"  terraform {command:20}{spent:>8.0f}ms{count:>4}")
         spent = statistics.median(sum(t for t, _ in r.values()) * 1000 for r in measured)
         rest = statistics.median(golden) * 1000 - spent
         print(f"  {'all of them':30}{spent:>8.0f}ms; the rest of the request: {rest:.0f}ms")

@@ -26,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from typing import Any
 
 import psycopg
 
+from scratch import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDENPATH = Path(sys.executable).with_name("goldenpath")
 BACKSTAGE_READY = "/api/catalog/entities/by-name/template/default/log-only"
@@ -50,12 +51,6 @@ TOKEN = "gp_benchvsbstg1_" + "B" * 43
 
 
 # --- processes ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_ready(
@@ -318,7 +313,7 @@ def main() -> None:
         "concurrent",
     ]
     with platform_database(args.database_server) as database_url:
-        setup = GoldenPathSetup(templates, work / "data", database_url, _free_port(), _free_port())
+        setup = GoldenPathSetup(templates, work / "data", database_url, free_port(), free_port())
         pgdata = None if database_url else work / "data" / "postgres"
         starts: dict[str, float] = {}
         backstage = start_backstage(peer, log)
